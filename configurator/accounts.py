@@ -1,0 +1,143 @@
+"""Merchant accounts: scrypt password hashes, database-backed sessions, the shared secret."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from configurator.models import AdminSession, AdminUser, AppSetting, utcnow
+
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 10
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    encode = base64.b64encode
+    return (
+        f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}$"
+        f"{encode(salt).decode()}${encode(digest).decode()}"
+    )
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_password(session: Session, username: str, password: str) -> AdminUser:
+    """Create the account or reset its password (the `create-admin` command)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    user = session.exec(select(AdminUser).where(AdminUser.username == username)).first()
+    if user is None:
+        user = AdminUser(username=username, password_hash=hash_password(password))
+    else:
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def has_any_admin(session: Session) -> bool:
+    return session.exec(select(AdminUser.id)).first() is not None
+
+
+def ensure_initial_admin(session: Session, password_from_env: str | None) -> str | None:
+    """Create the first account `admin` on first start.
+
+    Uses CONFIGURATOR_ADMIN_PASSWORD when set; otherwise generates a random password and
+    returns it so that the caller prints it once. Returns None when nothing was generated.
+    """
+    if has_any_admin(session):
+        return None
+    if password_from_env:
+        set_password(session, "admin", password_from_env)
+        return None
+    generated = secrets.token_urlsafe(12)
+    set_password(session, "admin", generated)
+    return generated
+
+
+def authenticate(session: Session, username: str, password: str) -> AdminUser | None:
+    user = session.exec(select(AdminUser).where(AdminUser.username == username)).first()
+    if user is None:
+        # Spend the same time as a real check so that timing does not reveal usernames.
+        verify_password(password, _DUMMY_HASH)
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def start_session(session: Session, user: AdminUser) -> str:
+    assert user.id is not None
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AdminSession(id=_token_id(token), user_id=user.id, expires_at=utcnow() + SESSION_LIFETIME)
+    )
+    session.commit()
+    return token
+
+
+def user_for_session(session: Session, token: str | None) -> AdminUser | None:
+    if not token or len(token) > 128:
+        return None
+    row = session.get(AdminSession, _token_id(token))
+    if row is None:
+        return None
+    expires_at = row.expires_at
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    if expires_at <= datetime.now(UTC):
+        session.delete(row)
+        session.commit()
+        return None
+    return session.get(AdminUser, row.user_id)
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if not token:
+        return
+    row = session.get(AdminSession, _token_id(token))
+    if row is not None:
+        session.delete(row)
+        session.commit()
+
+
+def shared_secret(session: Session, key: str = "csrf_secret") -> str:
+    """A random secret created once and kept in the database, so every worker signs alike."""
+    row = session.get(AppSetting, key)
+    if row is None:
+        row = AppSetting(key=key, value=secrets.token_hex(32))
+        session.add(row)
+        session.commit()
+    return row.value
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(8))

@@ -1,0 +1,100 @@
+"""Reading the catalog: products, and a product loaded as a pure `ConfiguratorSpec`."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from configurator.availability import LayerStock, StockPolicy, StockStatus
+from configurator.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
+from configurator.models import Image, Layer, Option, Product
+
+
+def image_url(image_id: int | None, sha256: str | None) -> str | None:
+    """Images are immutable per content hash, so the URL carries it for long caching."""
+    if image_id is None or sha256 is None:
+        return None
+    return f"/media/{image_id}?v={sha256[:12]}"
+
+
+def parse_stock_status(value: str) -> StockStatus:
+    try:
+        return StockStatus(value)
+    except ValueError:
+        return StockStatus.IN_STOCK
+
+
+def list_products(session: Session) -> list[Product]:
+    return list(session.exec(select(Product).order_by(col(Product.name))))
+
+
+def product_by_slug(session: Session, slug: str) -> Product | None:
+    return session.exec(select(Product).where(Product.slug == slug)).first()
+
+
+def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
+    """Load a product with its layers and options in two queries."""
+    assert product.id is not None
+    layers = list(
+        session.exec(
+            select(Layer)
+            .where(Layer.product_id == product.id)
+            .order_by(col(Layer.position), col(Layer.id))
+        )
+    )
+    layer_ids = [la.id for la in layers]
+    rows = session.exec(
+        select(Option, Image.sha256)
+        .join(Image, col(Image.id) == col(Option.image_id), isouter=True)
+        .where(col(Option.layer_id).in_(layer_ids))
+        .order_by(col(Option.position), col(Option.id))
+    ).all()
+    options_by_layer: dict[int, list[OptionSpec]] = {la.id: [] for la in layers if la.id}
+    for option, sha in rows:
+        assert option.id is not None
+        options_by_layer[option.layer_id].append(
+            OptionSpec(
+                id=option.id,
+                layer_id=option.layer_id,
+                name=option.name,
+                sku=option.sku,
+                price_delta=option.price_delta_cents,
+                image_url=image_url(option.image_id, sha),
+                stock=LayerStock(
+                    enabled=option.stock_management,
+                    status=parse_stock_status(option.stock_status),
+                ),
+            )
+        )
+    return ConfiguratorSpec(
+        product_id=product.id,
+        slug=product.slug,
+        name=product.name,
+        description=product.description,
+        base_price=product.base_price_cents,
+        policy=StockPolicy(stock_management=product.stock_management, backorder=product.backorder),
+        layers=tuple(
+            LayerSpec(
+                id=la.id,
+                name=la.name,
+                required=la.required,
+                default_option_id=la.default_option_id,
+                options=tuple(options_by_layer[la.id]),
+            )
+            for la in layers
+            if la.id is not None
+        ),
+    )
+
+
+def spec_by_slug(session: Session, slug: str) -> ConfiguratorSpec | None:
+    product = product_by_slug(session, slug)
+    return load_spec(session, product) if product else None
+
+
+def spec_by_id(session: Session, product_id: int) -> ConfiguratorSpec | None:
+    product = session.get(Product, product_id)
+    return load_spec(session, product) if product else None
+
+
+def get_image(session: Session, image_id: int) -> Image | None:
+    return session.get(Image, image_id)

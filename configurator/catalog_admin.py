@@ -1,0 +1,399 @@
+"""Merchant use cases on the catalog: each call checks its input and commits once, or raises
+`FormError` and writes nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+from sqlmodel import Session, col, func, select
+
+from configurator.availability import StockStatus
+from configurator.catalog import load_spec
+from configurator.configuration import cheapest_price, parse_id
+from configurator.images import CheckedImage
+from configurator.models import Image, Layer, Option, Product, utcnow
+from configurator.money import MoneyError, format_cents, parse_cents
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+Direction = Literal["up", "down"]
+
+
+class FormError(ValueError):
+    """What is wrong with a merchant's form, field by field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class NotFound(LookupError):
+    """The id does not exist, or belongs to another product."""
+
+
+def _text(
+    form: Mapping[str, str],
+    name: str,
+    label: str,
+    max_length: int,
+    errors: dict[str, str],
+    *,
+    required: bool = True,
+) -> str:
+    value = " ".join(str(form.get(name, "")).split())
+    if required and not value:
+        errors[name] = f"Enter a {label.lower()}."
+    elif len(value) > max_length:
+        errors[name] = f"{label} must be at most {max_length} characters."
+    return value
+
+
+def _money(
+    form: Mapping[str, str], name: str, errors: dict[str, str], *, allow_negative: bool
+) -> int:
+    try:
+        return parse_cents(str(form.get(name, "")), allow_negative=allow_negative)
+    except MoneyError as exc:
+        errors[name] = str(exc)
+        return 0
+
+
+def _checkbox(form: Mapping[str, str], name: str) -> bool:
+    return str(form.get(name, "")).lower() in {"on", "true", "1", "yes"}
+
+
+def _guard_prices(session: Session, product: Product) -> None:
+    """No configuration may ever total below zero."""
+    session.flush()
+    lowest = cheapest_price(load_spec(session, product))
+    if lowest < 0:
+        session.rollback()
+        raise FormError(
+            {
+                "price": "With this price the cheapest configuration would cost "
+                f"{format_cents(lowest)}; totals can never be negative."
+            }
+        )
+
+
+def _touch(product: Product) -> None:
+    product.updated_at = utcnow()
+
+
+# Products -----------------------------------------------------------------------------
+
+
+def _product_fields(
+    session: Session, form: Mapping[str, str], product_id: int | None
+) -> tuple[dict[str, object], dict[str, str]]:
+    errors: dict[str, str] = {}
+    name = _text(form, "name", "Name", 120, errors)
+    slug = str(form.get("slug", "")).strip().lower()
+    if not slug:
+        errors["slug"] = "Enter a slug (the web address), for example city-bike."
+    elif len(slug) > 80 or not SLUG_PATTERN.match(slug):
+        errors["slug"] = "Use lowercase letters, digits and single dashes, at most 80 characters."
+    else:
+        clash = session.exec(select(Product.id).where(Product.slug == slug)).first()
+        if clash is not None and clash != product_id:
+            errors["slug"] = "Another product already uses this slug."
+    description = _text(form, "description", "Description", 2000, errors, required=False)
+    price = _money(form, "base_price", errors, allow_negative=False)
+    fields: dict[str, object] = {
+        "name": name,
+        "slug": slug,
+        "description": description,
+        "base_price_cents": price,
+    }
+    return fields, errors
+
+
+def create_product(session: Session, form: Mapping[str, str]) -> Product:
+    fields, errors = _product_fields(session, form, None)
+    if errors:
+        raise FormError(errors)
+    product = Product(**fields, stock_management=True, backorder=False)  # type: ignore[arg-type]
+    session.add(product)
+    session.commit()
+    return product
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def update_product(session: Session, product_id: int, form: Mapping[str, str]) -> Product:
+    product = get_product(session, product_id)
+    fields, errors = _product_fields(session, form, product_id)
+    if errors:
+        raise FormError(errors)
+    for key, value in fields.items():
+        setattr(product, key, value)
+    _touch(product)
+    session.add(product)
+    _guard_prices(session, product)
+    session.commit()
+    return product
+
+
+def delete_product(session: Session, product_id: int) -> None:
+    product = get_product(session, product_id)
+    session.delete(product)
+    session.commit()
+
+
+def update_global_settings(session: Session, product_id: int, form: Mapping[str, str]) -> Product:
+    """Global Settings > Stock Management. Backorder is kept but has no effect while stock
+    management is off (the availability rules say so)."""
+    product = get_product(session, product_id)
+    product.stock_management = _checkbox(form, "stock_management")
+    if "backorder_present" in form or "backorder" in form:
+        product.backorder = _checkbox(form, "backorder")
+    _touch(product)
+    session.add(product)
+    session.commit()
+    return product
+
+
+# Layers -------------------------------------------------------------------------------
+
+
+def get_layer(session: Session, product_id: int, layer_id: int) -> Layer:
+    layer = session.get(Layer, layer_id)
+    if layer is None or layer.product_id != product_id:
+        raise NotFound("No such layer in this product.")
+    return layer
+
+
+def add_layer(session: Session, product_id: int, form: Mapping[str, str]) -> Layer:
+    product = get_product(session, product_id)
+    errors: dict[str, str] = {}
+    name = _text(form, "name", "Layer name", 80, errors)
+    if errors:
+        raise FormError(errors)
+    last = session.exec(
+        select(func.max(Layer.position)).where(Layer.product_id == product_id)
+    ).one()
+    layer = Layer(
+        product_id=product_id,
+        name=name,
+        position=(last or 0) + 1,
+        required=_checkbox(form, "required"),
+    )
+    session.add(layer)
+    _touch(product)
+    session.commit()
+    return layer
+
+
+def update_layer(
+    session: Session, product_id: int, layer_id: int, form: Mapping[str, str]
+) -> Layer:
+    product = get_product(session, product_id)
+    layer = get_layer(session, product_id, layer_id)
+    errors: dict[str, str] = {}
+    name = _text(form, "name", "Layer name", 80, errors)
+    raw_default = str(form.get("default_option_id", "")).strip()
+    default_id: int | None = None
+    if raw_default:
+        option_id = parse_id(raw_default)
+        option = session.get(Option, option_id) if option_id is not None else None
+        if option is None or option.layer_id != layer.id:
+            errors["default_option_id"] = "Choose one of this layer's options."
+        else:
+            default_id = option.id
+    required = _checkbox(form, "required")
+    if required and default_id is None and "default_option_id" not in errors:
+        first = _options_of(session, layer_id)
+        default_id = first[0].id if first else None
+    if errors:
+        raise FormError(errors)
+    layer.name = name
+    layer.required = required
+    layer.default_option_id = default_id
+    _touch(product)
+    session.add(layer)
+    _guard_prices(session, product)
+    session.commit()
+    return layer
+
+
+def _options_of(session: Session, layer_id: int) -> list[Option]:
+    return list(
+        session.exec(
+            select(Option)
+            .where(Option.layer_id == layer_id)
+            .order_by(col(Option.position), col(Option.id))
+        )
+    )
+
+
+def _layers_of(session: Session, product_id: int) -> list[Layer]:
+    return list(
+        session.exec(
+            select(Layer)
+            .where(Layer.product_id == product_id)
+            .order_by(col(Layer.position), col(Layer.id))
+        )
+    )
+
+
+def _move(items: list[Layer] | list[Option], item_id: int, direction: Direction) -> None:
+    """Swap an item with its neighbour and renumber positions 1..n."""
+    ids = [i.id for i in items]
+    index = ids.index(item_id)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]  # type: ignore[assignment]
+    for position, item in enumerate(items, start=1):
+        item.position = position
+
+
+def move_layer(session: Session, product_id: int, layer_id: int, direction: Direction) -> None:
+    product = get_product(session, product_id)
+    get_layer(session, product_id, layer_id)
+    layers = _layers_of(session, product_id)
+    _move(layers, layer_id, direction)
+    session.add_all(layers)
+    _touch(product)
+    session.commit()
+
+
+def delete_layer(session: Session, product_id: int, layer_id: int) -> None:
+    product = get_product(session, product_id)
+    layer = get_layer(session, product_id, layer_id)
+    session.delete(layer)
+    _touch(product)
+    session.commit()
+
+
+# Options (image layers) -----------------------------------------------------------------
+
+
+def get_option(session: Session, product_id: int, option_id: int) -> tuple[Layer, Option]:
+    option = session.get(Option, option_id)
+    if option is None:
+        raise NotFound("No such option in this product.")
+    layer = session.get(Layer, option.layer_id)
+    if layer is None or layer.product_id != product_id:
+        raise NotFound("No such option in this product.")
+    return layer, option
+
+
+def _store_image(session: Session, image: CheckedImage) -> int:
+    existing = session.exec(select(Image).where(Image.sha256 == image.sha256)).first()
+    if existing is not None and existing.id is not None:
+        return existing.id
+    row = Image(content_type=image.content_type, sha256=image.sha256, data=image.data)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def _option_fields(form: Mapping[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+    errors: dict[str, str] = {}
+    fields: dict[str, object] = {
+        "name": _text(form, "name", "Option name", 80, errors),
+        "sku": _text(form, "sku", "SKU", 64, errors, required=False),
+        "price_delta_cents": _money(form, "price_delta", errors, allow_negative=True)
+        if str(form.get("price_delta", "")).strip()
+        else 0,
+    }
+    return fields, errors
+
+
+def add_option(
+    session: Session,
+    product_id: int,
+    layer_id: int,
+    form: Mapping[str, str],
+    image: CheckedImage | None,
+) -> Option:
+    product = get_product(session, product_id)
+    layer = get_layer(session, product_id, layer_id)
+    fields, errors = _option_fields(form)
+    if errors:
+        raise FormError(errors)
+    options = _options_of(session, layer_id)
+    option = Option(
+        layer_id=layer_id,
+        position=len(options) + 1,
+        image_id=_store_image(session, image) if image else None,
+        **fields,  # type: ignore[arg-type]
+    )
+    session.add(option)
+    session.flush()
+    if layer.required and layer.default_option_id is None:
+        layer.default_option_id = option.id
+        session.add(layer)
+    _touch(product)
+    _guard_prices(session, product)
+    session.commit()
+    return option
+
+
+def update_option(
+    session: Session,
+    product_id: int,
+    option_id: int,
+    form: Mapping[str, str],
+    image: CheckedImage | None,
+) -> Option:
+    """Save an option's settings, including its own Stock Management block."""
+    product = get_product(session, product_id)
+    _layer, option = get_option(session, product_id, option_id)
+    fields, errors = _option_fields(form)
+    status = str(form.get("stock_status", StockStatus.IN_STOCK.value))
+    if status not in {s.value for s in StockStatus}:
+        errors["stock_status"] = "Choose In Stock or Out of Stock."
+    if errors:
+        raise FormError(errors)
+    for key, value in fields.items():
+        setattr(option, key, value)
+    option.stock_management = _checkbox(form, "stock_management")
+    option.stock_status = status
+    if image is not None:
+        option.image_id = _store_image(session, image)
+    session.add(option)
+    _touch(product)
+    _guard_prices(session, product)
+    session.commit()
+    return option
+
+
+def move_option(session: Session, product_id: int, option_id: int, direction: Direction) -> None:
+    product = get_product(session, product_id)
+    layer, _option = get_option(session, product_id, option_id)
+    assert layer.id is not None
+    options = _options_of(session, layer.id)
+    _move(options, option_id, direction)
+    session.add_all(options)
+    _touch(product)
+    session.commit()
+
+
+def make_default(session: Session, product_id: int, option_id: int) -> None:
+    product = get_product(session, product_id)
+    layer, option = get_option(session, product_id, option_id)
+    layer.default_option_id = option.id
+    session.add(layer)
+    _touch(product)
+    session.commit()
+
+
+def delete_option(session: Session, product_id: int, option_id: int) -> None:
+    product = get_product(session, product_id)
+    layer, option = get_option(session, product_id, option_id)
+    if layer.default_option_id == option.id:
+        remaining = [o for o in _options_of(session, option.layer_id) if o.id != option.id]
+        layer.default_option_id = remaining[0].id if remaining and layer.required else None
+        session.add(layer)
+    session.delete(option)
+    _touch(product)
+    _guard_prices(session, product)
+    session.commit()

@@ -1,0 +1,96 @@
+"""`configurator` command: serve, migrate, load-demo, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from configurator import accounts
+from configurator.db import make_engine, migrate, new_session
+from configurator.demo import load_demo
+from configurator.settings import Settings
+
+
+def prepare(settings: Settings) -> None:
+    """Migrate, create the first admin account, load the demo catalog when empty."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with new_session(engine) as session:
+        generated = accounts.ensure_initial_admin(session, settings.admin_password)
+        if generated:
+            print(
+                "\n  First start: created the merchant account 'admin' with password\n"
+                f"      {generated}\n"
+                "  It is shown only this once. Change it with `configurator create-admin`.\n",
+                flush=True,
+            )
+        if load_demo(session):
+            print("  Loaded the demo catalog (Aero Road Bike, Court Sneaker).", flush=True)
+    engine.dispose()
+
+
+def serve(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    prepare(settings)
+    print(f"  Serving on http://{settings.host}:{settings.port}/  (admin: /admin)", flush=True)
+    uvicorn.run(
+        "configurator.web.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers if workers > 1 else None,
+        log_level="warning",
+        proxy_headers=False,
+    )
+
+
+def create_admin(settings: Settings, username: str, password_stdin: bool) -> int:
+    migrate(settings.database_url)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"New password for {username}: ")
+        if getpass.getpass("Repeat it: ") != password:
+            print("The passwords differ; nothing changed.", file=sys.stderr)
+            return 1
+    engine = make_engine(settings.database_url)
+    try:
+        with new_session(engine) as session:
+            accounts.set_password(session, username, password)
+    except ValueError as exc:
+        print(f"{exc} Nothing changed.", file=sys.stderr)
+        return 1
+    print(f"The account '{username}' can now sign in at /admin.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="configurator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="migrate, load the demo when empty, serve")
+    serve_parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1"))
+    )
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("load-demo", help="load the demo catalog into an empty database")
+    admin_parser = commands.add_parser("create-admin", help="add a merchant or reset a password")
+    admin_parser.add_argument("--username", default="admin")
+    admin_parser.add_argument("--password-stdin", action="store_true")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if args.command == "serve":
+        serve(settings, args.workers)
+    elif args.command == "migrate":
+        migrate(settings.database_url)
+    elif args.command == "load-demo":
+        prepare(settings)
+    elif args.command == "create-admin":
+        return create_admin(settings, args.username, args.password_stdin)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

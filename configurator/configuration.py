@@ -1,0 +1,226 @@
+"""A configurable product as plain values, and how a shopper's choices resolve against it.
+
+Pure like `availability`: the catalog is loaded into these frozen dataclasses once, and the
+storefront, the cart and checkout resolve selections here. Prices are integer cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from configurator.availability import (
+    Availability,
+    LayerStock,
+    StockPolicy,
+    combined_availability,
+    option_availability,
+)
+
+LAYER_PARAM_PREFIX = "layer-"
+NONE_CHOICE = "none"
+MAX_QUANTITY = 99
+
+Selection = dict[int, int | None]
+"""layer id -> chosen option id, or None for an optional layer left empty."""
+
+
+class SelectionError(ValueError):
+    """The request names layers or options that do not belong to this product."""
+
+
+class QuantityError(ValueError):
+    """The quantity is not a whole number we accept."""
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    id: int
+    layer_id: int
+    name: str
+    sku: str
+    price_delta: int
+    image_url: str | None
+    stock: LayerStock
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    id: int
+    name: str
+    required: bool
+    default_option_id: int | None
+    options: tuple[OptionSpec, ...]
+
+    def option(self, option_id: int) -> OptionSpec | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguratorSpec:
+    """A configurable product with its layers and its Global Settings."""
+
+    product_id: int
+    slug: str
+    name: str
+    description: str
+    base_price: int
+    policy: StockPolicy
+    layers: tuple[LayerSpec, ...]
+
+    def layer(self, layer_id: int) -> LayerSpec | None:
+        return next((la for la in self.layers if la.id == layer_id), None)
+
+    def availability(self, option: OptionSpec) -> Availability:
+        return option_availability(self.policy, option.stock)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    layer: LayerSpec
+    option: OptionSpec | None
+    availability: Availability | None
+
+    @property
+    def price_delta(self) -> int:
+        return self.option.price_delta if self.option else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """A resolved configuration: one choice per layer, its price and what stops a purchase."""
+
+    spec: ConfiguratorSpec
+    choices: tuple[Choice, ...]
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def unit_price(self) -> int:
+        return self.spec.base_price + sum(c.price_delta for c in self.choices)
+
+    @property
+    def availability(self) -> Availability:
+        return combined_availability(c.availability for c in self.choices if c.availability)
+
+    @property
+    def backordered(self) -> tuple[Choice, ...]:
+        return tuple(c for c in self.choices if c.availability and c.availability.is_backorder)
+
+    @property
+    def can_purchase(self) -> bool:
+        return not self.problems
+
+    @property
+    def selection(self) -> Selection:
+        return {c.layer.id: (c.option.id if c.option else None) for c in self.choices}
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The configuration as query parameters, for shareable URLs."""
+        return selection_to_pairs(self.selection)
+
+
+def selection_to_pairs(selection: Selection) -> list[tuple[str, str]]:
+    return [
+        (f"{LAYER_PARAM_PREFIX}{layer_id}", str(option_id) if option_id else NONE_CHOICE)
+        for layer_id, option_id in selection.items()
+    ]
+
+
+def parse_selection(spec: ConfiguratorSpec, params: Mapping[str, str]) -> Selection:
+    """Read `layer-<id>=<option id>|none` parameters strictly; other keys are ignored.
+
+    Raises SelectionError for a layer of another product, an option of another layer or
+    product, a "none" on a required layer, or a value that is not an id.
+    """
+    selection: Selection = {}
+    for key, raw in params.items():
+        if not key.startswith(LAYER_PARAM_PREFIX):
+            continue
+        layer_id = parse_id(key.removeprefix(LAYER_PARAM_PREFIX))
+        layer = spec.layer(layer_id) if layer_id is not None else None
+        if layer is None:
+            raise SelectionError("That layer is not part of this product.")
+        value = raw.strip()
+        if value == NONE_CHOICE:
+            if layer.required:
+                raise SelectionError(f"{layer.name} is required: choose one of its options.")
+            selection[layer.id] = None
+            continue
+        option_id = parse_id(value)
+        if option_id is None or layer.option(option_id) is None:
+            raise SelectionError(f"That option is not one of the {layer.name} options.")
+        selection[layer.id] = option_id
+    return selection
+
+
+def parse_id(text: str) -> int | None:
+    """A database id from untrusted text, or None (no overflow, no signs, no spaces)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        return None
+    return int(text)
+
+
+def default_option(spec: ConfiguratorSpec, layer: LayerSpec) -> OptionSpec | None:
+    """The merchant's default for a layer, or the first option a shopper can buy."""
+    default = layer.option(layer.default_option_id) if layer.default_option_id else None
+    if default is not None and spec.availability(default).is_purchasable:
+        return default
+    if not layer.required:
+        return None
+    return next((o for o in layer.options if spec.availability(o).is_purchasable), default)
+
+
+def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
+    """Resolve choices (missing layers take their default) and list what stops a purchase.
+
+    Ids that no longer exist (a cart line after the merchant deleted an option) become
+    problems, not errors: strict checking of requests is `parse_selection`'s job.
+    """
+    choices: list[Choice] = []
+    problems: list[str] = []
+    for layer in spec.layers:
+        if layer.id in selection:
+            option_id = selection[layer.id]
+            option = layer.option(option_id) if option_id is not None else None
+            if option_id is not None and option is None:
+                problems.append(f"The {layer.name} option you chose is no longer offered.")
+        else:
+            option = default_option(spec, layer)
+        if option is None:
+            already_told = any(p.startswith(f"The {layer.name} ") for p in problems)
+            if layer.required and not already_told:
+                problems.append(f"Choose a {layer.name}.")
+            choices.append(Choice(layer, None, None))
+            continue
+        availability = spec.availability(option)
+        if not availability.is_purchasable:
+            problems.append(f"{layer.name}: {option.name} is out of stock and cannot be ordered.")
+        choices.append(Choice(layer, option, availability))
+    configuration = Configuration(spec, tuple(choices), tuple(problems))
+    if configuration.unit_price < 0:
+        problems.append("This configuration cannot be priced; please contact the shop.")
+        configuration = Configuration(spec, tuple(choices), tuple(problems))
+    return configuration
+
+
+def cheapest_price(spec: ConfiguratorSpec) -> int:
+    """The lowest total any configuration can reach (admin refuses prices below zero)."""
+    total = spec.base_price
+    for layer in spec.layers:
+        deltas = [o.price_delta for o in layer.options]
+        if not layer.required or not deltas:
+            deltas.append(0)
+        total += min(deltas)
+    return total
+
+
+def parse_quantity(text: str | None) -> int:
+    """A cart quantity: a whole number from 1 to MAX_QUANTITY."""
+    message = f"Quantity must be a whole number from 1 to {MAX_QUANTITY}."
+    value = (text or "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 6:
+        raise QuantityError(message)
+    quantity = int(value)
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise QuantityError(message)
+    return quantity

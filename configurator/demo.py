@@ -1,0 +1,206 @@
+"""The demo catalog that `make run` loads into an empty database.
+
+Two products: a road bike whose configurator allows backorders (the Carbon Deep wheels are
+Out of Stock, so they show "Available on Backorder"), and a sneaker whose configurator does
+not (the Neon Yellow laces are Out of Stock, so they cannot be bought).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from configurator.availability import StockStatus
+from configurator.images import check_image
+from configurator.models import Image, Layer, Option, Product
+
+ASSETS = Path(__file__).resolve().parent / "demo_assets"
+
+
+@dataclass(frozen=True)
+class DemoOption:
+    name: str
+    sku: str
+    price_delta: int
+    image: str
+    out_of_stock: bool = False
+
+
+@dataclass(frozen=True)
+class DemoLayer:
+    name: str
+    options: tuple[DemoOption, ...]
+    required: bool = True
+    default_index: int | None = 0
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    name: str
+    slug: str
+    description: str
+    base_price: int
+    backorder: bool
+    folder: str
+    layers: tuple[DemoLayer, ...]
+
+
+BIKE = DemoProduct(
+    name="Aero Road Bike",
+    slug="aero-road-bike",
+    description=(
+        "A light aluminium road frame you finish your way: pick the wheels, the paint, the "
+        "saddle and the bars. Hand-assembled and tuned before it ships."
+    ),
+    base_price=129_900,
+    backorder=True,
+    folder="bike",
+    layers=(
+        DemoLayer("Backdrop", (DemoOption("Studio", "BK-STUDIO", 0, "backdrop.svg"),)),
+        DemoLayer(
+            "Wheels",
+            (
+                DemoOption("Road Classic", "WH-ROAD", 0, "wheels-road-classic.svg"),
+                DemoOption(
+                    "Carbon Deep", "WH-CARBON", 45_000, "wheels-carbon-deep.svg", out_of_stock=True
+                ),
+                DemoOption("Gravel Tan", "WH-GRAVEL", 12_000, "wheels-gravel-tan.svg"),
+            ),
+        ),
+        DemoLayer(
+            "Frame",
+            (
+                DemoOption("Racing Red", "FR-RED", 0, "frame-racing-red.svg"),
+                DemoOption("Midnight Blue", "FR-BLUE", 0, "frame-midnight-blue.svg"),
+                DemoOption("Forest Green", "FR-GREEN", 5_000, "frame-forest-green.svg"),
+            ),
+        ),
+        DemoLayer(
+            "Saddle",
+            (
+                DemoOption("Classic Black", "SD-BLACK", 0, "saddle-classic-black.svg"),
+                DemoOption("Honey Leather", "SD-HONEY", 8_500, "saddle-honey-leather.svg"),
+                DemoOption("White Race", "SD-WHITE", 2_500, "saddle-white-race.svg"),
+            ),
+        ),
+        DemoLayer(
+            "Handlebar",
+            (
+                DemoOption("Drop Bar, Black Tape", "HB-DROP", 0, "handlebar-drop-black.svg"),
+                DemoOption("Flat Bar, Silver", "HB-FLAT", -2_000, "handlebar-flat-silver.svg"),
+            ),
+        ),
+        DemoLayer(
+            "Accessory",
+            (
+                DemoOption("Bottle Cage", "AC-CAGE", 2_900, "accessory-bottle-cage.svg"),
+                DemoOption("Brass Bell", "AC-BELL", 1_900, "accessory-bell.svg"),
+            ),
+            required=False,
+            default_index=None,
+        ),
+    ),
+)
+
+SNEAKER = DemoProduct(
+    name="Court Sneaker",
+    slug="court-sneaker",
+    description=(
+        "A classic low-top court sneaker made to order: choose the sole, the upper and the "
+        "laces. Stitched by hand; laces are made in small batches."
+    ),
+    base_price=11_900,
+    backorder=False,
+    folder="sneaker",
+    layers=(
+        DemoLayer("Backdrop", (DemoOption("Studio", "SN-STUDIO", 0, "backdrop.svg"),)),
+        DemoLayer(
+            "Sole",
+            (
+                DemoOption("White", "SO-WHITE", 0, "sole-white.svg"),
+                DemoOption("Gum", "SO-GUM", 1_000, "sole-gum.svg"),
+                DemoOption("Black", "SO-BLACK", 0, "sole-black.svg"),
+            ),
+        ),
+        DemoLayer(
+            "Upper",
+            (
+                DemoOption("Canvas White", "UP-CANVAS", 0, "upper-canvas-white.svg"),
+                DemoOption("Navy Suede", "UP-SUEDE", 2_500, "upper-navy-suede.svg"),
+                DemoOption("Crimson Leather", "UP-LEATHER", 3_500, "upper-crimson-leather.svg"),
+            ),
+        ),
+        DemoLayer(
+            "Laces",
+            (
+                DemoOption("White", "LA-WHITE", 0, "laces-white.svg"),
+                DemoOption("Neon Yellow", "LA-NEON", 500, "laces-neon-yellow.svg", out_of_stock=True),
+                DemoOption("Black", "LA-BLACK", 0, "laces-black.svg"),
+            ),
+        ),
+    ),
+)
+
+DEMO_PRODUCTS = (BIKE, SNEAKER)
+
+
+def _image_id(session: Session, path: Path) -> int:
+    checked = check_image(path.read_bytes())
+    existing = session.exec(select(Image).where(Image.sha256 == checked.sha256)).first()
+    if existing is not None and existing.id is not None:
+        return existing.id
+    image = Image(content_type=checked.content_type, sha256=checked.sha256, data=checked.data)
+    session.add(image)
+    session.flush()
+    assert image.id is not None
+    return image.id
+
+
+def load_demo(session: Session) -> bool:
+    """Load the demo catalog when there are no products. Returns whether it loaded."""
+    if session.exec(select(Product.id)).first() is not None:
+        return False
+    for demo in DEMO_PRODUCTS:
+        product = Product(
+            name=demo.name,
+            slug=demo.slug,
+            description=demo.description,
+            base_price_cents=demo.base_price,
+            stock_management=True,
+            backorder=demo.backorder,
+        )
+        session.add(product)
+        session.flush()
+        assert product.id is not None
+        for layer_position, demo_layer in enumerate(demo.layers, start=1):
+            layer = Layer(
+                product_id=product.id,
+                name=demo_layer.name,
+                position=layer_position,
+                required=demo_layer.required,
+            )
+            session.add(layer)
+            session.flush()
+            assert layer.id is not None
+            for option_position, demo_option in enumerate(demo_layer.options, start=1):
+                option = Option(
+                    layer_id=layer.id,
+                    name=demo_option.name,
+                    sku=demo_option.sku,
+                    price_delta_cents=demo_option.price_delta,
+                    position=option_position,
+                    image_id=_image_id(session, ASSETS / demo.folder / demo_option.image),
+                    stock_management=True,
+                    stock_status=(
+                        StockStatus.OUT_OF_STOCK if demo_option.out_of_stock else StockStatus.IN_STOCK
+                    ).value,
+                )
+                session.add(option)
+                session.flush()
+                if demo_layer.default_index == option_position - 1:
+                    layer.default_option_id = option.id
+            session.add(layer)
+    session.commit()
+    return True

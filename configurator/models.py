@@ -1,0 +1,159 @@
+"""Database tables. Tables hold data; they never decide availability (see `availability`).
+
+Money is integer cents. Alembic owns the schema: change a table here, then add a migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, LargeBinary
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AppSetting(SQLModel, table=True):
+    """Machine-wide values every worker must share (for example the signing secret)."""
+
+    __tablename__ = "app_setting"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=512)
+
+
+class Product(SQLModel, table=True):
+    """A configurable product and its configurator's Global Settings."""
+
+    __tablename__ = "product"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    description: str = Field(default="", max_length=2000)
+    base_price_cents: int = 0
+    stock_management: bool = True
+    backorder: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Layer(SQLModel, table=True):
+    __tablename__ = "layer"
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=80)
+    position: int = 0
+    required: bool = True
+    default_option_id: int | None = None
+
+
+class Image(SQLModel, table=True):
+    """An uploaded (checked) PNG or SVG; stored in the database so every worker can serve it."""
+
+    __tablename__ = "image"
+    id: int | None = Field(default=None, primary_key=True)
+    content_type: str = Field(max_length=32)
+    sha256: str = Field(max_length=64, index=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Option(SQLModel, table=True):
+    """An option of a layer: one image layer with its own Stock Management block."""
+
+    __tablename__ = "option"
+    id: int | None = Field(default=None, primary_key=True)
+    layer_id: int = Field(foreign_key="layer.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=80)
+    sku: str = Field(default="", max_length=64)
+    price_delta_cents: int = 0
+    position: int = 0
+    image_id: int | None = Field(default=None, foreign_key="image.id", ondelete="SET NULL")
+    stock_management: bool = False
+    stock_status: str = Field(default="in_stock", max_length=16)
+
+
+class Cart(SQLModel, table=True):
+    """A shopper's cart; `id` is the SHA-256 of the random token in their cookie."""
+
+    __tablename__ = "cart"
+    id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CartLine(SQLModel, table=True):
+    """One configured item. Its selection is checked again whenever the cart is used."""
+
+    __tablename__ = "cart_line"
+    id: int | None = Field(default=None, primary_key=True)
+    cart_id: str = Field(foreign_key="cart.id", ondelete="CASCADE", index=True)
+    product_id: int = Field(index=True)
+    selection: str = Field(max_length=4000)
+    quantity: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomerOrder(SQLModel, table=True):
+    """A placed order: a snapshot, so later catalog edits do not rewrite it."""
+
+    __tablename__ = "customer_order"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True, index=True)
+    token: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    customer_name: str = Field(max_length=120)
+    email: str = Field(max_length=254)
+    address_line1: str = Field(max_length=200)
+    address_line2: str = Field(default="", max_length=200)
+    city: str = Field(max_length=100)
+    postal_code: str = Field(max_length=20)
+    country: str = Field(max_length=100)
+    subtotal_cents: int
+    has_backorder: bool = False
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="customer_order.id", ondelete="CASCADE", index=True)
+    position: int = 0
+    product_id: int | None = None
+    product_name: str = Field(max_length=120)
+    product_slug: str = Field(max_length=80)
+    base_price_cents: int
+    unit_price_cents: int
+    quantity: int
+    line_total_cents: int
+    has_backorder: bool = False
+
+
+class OrderLineOption(SQLModel, table=True):
+    __tablename__ = "order_line_option"
+    id: int | None = Field(default=None, primary_key=True)
+    order_line_id: int = Field(foreign_key="order_line.id", ondelete="CASCADE", index=True)
+    position: int = 0
+    layer_name: str = Field(max_length=80)
+    option_name: str = Field(max_length=80)
+    sku: str = Field(default="", max_length=64)
+    price_delta_cents: int = 0
+    backordered: bool = False
+
+
+class AdminUser(SQLModel, table=True):
+    __tablename__ = "admin_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=256)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AdminSession(SQLModel, table=True):
+    """A signed-in merchant; `id` is the SHA-256 of the random token in their cookie."""
+
+    __tablename__ = "admin_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="admin_user.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -1,0 +1,56 @@
+"""Money as integer cents: parsed from what a merchant types, formatted for shoppers."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+CURRENCY_SYMBOL = "$"
+MAX_CENTS = 100_000_000  # $1,000,000.00: far above any real configurable product
+
+
+class MoneyError(ValueError):
+    """The text is not an amount of money we accept."""
+
+
+def parse_cents(text: str, *, allow_negative: bool = False) -> int:
+    """Parse "12", "12.5", "1,234.50" or "-5.00" into cents; refuse anything vaguer."""
+    cleaned = text.strip().replace(",", "").removeprefix(CURRENCY_SYMBOL)
+    if cleaned.startswith("-" + CURRENCY_SYMBOL):
+        cleaned = "-" + cleaned[2:]
+    if not cleaned:
+        raise MoneyError("Enter an amount, for example 12.50.")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise MoneyError("Enter an amount such as 12.50 (digits and one dot).") from None
+    if not amount.is_finite():
+        raise MoneyError("Enter an amount such as 12.50 (digits and one dot).")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise MoneyError("Use at most two decimals (cents).")
+    cents = int(amount * 100)
+    if cents < 0 and not allow_negative:
+        raise MoneyError("The amount cannot be negative.")
+    if abs(cents) > MAX_CENTS:
+        raise MoneyError("That amount is too large.")
+    return cents
+
+
+def format_cents(cents: int) -> str:
+    """1234550 -> "$12,345.50"; negative amounts get a leading minus."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{CURRENCY_SYMBOL}{whole:,}.{part:02d}"
+
+
+def format_delta(cents: int) -> str:
+    """A price adjustment as shown next to an option: "+$40.00", "-$5.00" or ""."""
+    if cents == 0:
+        return ""
+    return ("+" if cents > 0 else "") + format_cents(cents)
+
+
+def cents_to_input(cents: int) -> str:
+    """The value an admin input shows for an amount: "12.50"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"

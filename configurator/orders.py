@@ -1,0 +1,190 @@
+"""Checkout: customer details, placing an order in one transaction, and reading orders back."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from configurator.cart import CartView, cart_id_for, view_cart
+from configurator.models import Cart, CartLine, CustomerOrder, OrderLine, OrderLineOption
+
+EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+CUSTOMER_FIELDS: dict[str, tuple[str, int, bool]] = {
+    # name: (label, max length, required)
+    "customer_name": ("Full name", 120, True),
+    "email": ("Email", 254, True),
+    "address_line1": ("Address", 200, True),
+    "address_line2": ("Address line 2", 200, False),
+    "city": ("City", 100, True),
+    "postal_code": ("Postal code", 20, True),
+    "country": ("Country", 100, True),
+}
+
+
+class CheckoutError(ValueError):
+    """The order cannot be placed as it stands; the cart says why on each line."""
+
+    def __init__(self, message: str, cart: CartView) -> None:
+        super().__init__(message)
+        self.cart = cart
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    customer_name: str
+    email: str
+    address_line1: str
+    address_line2: str
+    city: str
+    postal_code: str
+    country: str
+
+
+def validate_customer(form: Mapping[str, str]) -> tuple[CustomerDetails | None, dict[str, str]]:
+    """Clean the checkout form; return the details, or the message for each bad field."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name, (label, max_length, required) in CUSTOMER_FIELDS.items():
+        value = " ".join(str(form.get(name, "")).split())
+        if required and not value:
+            errors[name] = f"Enter your {label.lower()}."
+        elif len(value) > max_length:
+            errors[name] = f"{label} must be at most {max_length} characters."
+        elif any(ord(ch) < 32 for ch in value):
+            errors[name] = f"{label} contains characters we cannot print."
+        values[name] = value
+    if "email" not in errors and not EMAIL_PATTERN.match(values["email"]):
+        errors["email"] = "Enter an email address like name@example.com."
+    if errors:
+        return None, errors
+    return CustomerDetails(**values), {}
+
+
+def _order_number() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "CFG-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def place_order(session: Session, *, cart_token: str | None, customer: CustomerDetails) -> str:
+    """Check the cart again and write the order with its snapshot; empty the cart.
+
+    One transaction: either the whole order is written and the cart emptied, or nothing.
+    Returns the order's public token.
+    """
+    cart = view_cart(session, cart_token)
+    if not cart.items:
+        raise CheckoutError("Your cart is empty.", cart)
+    if cart.has_problems:
+        raise CheckoutError("Some items in your cart need your attention.", cart)
+    assert cart_token is not None
+    order = CustomerOrder(
+        number=_order_number(),
+        token=secrets.token_urlsafe(24),
+        customer_name=customer.customer_name,
+        email=customer.email,
+        address_line1=customer.address_line1,
+        address_line2=customer.address_line2,
+        city=customer.city,
+        postal_code=customer.postal_code,
+        country=customer.country,
+        subtotal_cents=cart.subtotal,
+        has_backorder=cart.has_backorder,
+    )
+    session.add(order)
+    session.flush()
+    assert order.id is not None
+    for position, item in enumerate(cart.items):
+        configuration = item.configuration
+        assert configuration is not None
+        line = OrderLine(
+            order_id=order.id,
+            position=position,
+            product_id=configuration.spec.product_id,
+            product_name=configuration.spec.name,
+            product_slug=configuration.spec.slug,
+            base_price_cents=configuration.spec.base_price,
+            unit_price_cents=item.unit_price,
+            quantity=item.quantity,
+            line_total_cents=item.line_total,
+            has_backorder=bool(configuration.backordered),
+        )
+        session.add(line)
+        session.flush()
+        assert line.id is not None
+        for option_position, choice in enumerate(configuration.choices):
+            if choice.option is None:
+                continue
+            session.add(
+                OrderLineOption(
+                    order_line_id=line.id,
+                    position=option_position,
+                    layer_name=choice.layer.name,
+                    option_name=choice.option.name,
+                    sku=choice.option.sku,
+                    price_delta_cents=choice.option.price_delta,
+                    backordered=bool(choice.availability and choice.availability.is_backorder),
+                )
+            )
+    cart_id = cart_id_for(cart_token)
+    for cart_line in session.exec(select(CartLine).where(CartLine.cart_id == cart_id)):
+        session.delete(cart_line)
+    cart_row = session.get(Cart, cart_id)
+    if cart_row is not None:
+        session.delete(cart_row)
+    session.commit()
+    return order.token
+
+
+@dataclass(frozen=True)
+class OrderLineView:
+    line: OrderLine
+    options: tuple[OrderLineOption, ...]
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: CustomerOrder
+    lines: tuple[OrderLineView, ...]
+
+
+def _order_view(session: Session, order: CustomerOrder) -> OrderView:
+    lines = session.exec(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
+    ).all()
+    line_ids = [line.id for line in lines]
+    options = session.exec(
+        select(OrderLineOption)
+        .where(col(OrderLineOption.order_line_id).in_(line_ids))
+        .order_by(col(OrderLineOption.position))
+    ).all()
+    return OrderView(
+        order=order,
+        lines=tuple(
+            OrderLineView(line, tuple(o for o in options if o.order_line_id == line.id))
+            for line in lines
+        ),
+    )
+
+
+def order_by_token(session: Session, token: str) -> OrderView | None:
+    order = session.exec(select(CustomerOrder).where(CustomerOrder.token == token)).first()
+    return _order_view(session, order) if order else None
+
+
+def order_by_number(session: Session, number: str) -> OrderView | None:
+    order = session.exec(select(CustomerOrder).where(CustomerOrder.number == number)).first()
+    return _order_view(session, order) if order else None
+
+
+def recent_orders(session: Session, limit: int = 200) -> list[CustomerOrder]:
+    return list(
+        session.exec(
+            select(CustomerOrder)
+            .order_by(col(CustomerOrder.created_at).desc(), col(CustomerOrder.id).desc())
+            .limit(limit)
+        )
+    )

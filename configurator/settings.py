@@ -1,0 +1,31 @@
+"""Settings from the environment, read in one place. These names are the public contract."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    database_url: str
+    admin_password: str | None
+    secure_cookies: bool
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        default_db = f"sqlite:///{PROJECT_ROOT / 'var' / 'configurator.sqlite3'}"
+        return cls(
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=int(os.environ.get("PORT", "8000")),
+            database_url=os.environ.get("DATABASE_URL", default_db),
+            admin_password=os.environ.get("CONFIGURATOR_ADMIN_PASSWORD") or None,
+            secure_cookies=os.environ.get("CONFIGURATOR_SECURE_COOKIES", "") == "1",
+        )

@@ -1,0 +1,429 @@
+"""Merchant admin: login, products, the configurator editor (Layers panel, right panel,
+Global Settings), option images, orders."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State, UploadFile
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect, Template
+from sqlmodel import Session
+
+from configurator import accounts
+from configurator import catalog_admin as edit
+from configurator.catalog import list_products, load_spec
+from configurator.configuration import cheapest_price, resolve
+from configurator.db import new_session
+from configurator.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
+from configurator.orders import order_by_number, recent_orders
+from configurator.web.common import (
+    ADMIN_COOKIE,
+    FormData,
+    UploadForm,
+    cookie,
+    error_response,
+    is_htmx,
+    path_id,
+    render,
+    see_other,
+)
+
+SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
+Panel = Literal["details", "settings", "layer", "option", "new-layer"]
+
+
+class LoginRequired(Exception):
+    """The request needs a signed-in merchant."""
+
+
+def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for every admin page: a valid, unexpired session cookie."""
+    token = connection.cookies.get(ADMIN_COOKIE)
+    with new_session(connection.app.state.engine) as session:
+        user = accounts.user_for_session(session, token)
+        if user is None:
+            raise LoginRequired()
+        connection.state.admin_username = user.username
+
+
+def login_required_handler(request: Request[Any, Any, Any], _: LoginRequired) -> Response[Any]:
+    target = "/admin/login?" + urlencode({"next": request.url.path})
+    if is_htmx(request):
+        return Response(content="", status_code=401, headers={"HX-Redirect": target})
+    return see_other(target)
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/admin") and "//" not in value else "/admin"
+
+
+class LoginController(Controller):
+    path = "/admin"
+
+    @get("/login", sync_to_thread=False)
+    def login_form(self, request: Request[Any, Any, Any], next: str = "/admin") -> Template:
+        return render(request, "admin/login.html", None, {"next": _safe_next(next), "error": ""})
+
+    @post("/login", sync_to_thread=True)
+    def login(
+        self, request: Request[Any, Any, Any], db: Session, state: State, data: FormData
+    ) -> Template | Redirect:
+        username = str(data.get("username", ""))[:64].strip()
+        password = str(data.get("password", ""))[:256]
+        target = _safe_next(str(data.get("next", "/admin")))
+        user = accounts.authenticate(db, username, password) if username and password else None
+        if user is None:
+            context = {"next": target, "error": "That username and password do not match."}
+            return render(request, "admin/login.html", None, context, status_code=401)
+        token = accounts.start_session(db, user)
+        secure = state.settings.secure_cookies
+        return see_other(
+            target, cookies=[cookie(ADMIN_COOKIE, token, secure=secure, max_age=SESSION_MAX_AGE)]
+        )
+
+    @post("/logout", sync_to_thread=True)
+    def logout(self, request: Request[Any, Any, Any], db: Session) -> Redirect:
+        accounts.end_session(db, request.cookies.get(ADMIN_COOKIE))
+        response = see_other("/admin/login")
+        response.delete_cookie(ADMIN_COOKIE)
+        return response
+
+
+def _image_from(data: dict[str, Any]) -> CheckedImage | None:
+    upload = data.get("image")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    content = upload.file.read(MAX_IMAGE_BYTES + 1)
+    if not content:
+        return None
+    return check_image(content)
+
+
+def _text_fields(data: dict[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+class AdminController(Controller):
+    path = "/admin"
+    guards = [require_admin]
+
+    # Dashboard, products ------------------------------------------------------------
+
+    @get("/", sync_to_thread=True)
+    def dashboard(self, request: Request[Any, Any, Any], db: Session) -> Template:
+        return render(
+            request,
+            "admin/dashboard.html",
+            None,
+            {"products": list_products(db), "orders": recent_orders(db, limit=8)},
+        )
+
+    @get("/products/new", sync_to_thread=False)
+    def new_product(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "admin/product_new.html", None, {"values": {}, "errors": {}})
+
+    @post("/products", sync_to_thread=True)
+    def create_product(
+        self, request: Request[Any, Any, Any], db: Session, data: FormData
+    ) -> Template | Redirect:
+        form = _text_fields(data)
+        try:
+            product = edit.create_product(db, form)
+        except edit.FormError as exc:
+            context = {"values": form, "errors": exc.errors}
+            return render(request, "admin/product_new.html", None, context, status_code=422)
+        return see_other(f"/admin/products/{product.id}?panel=new-layer&saved=created")
+
+    # The configurator editor --------------------------------------------------------
+
+    def _editor(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        panel: str,
+        *,
+        item_id: int | None = None,
+        saved: str = "",
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        status_code: int = 200,
+        fragment: str | None = "admin/_editor.html",
+    ) -> Template:
+        product = edit.get_product(db, product_id)
+        spec = load_spec(db, product)
+        layer = option = None
+        if panel == "layer" and item_id is not None:
+            layer = spec.layer(item_id)
+            if layer is None:
+                raise NotFoundException("No such layer in this product.")
+        if panel == "option" and item_id is not None:
+            option = next((o for la in spec.layers for o in la.options if o.id == item_id), None)
+            if option is None:
+                raise NotFoundException("No such option in this product.")
+            layer = spec.layer(option.layer_id)
+        context = {
+            "product": product,
+            "spec": spec,
+            "preview": resolve(spec, {}),
+            "panel": panel,
+            "layer": layer,
+            "option": option,
+            "saved": _SAVED_MESSAGES.get(saved, ""),
+            "errors": errors or {},
+            "values": values or {},
+            "cheapest": cheapest_price(spec),
+        }
+        return render(request, "admin/editor.html", fragment, context, status_code=status_code)
+
+    @get("/products/{product_id:str}", sync_to_thread=True)
+    def editor(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: str,
+        panel: str = "details",
+        item: str = "",
+        saved: str = "",
+    ) -> Template:
+        item_id = path_id(item) if item else None
+        if panel not in {"details", "settings", "layer", "option", "new-layer"}:
+            panel = "details"
+        return self._editor(
+            request, db, path_id(product_id), panel, item_id=item_id, saved=saved, fragment=None
+        )
+
+    @get("/products/{product_id:str}/panel/{panel:str}", sync_to_thread=True)
+    def panel(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: str,
+        panel: str,
+        item: str = "",
+    ) -> Template:
+        """The right panel alone, for htmx (the full editor page otherwise)."""
+        if panel not in {"details", "settings", "layer", "option", "new-layer"}:
+            raise NotFoundException("No such panel.")
+        item_id = path_id(item) if item else None
+        return self._editor(
+            request, db, path_id(product_id), panel, item_id=item_id, fragment="admin/_panel.html"
+        )
+
+    def _after_save(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        panel: str,
+        item_id: int | None,
+        saved: str,
+    ) -> Template | Redirect:
+        if is_htmx(request):
+            return self._editor(request, db, product_id, panel, item_id=item_id, saved=saved)
+        query = {"panel": panel, "saved": saved}
+        if item_id is not None:
+            query["item"] = str(item_id)
+        return see_other(f"/admin/products/{product_id}?{urlencode(query)}")
+
+    def _refused(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        panel: str,
+        item_id: int | None,
+        exc: edit.FormError | ImageError,
+        values: dict[str, str],
+    ) -> Template:
+        db.rollback()
+        errors = exc.errors if isinstance(exc, edit.FormError) else {"image": str(exc)}
+        return self._editor(
+            request,
+            db,
+            product_id,
+            panel,
+            item_id=item_id,
+            errors=errors,
+            values=values,
+            status_code=422,
+        )
+
+    @post("/products/{product_id:str}/details", sync_to_thread=True)
+    def save_details(
+        self, request: Request[Any, Any, Any], db: Session, product_id: str, data: FormData
+    ) -> Template | Redirect:
+        pid, form = path_id(product_id), _text_fields(data)
+        try:
+            edit.update_product(db, pid, form)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "details", None, exc, form)
+        return self._after_save(request, db, pid, "details", None, "details")
+
+    @post("/products/{product_id:str}/delete", sync_to_thread=True)
+    def delete_product(self, db: Session, product_id: str) -> Redirect:
+        edit.delete_product(db, path_id(product_id))
+        return see_other("/admin?deleted=1")
+
+    @post("/products/{product_id:str}/settings", sync_to_thread=True)
+    def save_settings(
+        self, request: Request[Any, Any, Any], db: Session, product_id: str, data: FormData
+    ) -> Template | Redirect:
+        pid = path_id(product_id)
+        edit.update_global_settings(db, pid, _text_fields(data))
+        return self._after_save(request, db, pid, "settings", None, "settings")
+
+    # Layers -------------------------------------------------------------------------
+
+    @post("/products/{product_id:str}/layers", sync_to_thread=True)
+    def add_layer(
+        self, request: Request[Any, Any, Any], db: Session, product_id: str, data: FormData
+    ) -> Template | Redirect:
+        pid, form = path_id(product_id), _text_fields(data)
+        try:
+            layer = edit.add_layer(db, pid, form)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "new-layer", None, exc, form)
+        return self._after_save(request, db, pid, "layer", layer.id, "layer-added")
+
+    @post("/products/{product_id:str}/layers/{layer_id:str}", sync_to_thread=True)
+    def save_layer(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: str,
+        layer_id: str,
+        data: FormData,
+    ) -> Template | Redirect:
+        pid, lid, form = path_id(product_id), path_id(layer_id), _text_fields(data)
+        try:
+            edit.update_layer(db, pid, lid, form)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "layer", lid, exc, form)
+        return self._after_save(request, db, pid, "layer", lid, "layer")
+
+    @post("/products/{product_id:str}/layers/{layer_id:str}/move", sync_to_thread=True)
+    def move_layer(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: str,
+        layer_id: str,
+        data: FormData,
+    ) -> Template | Redirect:
+        pid, lid = path_id(product_id), path_id(layer_id)
+        direction = "up" if data.get("direction") == "up" else "down"
+        edit.move_layer(db, pid, lid, direction)
+        return self._after_save(request, db, pid, "layer", lid, "moved")
+
+    @post("/products/{product_id:str}/layers/{layer_id:str}/delete", sync_to_thread=True)
+    def delete_layer(
+        self, request: Request[Any, Any, Any], db: Session, product_id: str, layer_id: str
+    ) -> Template | Redirect:
+        pid = path_id(product_id)
+        edit.delete_layer(db, pid, path_id(layer_id))
+        return self._after_save(request, db, pid, "details", None, "layer-deleted")
+
+    @post("/products/{product_id:str}/layers/{layer_id:str}/options", sync_to_thread=True)
+    def add_option(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: str,
+        layer_id: str,
+        data: UploadForm,
+    ) -> Template | Redirect:
+        pid, lid, form = path_id(product_id), path_id(layer_id), _text_fields(data)
+        try:
+            option = edit.add_option(db, pid, lid, form, _image_from(data))
+        except (edit.FormError, ImageError) as exc:
+            return self._refused(request, db, pid, "layer", lid, exc, form)
+        return self._after_save(request, db, pid, "option", option.id, "option-added")
+
+    # Options (image layers) -----------------------------------------------------------
+
+    @post("/products/{product_id:str}/options/{option_id:str}", sync_to_thread=True)
+    def save_option(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: str,
+        option_id: str,
+        data: UploadForm,
+    ) -> Template | Redirect:
+        pid, oid, form = path_id(product_id), path_id(option_id), _text_fields(data)
+        try:
+            edit.update_option(db, pid, oid, form, _image_from(data))
+        except (edit.FormError, ImageError) as exc:
+            return self._refused(request, db, pid, "option", oid, exc, form)
+        return self._after_save(request, db, pid, "option", oid, "option")
+
+    @post("/products/{product_id:str}/options/{option_id:str}/move", sync_to_thread=True)
+    def move_option(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: str,
+        option_id: str,
+        data: FormData,
+    ) -> Template | Redirect:
+        pid, oid = path_id(product_id), path_id(option_id)
+        edit.move_option(db, pid, oid, "up" if data.get("direction") == "up" else "down")
+        return self._after_save(request, db, pid, "option", oid, "moved")
+
+    @post("/products/{product_id:str}/options/{option_id:str}/default", sync_to_thread=True)
+    def make_default(
+        self, request: Request[Any, Any, Any], db: Session, product_id: str, option_id: str
+    ) -> Template | Redirect:
+        pid, oid = path_id(product_id), path_id(option_id)
+        edit.make_default(db, pid, oid)
+        return self._after_save(request, db, pid, "option", oid, "default")
+
+    @post("/products/{product_id:str}/options/{option_id:str}/delete", sync_to_thread=True)
+    def delete_option(
+        self, request: Request[Any, Any, Any], db: Session, product_id: str, option_id: str
+    ) -> Template | Redirect:
+        pid, oid = path_id(product_id), path_id(option_id)
+        layer, _ = edit.get_option(db, pid, oid)
+        try:
+            edit.delete_option(db, pid, oid)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "option", oid, exc, {})
+        return self._after_save(request, db, pid, "layer", layer.id, "option-deleted")
+
+    # Orders ---------------------------------------------------------------------------
+
+    @get("/orders", sync_to_thread=True)
+    def orders(self, request: Request[Any, Any, Any], db: Session) -> Template:
+        return render(request, "admin/orders.html", None, {"orders": recent_orders(db)})
+
+    @get("/orders/{number:str}", sync_to_thread=True)
+    def order(self, request: Request[Any, Any, Any], db: Session, number: str) -> Template:
+        view = order_by_number(db, number[:20])
+        if view is None:
+            raise NotFoundException("No such order.")
+        return render(request, "admin/order.html", None, {"view": view})
+
+
+_SAVED_MESSAGES = {
+    "created": "Product created. Add its first layer below.",
+    "details": "Product details saved.",
+    "settings": "Global Settings saved. The storefront shows the change on the next request.",
+    "layer": "Layer saved.",
+    "layer-added": "Layer added. Now add its options.",
+    "layer-deleted": "Layer deleted.",
+    "option": "Option saved. The storefront shows the change on the next request.",
+    "option-added": "Option added.",
+    "option-deleted": "Option deleted.",
+    "default": "Default option set.",
+    "moved": "Order changed.",
+}
+
+
+def not_found_in_admin(request: Request[Any, Any, Any], exc: edit.NotFound) -> Response[Any]:
+    return error_response(request, 404, str(exc))

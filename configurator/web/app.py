@@ -1,0 +1,102 @@
+"""The application factory: wires settings, database, templates, CSRF, htmx and routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from configurator import availability
+from configurator.accounts import shared_secret
+from configurator.catalog_admin import NotFound
+from configurator.db import make_engine, new_session
+from configurator.money import cents_to_input, format_cents, format_delta
+from configurator.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+from configurator.web.admin import (
+    AdminController,
+    LoginController,
+    LoginRequired,
+    login_required_handler,
+    not_found_in_admin,
+)
+from configurator.web.common import (
+    ADMIN_COOKIE,
+    database_unavailable_handler,
+    http_exception_handler,
+    internal_error_handler,
+    provide_db,
+)
+from configurator.web.shop import ShopController
+from configurator.web.storefront import StorefrontController
+
+MAX_REQUEST_BYTES = 2_000_000
+
+
+def _configure_jinja(engine: JinjaTemplateEngine) -> None:
+    env: Environment = engine.engine
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters["money"] = format_cents
+    env.filters["delta"] = format_delta
+    env.filters["money_input"] = cents_to_input
+    env.globals["labels"] = {
+        "backorder_notice": availability.BACKORDER_NOTICE,
+        "backorder_cart_label": availability.BACKORDER_CART_LABEL,
+        "out_of_stock": availability.OUT_OF_STOCK_NOTICE,
+        "ships_once_restocked": availability.SHIPS_ONCE_RESTOCKED,
+    }
+    env.globals["StockStatus"] = availability.StockStatus
+    env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url)
+    with new_session(engine) as session:
+        secret = shared_secret(session)
+    exception_handlers: dict[Any, Any] = {
+        HTTPException: http_exception_handler,
+        LoginRequired: login_required_handler,
+        NotFound: not_found_in_admin,
+        OperationalError: database_unavailable_handler,
+        Exception: internal_error_handler,
+    }
+    return Litestar(
+        route_handlers=[
+            StorefrontController,
+            ShopController,
+            LoginController,
+            AdminController,
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], send_as_attachment=False
+            ),
+        ],
+        dependencies={"db": Provide(provide_db)},
+        state=State({"engine": engine, "settings": settings}),
+        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=_configure_jinja,
+        ),
+        csrf_config=CSRFConfig(
+            secret=secret,
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=False,
+            cookie_samesite="lax",
+        ),
+        exception_handlers=exception_handlers,
+        request_max_body_size=MAX_REQUEST_BYTES,
+        debug=False,
+    )

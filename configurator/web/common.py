@@ -1,0 +1,160 @@
+"""Plumbing shared by the controllers: the database session, page-or-fragment rendering,
+cookies, and the plain-message error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Mapping
+from typing import Annotated, Any
+
+from litestar import Request, Response
+from litestar.datastructures import Cookie, State
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import Body
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from configurator.configuration import parse_id
+from configurator.db import new_session
+
+log = logging.getLogger("configurator")
+
+CART_COOKIE = "cart"
+ADMIN_COOKIE = "admin_session"
+VARY = {"Vary": "HX-Request"}
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+
+def provide_db(state: State) -> Generator[Session, None, None]:
+    session = new_session(state.engine)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return isinstance(request, HTMXRequest) and bool(request.htmx)
+
+
+def render(
+    request: Request[Any, Any, Any],
+    page: str,
+    fragment: str | None,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+    cookies: list[Cookie] | None = None,
+) -> Template:
+    """The full page for a plain request, the fragment template for an htmx one."""
+    template = fragment if fragment and is_htmx(request) else page
+    return Template(
+        template_name=template,
+        context=dict(context),
+        status_code=status_code,
+        headers={**VARY, **(headers or {})},
+        cookies=cookies,
+    )
+
+
+def see_other(path: str, *, cookies: list[Cookie] | None = None) -> Redirect:
+    return Redirect(path=path, status_code=HTTP_303_SEE_OTHER, cookies=cookies)
+
+
+def path_id(text: str) -> int:
+    """An id from the URL; anything else is a plain 404."""
+    value = parse_id(text)
+    if value is None:
+        raise NotFoundException("We could not find that page.")
+    return value
+
+
+def cookie(key: str, value: str, *, secure: bool, max_age: int, path: str = "/") -> Cookie:
+    return Cookie(
+        key=key,
+        value=value,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=max_age,
+        path=path,
+    )
+
+
+ERROR_TITLES = {
+    400: "That request did not make sense",
+    401: "Please sign in",
+    403: "That form has expired",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Not available",
+    413: "That upload is too large",
+    422: "Please check the form",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+    503: "The shop is busy",
+}
+
+
+def error_response(
+    request: Request[Any, Any, Any], status_code: int, message: str
+) -> Response[Any]:
+    """A plain message page (or, for htmx, a notice swapped into the page's #flash)."""
+    title = ERROR_TITLES.get(status_code, "Something went wrong")
+    context = {"title": title, "message": message, "status_code": status_code}
+    if is_htmx(request):
+        return Template(
+            template_name="partials/_flash.html",
+            context={**context, "kind": "error"},
+            status_code=status_code,
+            headers={**VARY, "HX-Retarget": "#flash", "HX-Reswap": "outerHTML"},
+        )
+    return Template(
+        template_name="errors/error.html",
+        context=context,
+        status_code=status_code,
+        headers=VARY,
+    )
+
+
+_DEFAULT_MESSAGES = {
+    400: "Some of what was sent is not valid. Go back and try again.",
+    403: "For your safety this form only works for a short while. Reload the page and try again.",
+    404: "We could not find that page. It may have been removed.",
+    405: "That address does not accept this kind of request.",
+    413: "That upload is too large.",
+}
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status == 403:
+        message = _DEFAULT_MESSAGES[403]
+    elif status >= 500:
+        message = "Please try again in a moment."
+    else:
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        generic = not detail or detail.startswith(("Validation failed", "Not Found", "Method"))
+        message = _DEFAULT_MESSAGES.get(status, detail) if generic else detail
+    return error_response(request, status, message)
+
+
+def database_unavailable_handler(
+    request: Request[Any, Any, Any], exc: OperationalError
+) -> Response[Any]:
+    log.warning("database unavailable: %s", exc)
+    return error_response(
+        request, 503, "The shop is very busy right now. Please try again in a moment."
+    )
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(request, 500, "Please try again in a moment.")

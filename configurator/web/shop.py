@@ -1,0 +1,192 @@
+"""Cart, checkout and the order confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie, State
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+from sqlmodel import Session
+
+from configurator import cart as carts
+from configurator.availability import BACKORDER_EXPLANATION
+from configurator.configuration import (
+    QuantityError,
+    SelectionError,
+    parse_quantity,
+    parse_selection,
+    resolve,
+)
+from configurator.orders import (
+    CUSTOMER_FIELDS,
+    CheckoutError,
+    order_by_token,
+    place_order,
+    validate_customer,
+)
+from configurator.web.common import (
+    CART_COOKIE,
+    FormData,
+    cookie,
+    error_response,
+    path_id,
+    render,
+    see_other,
+)
+from configurator.web.storefront import configurator_context, spec_or_404
+
+CART_MAX_AGE = 60 * 60 * 24 * 30
+
+
+def _cart_context(cart: carts.CartView, **extra: Any) -> dict[str, Any]:
+    return {"cart": cart, "backorder_explanation": BACKORDER_EXPLANATION, **extra}
+
+
+class ShopController(Controller):
+    @post("/cart/items", sync_to_thread=True)
+    def add_to_cart(
+        self, request: Request[Any, Any, Any], db: Session, state: State, data: FormData
+    ) -> Template | Redirect:
+        spec = spec_or_404(db, str(data.get("product", "")))
+        params = {k: str(v) for k, v in data.items()}
+        try:
+            selection = parse_selection(spec, params)
+            quantity = parse_quantity(str(data.get("quantity", "")))
+        except (SelectionError, QuantityError) as exc:
+            return self._configurator_refusal(request, spec.slug, db, params, 400, str(exc))
+        configuration = resolve(spec, selection)
+        token = request.cookies.get(CART_COOKIE) or carts.new_cart_token()
+        try:
+            carts.add_item(db, cart_token=token, configuration=configuration, quantity=quantity)
+        except carts.CartError as exc:
+            return self._configurator_refusal(request, spec.slug, db, params, 409, str(exc))
+        cookies: list[Cookie] = []
+        if request.cookies.get(CART_COOKIE) != token:
+            cookies.append(
+                cookie(
+                    CART_COOKIE, token, secure=state.settings.secure_cookies, max_age=CART_MAX_AGE
+                )
+            )
+        return see_other("/cart?added=1", cookies=cookies)
+
+    def _configurator_refusal(
+        self,
+        request: Request[Any, Any, Any],
+        slug: str,
+        db: Session,
+        params: dict[str, str],
+        status: int,
+        message: str,
+    ) -> Template:
+        if request.headers.get("hx-request"):
+            return error_response(request, status, message)  # type: ignore[return-value]
+        spec = spec_or_404(db, slug)
+        context, _ = configurator_context(spec, params)
+        context["error"] = message
+        return render(request, "storefront/product.html", None, context, status_code=status)
+
+    @get("/cart", sync_to_thread=True)
+    def view(self, request: Request[Any, Any, Any], db: Session, added: str = "") -> Template:
+        cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
+        notice = "Added to your cart." if added == "1" and cart.items else ""
+        return render(
+            request, "cart/cart.html", "cart/_cart.html", _cart_context(cart, notice=notice)
+        )
+
+    @post("/cart/lines/{line_id:str}", sync_to_thread=True)
+    def change_quantity(
+        self, request: Request[Any, Any, Any], db: Session, line_id: str, data: FormData
+    ) -> Template | Redirect:
+        token = request.cookies.get(CART_COOKIE)
+        try:
+            quantity = parse_quantity(str(data.get("quantity", "")))
+            carts.change_quantity(db, cart_token=token, line_id=path_id(line_id), quantity=quantity)
+        except (QuantityError, carts.CartError) as exc:
+            status = 404 if isinstance(exc, carts.CartError) else 400
+            return self._cart_refusal(request, db, token, status, str(exc))
+        return self._cart_updated(request, db, token, "Quantity updated.")
+
+    @post("/cart/lines/{line_id:str}/remove", sync_to_thread=True)
+    def remove(
+        self, request: Request[Any, Any, Any], db: Session, line_id: str
+    ) -> Template | Redirect:
+        token = request.cookies.get(CART_COOKIE)
+        try:
+            carts.remove_line(db, cart_token=token, line_id=path_id(line_id))
+        except carts.CartError as exc:
+            return self._cart_refusal(request, db, token, 404, str(exc))
+        return self._cart_updated(request, db, token, "Item removed.")
+
+    def _cart_updated(
+        self, request: Request[Any, Any, Any], db: Session, token: str | None, notice: str
+    ) -> Template | Redirect:
+        if not request.headers.get("hx-request"):
+            return see_other("/cart")
+        cart = carts.view_cart(db, token)
+        return render(
+            request, "cart/cart.html", "cart/_cart.html", _cart_context(cart, notice=notice)
+        )
+
+    def _cart_refusal(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        token: str | None,
+        status: int,
+        message: str,
+    ) -> Template:
+        cart = carts.view_cart(db, token)
+        return render(
+            request,
+            "cart/cart.html",
+            "cart/_cart.html",
+            _cart_context(cart, error=message),
+            status_code=status,
+        )
+
+    @get("/checkout", sync_to_thread=True)
+    def checkout_form(self, request: Request[Any, Any, Any], db: Session) -> Template | Redirect:
+        cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
+        if not cart.items:
+            return see_other("/cart")
+        return render(
+            request,
+            "checkout/checkout.html",
+            None,
+            _cart_context(cart, fields=CUSTOMER_FIELDS, values={}, errors={}),
+        )
+
+    @post("/checkout", sync_to_thread=True)
+    def checkout(
+        self, request: Request[Any, Any, Any], db: Session, data: FormData
+    ) -> Template | Redirect:
+        token = request.cookies.get(CART_COOKIE)
+        form = {k: str(v) for k, v in data.items() if k in CUSTOMER_FIELDS}
+        customer, errors = validate_customer(form)
+        if customer is None:
+            cart = carts.view_cart(db, token)
+            context = _cart_context(cart, fields=CUSTOMER_FIELDS, values=form, errors=errors)
+            return render(request, "checkout/checkout.html", None, context, status_code=422)
+        try:
+            order_token = place_order(db, cart_token=token, customer=customer)
+        except CheckoutError as exc:
+            db.rollback()
+            context = _cart_context(
+                exc.cart, fields=CUSTOMER_FIELDS, values=form, errors={}, error=str(exc)
+            )
+            return render(request, "checkout/checkout.html", None, context, status_code=409)
+        return see_other(f"/orders/{order_token}")
+
+    @get("/orders/{token:str}", sync_to_thread=True)
+    def confirmation(self, request: Request[Any, Any, Any], db: Session, token: str) -> Template:
+        view = order_by_token(db, token[:64])
+        if view is None:
+            raise NotFoundException("We could not find that order.")
+        return render(
+            request,
+            "checkout/confirmation.html",
+            None,
+            {"view": view, "backorder_explanation": BACKORDER_EXPLANATION},
+        )

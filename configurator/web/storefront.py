@@ -1,0 +1,98 @@
+"""Storefront: the product list, the configurator page and its htmx fragment, images."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+from sqlmodel import Session
+
+from configurator.catalog import get_image, list_products, spec_by_slug
+from configurator.configuration import (
+    ConfiguratorSpec,
+    SelectionError,
+    parse_selection,
+    resolve,
+)
+from configurator.web.common import FormData, path_id, render, see_other
+
+
+def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
+    base = f"/products/{slug}"
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def spec_or_404(db: Session, slug: str) -> ConfiguratorSpec:
+    spec = spec_by_slug(db, slug[:80])
+    if spec is None:
+        raise NotFoundException("We could not find that product. It may no longer be sold.")
+    return spec
+
+
+def configurator_context(
+    spec: ConfiguratorSpec, params: dict[str, str]
+) -> tuple[dict[str, Any], int]:
+    """Resolve the shopper's choices; tampered ids fall back to the defaults with a 400."""
+    status, error = 200, ""
+    try:
+        selection = parse_selection(spec, params)
+    except SelectionError as exc:
+        selection, status, error = {}, 400, str(exc)
+    configuration = resolve(spec, selection)
+    if status == 200 and not configuration.can_purchase:
+        status = 409 if selection else 200
+    context = {
+        "spec": spec,
+        "configuration": configuration,
+        "error": error,
+        "share_url": product_url(spec.slug, configuration.query_pairs()),
+    }
+    return context, status
+
+
+class StorefrontController(Controller):
+    @get("/", sync_to_thread=True)
+    def index(self, request: Request[Any, Any, Any], db: Session) -> Template:
+        return render(request, "storefront/index.html", None, {"products": list_products(db)})
+
+    @get("/products/{slug:str}", sync_to_thread=True)
+    def product(self, request: Request[Any, Any, Any], db: Session, slug: str) -> Template:
+        spec = spec_or_404(db, slug)
+        params = {k: v for k, v in request.query_params.items()}
+        context, status = configurator_context(spec, params)
+        return render(
+            request,
+            "storefront/product.html",
+            "storefront/_configuration_update.html",
+            context,
+            status_code=status,
+        )
+
+    @post("/products/{slug:str}/configure", sync_to_thread=True)
+    def configure(self, db: Session, slug: str, data: FormData) -> Redirect:
+        """No-JavaScript "Update preview": turn the form into a shareable URL (PRG)."""
+        spec = spec_or_404(db, slug)
+        params = {k: str(v) for k, v in data.items() if k.startswith("layer-")}
+        try:
+            selection = parse_selection(spec, params)
+        except SelectionError:
+            selection = {}
+        return see_other(product_url(spec.slug, resolve(spec, selection).query_pairs()))
+
+    @get("/media/{image_id:str}", sync_to_thread=True)
+    def media(self, db: Session, image_id: str) -> Response[bytes]:
+        image = get_image(db, path_id(image_id))
+        if image is None:
+            raise NotFoundException("We could not find that image.")
+        return Response(
+            content=image.data,
+            media_type=image.content_type,
+            headers={
+                "Cache-Control": "public, max-age=31536000, immutable",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
