@@ -136,7 +136,9 @@ SNEAKER = DemoProduct(
             "Laces",
             (
                 DemoOption("White", "LA-WHITE", 0, "laces-white.svg"),
-                DemoOption("Neon Yellow", "LA-NEON", 500, "laces-neon-yellow.svg", out_of_stock=True),
+                DemoOption(
+                    "Neon Yellow", "LA-NEON", 500, "laces-neon-yellow.svg", out_of_stock=True
+                ),
                 DemoOption("Black", "LA-BLACK", 0, "laces-black.svg"),
             ),
         ),
@@ -194,7 +196,9 @@ def load_demo(session: Session) -> bool:
                     image_id=_image_id(session, ASSETS / demo.folder / demo_option.image),
                     stock_management=True,
                     stock_status=(
-                        StockStatus.OUT_OF_STOCK if demo_option.out_of_stock else StockStatus.IN_STOCK
+                        StockStatus.OUT_OF_STOCK
+                        if demo_option.out_of_stock
+                        else StockStatus.IN_STOCK
                     ).value,
                 )
                 session.add(option)

@@ -317,8 +317,7 @@ class AdminController(Controller):
         data: FormData,
     ) -> Template | Redirect:
         pid, lid = path_id(product_id), path_id(layer_id)
-        direction = "up" if data.get("direction") == "up" else "down"
-        edit.move_layer(db, pid, lid, direction)
+        edit.move_layer(db, pid, lid, "up" if data.get("direction") == "up" else "down")
         return self._after_save(request, db, pid, "layer", lid, "moved")
 
     @post("/products/{product_id:str}/layers/{layer_id:str}/delete", sync_to_thread=True)

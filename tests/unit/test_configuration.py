@@ -1,0 +1,104 @@
+"""Resolving a shopper's choices: strict parsing, defaults, prices, refusals."""
+
+from dataclasses import replace
+
+import pytest
+
+from configurator.configuration import (
+    MAX_QUANTITY,
+    QuantityError,
+    SelectionError,
+    cheapest_price,
+    parse_quantity,
+    parse_selection,
+    resolve,
+)
+from tests.unit.specs import bike
+
+
+def test_defaults_fill_every_layer_and_price_is_the_base() -> None:
+    configuration = resolve(bike(), {})
+    assert [c.option.id if c.option else None for c in configuration.choices] == [11, 21, None]
+    assert configuration.unit_price == 100_000
+    assert configuration.can_purchase
+    assert not configuration.backordered
+
+
+def test_backordered_option_is_priced_normally_and_listed() -> None:
+    configuration = resolve(bike(backorder=True), parse_selection(bike(), {"layer-1": "12"}))
+    assert configuration.unit_price == 145_000
+    assert configuration.can_purchase
+    assert [c.option.name for c in configuration.backordered if c.option] == ["Option 12"]
+
+
+def test_unavailable_option_is_refused_with_a_message() -> None:
+    spec = bike(backorder=False)
+    configuration = resolve(spec, parse_selection(spec, {"layer-1": "12"}))
+    assert not configuration.can_purchase
+    assert configuration.problems == ("Wheels: Option 12 is out of stock and cannot be ordered.",)
+
+
+def test_default_that_became_unavailable_falls_back_to_an_available_option() -> None:
+    spec = bike(backorder=False)
+    wheels = replace(spec.layers[0], default_option_id=12)
+    spec = replace(spec, layers=(wheels, *spec.layers[1:]))
+    configuration = resolve(spec, {})
+    assert configuration.choices[0].option is not None
+    assert configuration.choices[0].option.id == 11
+    assert configuration.can_purchase
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"layer-9": "11"},  # a layer of another product
+        {"layer-1": "21"},  # an option of another layer
+        {"layer-1": "999"},  # an unknown option
+        {"layer-1": "abc"},
+        {"layer-1": "-1"},
+        {"layer-1": "1e3"},
+        {"layer-1": "99999999999999999999999"},
+        {"layer-x": "11"},
+        {"layer-1": "none"},  # required layers cannot be empty
+    ],
+)
+def test_tampered_selections_are_refused(params: dict[str, str]) -> None:
+    with pytest.raises(SelectionError):
+        parse_selection(bike(), params)
+
+
+def test_optional_layer_may_be_empty_and_other_parameters_are_ignored() -> None:
+    selection = parse_selection(bike(), {"layer-3": "none", "quantity": "2", "_csrf_token": "x"})
+    assert selection == {3: None}
+    selection = parse_selection(bike(), {"layer-3": "31"})
+    assert resolve(bike(), selection).unit_price == 101_900
+
+
+def test_options_deleted_after_adding_to_cart_become_problems_not_errors() -> None:
+    configuration = resolve(bike(), {1: 404})
+    assert not configuration.can_purchase
+    assert "no longer offered" in configuration.problems[0]
+
+
+def test_query_pairs_round_trip() -> None:
+    spec = bike()
+    configuration = resolve(spec, {1: 12, 3: None})
+    again = resolve(spec, parse_selection(spec, dict(configuration.query_pairs())))
+    assert again.selection == configuration.selection
+
+
+@pytest.mark.parametrize("text", ["1", "2", str(MAX_QUANTITY), " 3 "])
+def test_quantity_accepts_whole_numbers_in_range(text: str) -> None:
+    assert parse_quantity(text) == int(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "-1", "", "1.5", "abc", str(MAX_QUANTITY + 1), "10000000000", "\u0661", None]
+)
+def test_quantity_refuses_everything_else(text: str | None) -> None:
+    with pytest.raises(QuantityError):
+        parse_quantity(text)
+
+
+def test_cheapest_price_takes_negative_deltas_and_optional_layers_into_account() -> None:
+    assert cheapest_price(bike()) == 100_000
