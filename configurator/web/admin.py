@@ -170,7 +170,7 @@ class AdminController(Controller):
         context = {
             "product": product,
             "spec": spec,
-            "preview": resolve(spec, {}),
+            "preview": resolve(spec, {option.layer_id: option.id} if option else {}),
             "panel": panel,
             "layer": layer,
             "option": option,

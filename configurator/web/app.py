@@ -45,8 +45,6 @@ MAX_REQUEST_BYTES = 2_000_000
 
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
-    env.trim_blocks = True
-    env.lstrip_blocks = True
     env.filters["money"] = format_cents
     env.filters["delta"] = format_delta
     env.filters["money_input"] = cents_to_input
@@ -93,7 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         csrf_config=CSRFConfig(
             secret=secret,
             cookie_secure=settings.secure_cookies,
-            cookie_httponly=False,
+            cookie_httponly=True,
             cookie_samesite="lax",
         ),
         exception_handlers=exception_handlers,

@@ -25,7 +25,7 @@ log = logging.getLogger("configurator")
 
 CART_COOKIE = "cart"
 ADMIN_COOKIE = "admin_session"
-VARY = {"Vary": "HX-Request"}
+VARY = {"Vary": "HX-Request, HX-History-Restore-Request"}
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -40,7 +40,13 @@ def provide_db(state: State) -> Generator[Session, None, None]:
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return isinstance(request, HTMXRequest) and bool(request.htmx)
+    """An htmx request that wants a fragment. A history restore (the Back button after a
+    cache miss) wants the whole page, like a plain request."""
+    return (
+        isinstance(request, HTMXRequest)
+        and bool(request.htmx)
+        and not request.htmx.history_restore_request
+    )
 
 
 def render(

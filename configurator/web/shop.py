@@ -31,6 +31,7 @@ from configurator.web.common import (
     FormData,
     cookie,
     error_response,
+    is_htmx,
     path_id,
     render,
     see_other,
@@ -80,7 +81,7 @@ class ShopController(Controller):
         status: int,
         message: str,
     ) -> Template:
-        if request.headers.get("hx-request"):
+        if is_htmx(request):
             return error_response(request, status, message)  # type: ignore[return-value]
         spec = spec_or_404(db, slug)
         context, _ = configurator_context(spec, params)
@@ -122,7 +123,7 @@ class ShopController(Controller):
     def _cart_updated(
         self, request: Request[Any, Any, Any], db: Session, token: str | None, notice: str
     ) -> Template | Redirect:
-        if not request.headers.get("hx-request"):
+        if not is_htmx(request):
             return see_other("/cart")
         cart = carts.view_cart(db, token)
         return render(

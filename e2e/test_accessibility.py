@@ -1,0 +1,71 @@
+"""axe-core on the pages shoppers and merchants use most: no serious or critical issues."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from e2e.helpers import PRODUCT_PATH, fill_checkout, option_radio, purchase_status, sign_in
+
+BLOCKING = {"serious", "critical"}
+
+
+def blocking_violations(page: Page) -> list[dict[str, Any]]:
+    results = Axe().run(page)
+    return [v for v in results.response["violations"] if v.get("impact") in BLOCKING]
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            summary = node.get("failureSummary", "").replace("\n", " ")
+            lines.append(f"    {', '.join(map(str, node['target']))}  {summary}")
+    return "\n".join(lines)
+
+
+def test_accessibility(page: Page) -> None:
+    checked: dict[str, list[dict[str, Any]]] = {}
+
+    page.goto(PRODUCT_PATH)
+    option_radio(page, "Carbon Deep").check()
+    expect(purchase_status(page)).to_contain_text("Available on Backorder")
+    checked["configurator (Carbon Deep chosen)"] = blocking_violations(page)
+
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart"))
+    checked["cart with an item"] = blocking_violations(page)
+
+    page.get_by_role("link", name="Proceed to checkout").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    checked["checkout"] = blocking_violations(page)
+
+    fill_checkout(page, email="")
+    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    expect(page.get_by_text("Enter your email.")).to_be_visible()
+    checked["checkout with a field error"] = blocking_violations(page)
+
+    sign_in(page)
+    page.get_by_role("link", name="Aero Road Bike").click()
+    expect(page.get_by_role("heading", name="Configurator: Aero Road Bike")).to_be_visible()
+    checked["admin editor"] = blocking_violations(page)
+
+    layers = page.get_by_role("navigation", name="Layers")
+    layers.get_by_role("link", name=re.compile(r"^Carbon Deep")).click()
+    expect(page.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
+    checked["admin editor, option panel"] = blocking_violations(page)
+
+    layers.get_by_role("link", name="Global Settings").click()
+    expect(
+        page.locator("#right-panel").get_by_role("heading", name="Global Settings")
+    ).to_be_visible()
+    checked["admin editor, Global Settings"] = blocking_violations(page)
+
+    failures = {name: found for name, found in checked.items() if found}
+    assert not failures, "serious/critical axe violations:\n" + "\n".join(
+        f"[{name}]\n{describe(found)}" for name, found in failures.items()
+    )
