@@ -268,6 +268,7 @@ def delete_layer(session: Session, product_id: int, layer_id: int) -> None:
     layer = get_layer(session, product_id, layer_id)
     session.delete(layer)
     _touch(product)
+    _guard_prices(session, product)
     session.commit()
 
 

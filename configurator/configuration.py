@@ -178,6 +178,8 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
     """
     choices: list[Choice] = []
     problems: list[str] = []
+    if any(spec.layer(layer_id) is None for layer_id in selection):
+        problems.append("This product changed since you chose it: a part you picked is gone.")
     for layer in spec.layers:
         if layer.id in selection:
             option_id = selection[layer.id]

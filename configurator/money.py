@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
 
 CURRENCY_SYMBOL = "$"
 MAX_CENTS = 100_000_000  # $1,000,000.00: far above any real configurable product
@@ -12,22 +12,32 @@ class MoneyError(ValueError):
     """The text is not an amount of money we accept."""
 
 
+_AMOUNT = re.compile(r"^(-?)(\d{1,9})(?:\.(\d{1,2}))?$")
+
+
 def parse_cents(text: str, *, allow_negative: bool = False) -> int:
-    """Parse "12", "12.5", "1,234.50" or "-5.00" into cents; refuse anything vaguer."""
-    cleaned = text.strip().replace(",", "").removeprefix(CURRENCY_SYMBOL)
+    """Parse "12", "12.5", "1,234.50", "$12" or "-5.00" into cents; refuse anything vaguer.
+
+    Plain ASCII digits and at most one dot: no exponents, underscores or other scripts' digits,
+    so what the merchant sees in the form is exactly what is stored.
+    """
+    cleaned = text.strip().replace(",", "").replace(" ", "")
     if cleaned.startswith("-" + CURRENCY_SYMBOL):
         cleaned = "-" + cleaned[2:]
+    cleaned = cleaned.removeprefix(CURRENCY_SYMBOL)
     if not cleaned:
         raise MoneyError("Enter an amount, for example 12.50.")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise MoneyError("Enter an amount such as 12.50 (digits and one dot).") from None
-    if not amount.is_finite():
+    match = _AMOUNT.match(cleaned) if cleaned.isascii() else None
+    if match is None:
+        if re.fullmatch(r"-?\d+\.\d{3,}", cleaned):
+            raise MoneyError("Use at most two decimals (cents).")
+        if re.fullmatch(r"-?\d{10,}(\.\d*)?", cleaned):
+            raise MoneyError("That amount is too large.")
         raise MoneyError("Enter an amount such as 12.50 (digits and one dot).")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise MoneyError("Use at most two decimals (cents).")
-    cents = int(amount * 100)
+    sign, whole, part = match.groups()
+    cents = int(whole) * 100 + int((part or "0").ljust(2, "0"))
+    if sign:
+        cents = -cents
     if cents < 0 and not allow_negative:
         raise MoneyError("The amount cannot be negative.")
     if abs(cents) > MAX_CENTS:

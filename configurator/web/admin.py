@@ -11,6 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State, UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -23,6 +24,7 @@ from configurator.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check
 from configurator.orders import order_by_number, recent_orders
 from configurator.web.common import (
     ADMIN_COOKIE,
+    DB,
     FormData,
     UploadForm,
     cookie,
@@ -66,12 +68,14 @@ class LoginController(Controller):
     path = "/admin"
 
     @get("/login", sync_to_thread=False)
-    def login_form(self, request: Request[Any, Any, Any], next: str = "/admin") -> Template:
+    def login_form(
+        self, request: Request[Any, Any, Any], next: FromQuery[str] = "/admin"
+    ) -> Template:
         return render(request, "admin/login.html", None, {"next": _safe_next(next), "error": ""})
 
     @post("/login", sync_to_thread=True)
     def login(
-        self, request: Request[Any, Any, Any], db: Session, state: State, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, state: State, data: FormData
     ) -> Template | Redirect:
         username = str(data.get("username", ""))[:64].strip()
         password = str(data.get("password", ""))[:256]
@@ -87,7 +91,7 @@ class LoginController(Controller):
         )
 
     @post("/logout", sync_to_thread=True)
-    def logout(self, request: Request[Any, Any, Any], db: Session) -> Redirect:
+    def logout(self, request: Request[Any, Any, Any], db: DB) -> Redirect:
         accounts.end_session(db, request.cookies.get(ADMIN_COOKIE))
         response = see_other("/admin/login")
         response.delete_cookie(ADMIN_COOKIE)
@@ -115,7 +119,7 @@ class AdminController(Controller):
     # Dashboard, products ------------------------------------------------------------
 
     @get("/", sync_to_thread=True)
-    def dashboard(self, request: Request[Any, Any, Any], db: Session) -> Template:
+    def dashboard(self, request: Request[Any, Any, Any], db: DB) -> Template:
         return render(
             request,
             "admin/dashboard.html",
@@ -129,7 +133,7 @@ class AdminController(Controller):
 
     @post("/products", sync_to_thread=True)
     def create_product(
-        self, request: Request[Any, Any, Any], db: Session, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, data: FormData
     ) -> Template | Redirect:
         form = _text_fields(data)
         try:
@@ -185,11 +189,11 @@ class AdminController(Controller):
     def editor(
         self,
         request: Request[Any, Any, Any],
-        db: Session,
-        product_id: str,
-        panel: str = "details",
-        item: str = "",
-        saved: str = "",
+        db: DB,
+        product_id: FromPath[str],
+        panel: FromQuery[str] = "details",
+        item: FromQuery[str] = "",
+        saved: FromQuery[str] = "",
     ) -> Template:
         item_id = path_id(item) if item else None
         if panel not in {"details", "settings", "layer", "option", "new-layer"}:
@@ -202,10 +206,10 @@ class AdminController(Controller):
     def panel(
         self,
         request: Request[Any, Any, Any],
-        db: Session,
-        product_id: str,
-        panel: str,
-        item: str = "",
+        db: DB,
+        product_id: FromPath[str],
+        panel: FromPath[str],
+        item: FromQuery[str] = "",
     ) -> Template:
         """The right panel alone, for htmx (the full editor page otherwise)."""
         if panel not in {"details", "settings", "layer", "option", "new-layer"}:
@@ -256,7 +260,7 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/details", sync_to_thread=True)
     def save_details(
-        self, request: Request[Any, Any, Any], db: Session, product_id: str, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
     ) -> Template | Redirect:
         pid, form = path_id(product_id), _text_fields(data)
         try:
@@ -266,13 +270,13 @@ class AdminController(Controller):
         return self._after_save(request, db, pid, "details", None, "details")
 
     @post("/products/{product_id:str}/delete", sync_to_thread=True)
-    def delete_product(self, db: Session, product_id: str) -> Redirect:
+    def delete_product(self, db: DB, product_id: FromPath[str]) -> Redirect:
         edit.delete_product(db, path_id(product_id))
         return see_other("/admin?deleted=1")
 
     @post("/products/{product_id:str}/settings", sync_to_thread=True)
     def save_settings(
-        self, request: Request[Any, Any, Any], db: Session, product_id: str, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
     ) -> Template | Redirect:
         pid = path_id(product_id)
         edit.update_global_settings(db, pid, _text_fields(data))
@@ -282,7 +286,7 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/layers", sync_to_thread=True)
     def add_layer(
-        self, request: Request[Any, Any, Any], db: Session, product_id: str, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
     ) -> Template | Redirect:
         pid, form = path_id(product_id), _text_fields(data)
         try:
@@ -295,9 +299,9 @@ class AdminController(Controller):
     def save_layer(
         self,
         request: Request[Any, Any, Any],
-        db: Session,
-        product_id: str,
-        layer_id: str,
+        db: DB,
+        product_id: FromPath[str],
+        layer_id: FromPath[str],
         data: FormData,
     ) -> Template | Redirect:
         pid, lid, form = path_id(product_id), path_id(layer_id), _text_fields(data)
@@ -311,9 +315,9 @@ class AdminController(Controller):
     def move_layer(
         self,
         request: Request[Any, Any, Any],
-        db: Session,
-        product_id: str,
-        layer_id: str,
+        db: DB,
+        product_id: FromPath[str],
+        layer_id: FromPath[str],
         data: FormData,
     ) -> Template | Redirect:
         pid, lid = path_id(product_id), path_id(layer_id)
@@ -322,19 +326,26 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/layers/{layer_id:str}/delete", sync_to_thread=True)
     def delete_layer(
-        self, request: Request[Any, Any, Any], db: Session, product_id: str, layer_id: str
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product_id: FromPath[str],
+        layer_id: FromPath[str],
     ) -> Template | Redirect:
-        pid = path_id(product_id)
-        edit.delete_layer(db, pid, path_id(layer_id))
+        pid, lid = path_id(product_id), path_id(layer_id)
+        try:
+            edit.delete_layer(db, pid, lid)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "layer", lid, exc, {})
         return self._after_save(request, db, pid, "details", None, "layer-deleted")
 
     @post("/products/{product_id:str}/layers/{layer_id:str}/options", sync_to_thread=True)
     def add_option(
         self,
         request: Request[Any, Any, Any],
-        db: Session,
-        product_id: str,
-        layer_id: str,
+        db: DB,
+        product_id: FromPath[str],
+        layer_id: FromPath[str],
         data: UploadForm,
     ) -> Template | Redirect:
         pid, lid, form = path_id(product_id), path_id(layer_id), _text_fields(data)
@@ -350,9 +361,9 @@ class AdminController(Controller):
     def save_option(
         self,
         request: Request[Any, Any, Any],
-        db: Session,
-        product_id: str,
-        option_id: str,
+        db: DB,
+        product_id: FromPath[str],
+        option_id: FromPath[str],
         data: UploadForm,
     ) -> Template | Redirect:
         pid, oid, form = path_id(product_id), path_id(option_id), _text_fields(data)
@@ -366,9 +377,9 @@ class AdminController(Controller):
     def move_option(
         self,
         request: Request[Any, Any, Any],
-        db: Session,
-        product_id: str,
-        option_id: str,
+        db: DB,
+        product_id: FromPath[str],
+        option_id: FromPath[str],
         data: FormData,
     ) -> Template | Redirect:
         pid, oid = path_id(product_id), path_id(option_id)
@@ -377,7 +388,11 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/options/{option_id:str}/default", sync_to_thread=True)
     def make_default(
-        self, request: Request[Any, Any, Any], db: Session, product_id: str, option_id: str
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product_id: FromPath[str],
+        option_id: FromPath[str],
     ) -> Template | Redirect:
         pid, oid = path_id(product_id), path_id(option_id)
         edit.make_default(db, pid, oid)
@@ -385,7 +400,11 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/options/{option_id:str}/delete", sync_to_thread=True)
     def delete_option(
-        self, request: Request[Any, Any, Any], db: Session, product_id: str, option_id: str
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product_id: FromPath[str],
+        option_id: FromPath[str],
     ) -> Template | Redirect:
         pid, oid = path_id(product_id), path_id(option_id)
         layer, _ = edit.get_option(db, pid, oid)
@@ -398,11 +417,11 @@ class AdminController(Controller):
     # Orders ---------------------------------------------------------------------------
 
     @get("/orders", sync_to_thread=True)
-    def orders(self, request: Request[Any, Any, Any], db: Session) -> Template:
+    def orders(self, request: Request[Any, Any, Any], db: DB) -> Template:
         return render(request, "admin/orders.html", None, {"orders": recent_orders(db)})
 
     @get("/orders/{number:str}", sync_to_thread=True)
-    def order(self, request: Request[Any, Any, Any], db: Session, number: str) -> Template:
+    def order(self, request: Request[Any, Any, Any], db: DB, number: FromPath[str]) -> Template:
         view = order_by_number(db, number[:20])
         if view is None:
             raise NotFoundException("No such order.")

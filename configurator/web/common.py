@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body
@@ -27,6 +28,8 @@ CART_COOKIE = "cart"
 ADMIN_COOKIE = "admin_session"
 VARY = {"Vary": "HX-Request, HX-History-Restore-Request"}
 
+DB = NamedDependency[Session]
+"""The request's database session (see `provide_db`)."""
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
@@ -118,7 +121,7 @@ def error_response(
     if is_htmx(request):
         return Template(
             template_name="partials/_flash.html",
-            context={**context, "kind": "error"},
+            context={"flash_title": title, "flash_message": message, "flash_kind": "error"},
             status_code=status_code,
             headers={**VARY, "HX-Retarget": "#flash", "HX-Reswap": "outerHTML"},
         )
@@ -135,7 +138,7 @@ _DEFAULT_MESSAGES = {
     403: "For your safety this form only works for a short while. Reload the page and try again.",
     404: "We could not find that page. It may have been removed.",
     405: "That address does not accept this kind of request.",
-    413: "That upload is too large.",
+    413: "That upload is too large: images may be up to 1 MB, and a form up to 2 MB.",
 }
 
 
@@ -147,7 +150,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         message = "Please try again in a moment."
     else:
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        generic = not detail or detail.startswith(("Validation failed", "Not Found", "Method"))
+        generic = not detail or detail.startswith(
+            ("Validation failed", "Not Found", "Method", "Request Entity")
+        )
         message = _DEFAULT_MESSAGES.get(status, detail) if generic else detail
     return error_response(request, status, message)
 

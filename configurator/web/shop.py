@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie, State
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -28,6 +29,7 @@ from configurator.orders import (
 )
 from configurator.web.common import (
     CART_COOKIE,
+    DB,
     FormData,
     cookie,
     error_response,
@@ -48,7 +50,7 @@ def _cart_context(cart: carts.CartView, **extra: Any) -> dict[str, Any]:
 class ShopController(Controller):
     @post("/cart/items", sync_to_thread=True)
     def add_to_cart(
-        self, request: Request[Any, Any, Any], db: Session, state: State, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, state: State, data: FormData
     ) -> Template | Redirect:
         spec = spec_or_404(db, str(data.get("product", "")))
         params = {k: str(v) for k, v in data.items()}
@@ -89,7 +91,7 @@ class ShopController(Controller):
         return render(request, "storefront/product.html", None, context, status_code=status)
 
     @get("/cart", sync_to_thread=True)
-    def view(self, request: Request[Any, Any, Any], db: Session, added: str = "") -> Template:
+    def view(self, request: Request[Any, Any, Any], db: DB, added: FromQuery[str] = "") -> Template:
         cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
         notice = "Added to your cart." if added == "1" and cart.items else ""
         return render(
@@ -98,7 +100,7 @@ class ShopController(Controller):
 
     @post("/cart/lines/{line_id:str}", sync_to_thread=True)
     def change_quantity(
-        self, request: Request[Any, Any, Any], db: Session, line_id: str, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, line_id: FromPath[str], data: FormData
     ) -> Template | Redirect:
         token = request.cookies.get(CART_COOKIE)
         try:
@@ -111,7 +113,7 @@ class ShopController(Controller):
 
     @post("/cart/lines/{line_id:str}/remove", sync_to_thread=True)
     def remove(
-        self, request: Request[Any, Any, Any], db: Session, line_id: str
+        self, request: Request[Any, Any, Any], db: DB, line_id: FromPath[str]
     ) -> Template | Redirect:
         token = request.cookies.get(CART_COOKIE)
         try:
@@ -148,7 +150,7 @@ class ShopController(Controller):
         )
 
     @get("/checkout", sync_to_thread=True)
-    def checkout_form(self, request: Request[Any, Any, Any], db: Session) -> Template | Redirect:
+    def checkout_form(self, request: Request[Any, Any, Any], db: DB) -> Template | Redirect:
         cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
         if not cart.items:
             return see_other("/cart")
@@ -161,7 +163,7 @@ class ShopController(Controller):
 
     @post("/checkout", sync_to_thread=True)
     def checkout(
-        self, request: Request[Any, Any, Any], db: Session, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, data: FormData
     ) -> Template | Redirect:
         token = request.cookies.get(CART_COOKIE)
         form = {k: str(v) for k, v in data.items() if k in CUSTOMER_FIELDS}
@@ -181,7 +183,9 @@ class ShopController(Controller):
         return see_other(f"/orders/{order_token}")
 
     @get("/orders/{token:str}", sync_to_thread=True)
-    def confirmation(self, request: Request[Any, Any, Any], db: Session, token: str) -> Template:
+    def confirmation(
+        self, request: Request[Any, Any, Any], db: DB, token: FromPath[str]
+    ) -> Template:
         view = order_by_token(db, token[:64])
         if view is None:
             raise NotFoundException("We could not find that order.")

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -17,7 +18,7 @@ from configurator.configuration import (
     parse_selection,
     resolve,
 )
-from configurator.web.common import FormData, path_id, render, see_other
+from configurator.web.common import DB, FormData, path_id, render, see_other
 
 
 def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
@@ -55,11 +56,11 @@ def configurator_context(
 
 class StorefrontController(Controller):
     @get("/", sync_to_thread=True)
-    def index(self, request: Request[Any, Any, Any], db: Session) -> Template:
+    def index(self, request: Request[Any, Any, Any], db: DB) -> Template:
         return render(request, "storefront/index.html", None, {"products": list_products(db)})
 
     @get("/products/{slug:str}", sync_to_thread=True)
-    def product(self, request: Request[Any, Any, Any], db: Session, slug: str) -> Template:
+    def product(self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]) -> Template:
         spec = spec_or_404(db, slug)
         params = {k: v for k, v in request.query_params.items()}
         context, status = configurator_context(spec, params)
@@ -72,18 +73,21 @@ class StorefrontController(Controller):
         )
 
     @post("/products/{slug:str}/configure", sync_to_thread=True)
-    def configure(self, db: Session, slug: str, data: FormData) -> Redirect:
+    def configure(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str], data: FormData
+    ) -> Template | Redirect:
         """No-JavaScript "Update preview": turn the form into a shareable URL (PRG)."""
         spec = spec_or_404(db, slug)
         params = {k: str(v) for k, v in data.items() if k.startswith("layer-")}
         try:
             selection = parse_selection(spec, params)
         except SelectionError:
-            selection = {}
+            context, status = configurator_context(spec, params)
+            return render(request, "storefront/product.html", None, context, status_code=status)
         return see_other(product_url(spec.slug, resolve(spec, selection).query_pairs()))
 
     @get("/media/{image_id:str}", sync_to_thread=True)
-    def media(self, db: Session, image_id: str) -> Response[bytes]:
+    def media(self, db: DB, image_id: FromPath[str]) -> Response[bytes]:
         image = get_image(db, path_id(image_id))
         if image is None:
             raise NotFoundException("We could not find that image.")

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from configurator import accounts
 from configurator.db import make_engine, migrate, new_session
 from configurator.demo import load_demo
+from configurator.models import AdminUser
 from configurator.settings import Settings
 from configurator.web.app import create_app
+from configurator.web.common import ADMIN_COOKIE
 
 ADMIN_PASSWORD = "integration-password-1"
 TABLES = (
@@ -81,6 +87,31 @@ class Shop:
             found[option_name] = option_id
         return found
 
+    def option_id(self, slug: str, layer: str, option: str) -> int:
+        """One option's id by product, layer and option name (names repeat across layers)."""
+        return int(
+            self.scalar(
+                "SELECT option.id FROM option JOIN layer ON layer.id = option.layer_id "
+                "JOIN product ON product.id = layer.product_id "
+                "WHERE product.slug = :s AND layer.name = :l AND option.name = :o",
+                s=slug,
+                l=layer,
+                o=option,
+            )
+        )
+
+    def scalar(self, sql: str, **params: object) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(text(sql), params).scalar()
+
+    def execute(self, sql: str, **params: object) -> None:
+        """Change the database behind the app's back (as another worker or the admin would)."""
+        with self.engine.begin() as connection:
+            connection.execute(text(sql), params)
+
+    def count(self, table: str) -> int:
+        return int(self.scalar(f"SELECT count(*) FROM {table}") or 0)  # noqa: S608
+
     def product_id(self, slug: str) -> int:
         with self.engine.connect() as connection:
             return int(
@@ -90,18 +121,46 @@ class Shop:
             )
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[Shop]:
-    url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate, create the admin (a slow scrypt hash) and load the demo once per run."""
+    path = tmp_path_factory.mktemp("template") / "shop.sqlite3"
+    url = f"sqlite:///{path}"
     migrate(url)
     engine = make_engine(url)
     with new_session(engine) as session:
         accounts.ensure_initial_admin(session, ADMIN_PASSWORD)
         load_demo(session)
+        accounts.shared_secret(session)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_app(template_database: Path) -> Iterator[Litestar]:
+    """One application for the whole run (building it and compiling its templates is the slow
+    part); each test points it at its own database copy through `app.state.engine`. Every copy
+    holds the same CSRF secret, which the app reads from the database when it is created."""
+    url = f"sqlite:///{template_database}"
+    engine = make_engine(url)
     settings = Settings(
         host="127.0.0.1", port=0, database_url=url, admin_password=None, secure_cookies=False
     )
-    yield Shop(app=create_app(settings, engine), engine=engine)
+    app = create_app(settings, engine)
+    engine.dispose()
+    yield app
+
+
+@pytest.fixture
+def shop(tmp_path: Path, template_database: Path, shared_app: Litestar) -> Iterator[Shop]:
+    """A fresh copy of the migrated demo database for every test, served by the shared app."""
+    path = tmp_path / "shop.sqlite3"
+    shutil.copyfile(template_database, path)
+    engine = make_engine(f"sqlite:///{path}")
+    shared_app.state.engine = engine
+    yield Shop(app=shared_app, engine=engine)
     engine.dispose()
 
 
@@ -127,7 +186,95 @@ def login(client: TestClient[Litestar]) -> None:
     assert response.status_code == 303
 
 
+def sign_in(shop: Shop, client: TestClient[Litestar]) -> None:
+    """A signed-in merchant without the deliberately slow password check; for tests about
+    something else than signing in (the login form has tests of its own)."""
+    with new_session(shop.engine) as session:
+        user = session.exec(select(AdminUser).where(AdminUser.username == "admin")).one()
+        token = accounts.start_session(session, user)
+    client.cookies.set(ADMIN_COOKIE, token)
+
+
 def money_values(html: str, element_id: str) -> str:
     match = re.search(rf'id="{element_id}"[^>]*>\s*([^<]+)<', html)
     assert match, f"#{element_id} not found"
     return match.group(1).strip()
+
+
+HX = {"HX-Request": "true"}
+CUSTOMER = {
+    "customer_name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "address_line1": "12 Analytical Row",
+    "address_line2": "",
+    "city": "London",
+    "postal_code": "N1 7AA",
+    "country": "United Kingdom",
+}
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 6">'
+    b'<rect width="8" height="6" fill="#c0ffee"/></svg>'
+)
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17
+NO_FILE = {"image": ("", b"", "application/octet-stream")}
+
+
+def varies_on_htmx(response: Response) -> bool:
+    vary = response.headers.get("vary", "")
+    return "hx-request" in {part.strip().lower() for part in vary.split(",")}
+
+
+def post_form(
+    client: TestClient[Litestar],
+    path: str,
+    data: Mapping[str, object] | None = None,
+    *,
+    htmx: bool = False,
+    token: bool = True,
+    files: Mapping[str, tuple[str, bytes, str]] | None = None,
+) -> Response:
+    """A form post as a browser sends it: with the page's CSRF token, redirects not followed."""
+    form = {k: str(v) for k, v in (data or {}).items()}
+    if token:
+        form["_csrf_token"] = csrf(client)
+    return client.post(
+        path,
+        data=form,
+        files=dict(files) if files is not None else None,
+        headers=HX if htmx else None,
+        follow_redirects=False,
+    )
+
+
+def add_to_cart(
+    client: TestClient[Litestar],
+    slug: str,
+    choices: Mapping[int, int | str] | None = None,
+    quantity: object = 1,
+    *,
+    htmx: bool = False,
+) -> Response:
+    data: dict[str, object] = {"product": slug, "quantity": quantity}
+    data.update({f"layer-{layer}": option for layer, option in (choices or {}).items()})
+    return post_form(client, "/cart/items", data, htmx=htmx)
+
+
+def line_ids(html: str) -> list[int]:
+    return [int(found) for found in re.findall(r'id="line-(\d+)"', html)]
+
+
+def cents(amount: str) -> int:
+    """An amount as shown ("$1,749.00") in cents (174900)."""
+    sign = -1 if amount.startswith("-") else 1
+    return sign * int(re.sub(r"[^0-9]", "", amount))
+
+
+def notices(html: str, kind: str = "error") -> list[str]:
+    """The text of every notice of a kind ("error", "backorder", ...), tags stripped."""
+    found = re.findall(rf'class="notice notice-{kind}"[^>]*>(.*?)</(?:p|div)>', html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", text).split()) for text in found]
+
+
+def field_errors(html: str) -> dict[str, str]:
+    """Field name -> the message shown right under it."""
+    return dict(re.findall(r'<p class="field-message" id="([^"]+)-error">([^<]*)</p>', html))

@@ -1,9 +1,18 @@
 """Money parsing/formatting and image checks by content."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from configurator.images import MAX_IMAGE_BYTES, ImageError, check_image
-from configurator.money import MoneyError, format_cents, format_delta, parse_cents
+from configurator.money import (
+    MAX_CENTS,
+    MoneyError,
+    cents_to_input,
+    format_cents,
+    format_delta,
+    parse_cents,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,10 +29,38 @@ def test_negative_only_when_allowed() -> None:
         parse_cents("-5.00")
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1.005", "NaN", "Infinity", "1e9", "99999999999"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "abc",
+        "1.005",
+        "NaN",
+        "Infinity",
+        "1e9",
+        "99999999999",
+        "1e3",
+        "1_000",
+        "\u0661\u0662",
+        "1e30",
+        "-1e30",
+        "9" * 29,
+        "--5",
+        "5-",
+        "1.2.3",
+        ".",
+        "-",
+    ],
+)
 def test_parse_cents_refuses(text: str) -> None:
     with pytest.raises(MoneyError):
         parse_cents(text)
+
+
+@given(st.integers(min_value=-MAX_CENTS, max_value=MAX_CENTS))
+def test_what_the_admin_shows_parses_back_to_the_same_cents(cents: int) -> None:
+    assert parse_cents(cents_to_input(cents), allow_negative=True) == cents
+    assert parse_cents(format_cents(cents), allow_negative=True) == cents
 
 
 def test_formatting() -> None:
