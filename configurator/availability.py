@@ -1,31 +1,45 @@
 """Stock and backorder rules: the one place that decides what a shopper may buy.
 
 Pure: plain values in, plain answers out. No database, no web. The storefront, the cart,
-checkout and the admin preview all ask this module; none of them re-derives a rule.
+checkout and the admin all ask this module; none of them re-derives a rule.
 
-Vocabulary (from the WP Configurator Stock Management add-on):
-- each configurator has Global Settings > Stock Management: the stock management switch and
-  "Enable Backorder" (which only exists, and only has an effect, while stock management is on);
-- each image layer (option) has its own Stock Management block: enabled or not, and a
-  Stock Status of "In Stock" or "Out of Stock".
+Vocabulary, from the seeds:
+- each configurator has Global Settings > Stock Management: the stock management switch, the
+  backorder choice ("Enable Backorder"; No backorders / Allow backorders / Allow backorders and
+  notify customer), the Out-of-Stock Threshold, the "Only X left" threshold and Notify for
+  Quantity Below. Backorders only exist, and only have an effect, while stock management is on;
+- each image layer (option) has its own Stock Management block: enabled or not, a manual Stock
+  Status ("In Stock" / "Out of Stock") while inventory is not tracked, or Track inventory with a
+  quantity on hand, and its own backorder choice and thresholds, each either set or inherited
+  from the global setting ("Use global setting").
+
+Salable quantity follows Magento 2: quantity - Out-of-Stock Threshold (25 - (-50) = 75). With
+backorders allowed, a threshold of 0 means no cap; a negative one caps how many can be
+backordered. With backorders off, a positive threshold keeps a reserve.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 BACKORDER_NOTICE = "Available on Backorder"
 BACKORDER_CART_LABEL = "(Available Backorder)"
+BACKORDERED_LINE_LABEL = "back ordered"
 OUT_OF_STOCK_NOTICE = "Out of Stock"
 SHIPS_ONCE_RESTOCKED = "Ships once restocked"
 BACKORDER_EXPLANATION = (
     "Backordered options are not in stock right now; we will ship them once they are restocked."
 )
 
+T = TypeVar("T")
+
 
 class StockStatus(StrEnum):
+    """The manual Stock Status of an image layer whose inventory is not tracked."""
+
     IN_STOCK = "in_stock"
     OUT_OF_STOCK = "out_of_stock"
 
@@ -34,25 +48,121 @@ class StockStatus(StrEnum):
         return "In Stock" if self is StockStatus.IN_STOCK else "Out of Stock"
 
 
+class Backorders(StrEnum):
+    """Whether an option can be bought beyond its stock, and whether the shopper is told."""
+
+    NO = "no"
+    ALLOW = "allow"
+    ALLOW_AND_NOTIFY = "notify"
+
+    @property
+    def label(self) -> str:
+        return _BACKORDER_LABELS[self]
+
+    @property
+    def allowed(self) -> bool:
+        return self is not Backorders.NO
+
+    @property
+    def tells_customer(self) -> bool:
+        return self is Backorders.ALLOW_AND_NOTIFY
+
+
+_BACKORDER_LABELS = {
+    Backorders.NO: "No backorders",
+    Backorders.ALLOW: "Allow backorders (yes, do not tell customers)",
+    Backorders.ALLOW_AND_NOTIFY: "Allow backorders and notify customer (yes, tell customers)",
+}
+
+
 @dataclass(frozen=True, slots=True)
-class StockPolicy:
+class StockSettings:
     """A configurator's Global Settings > Stock Management section."""
 
     stock_management: bool
-    backorder: bool
+    backorders: Backorders = Backorders.NO
+    out_of_stock_threshold: int = 0
+    only_x_left_threshold: int = 0
+    notify_below: int = 1
+    allow_custom_backordering: bool = False
 
     @property
     def backorder_effective(self) -> bool:
-        """Enable Backorder has no effect while stock management is off."""
-        return self.stock_management and self.backorder
+        """Backorders have no effect while stock management is off."""
+        return self.stock_management and self.backorders.allowed
 
 
 @dataclass(frozen=True, slots=True)
-class LayerStock:
-    """An image layer's own Stock Management block."""
+class OptionStock:
+    """An image layer's own Stock Management block. `None` means "Use global setting"."""
 
-    enabled: bool
-    status: StockStatus
+    enabled: bool = False
+    status: StockStatus = StockStatus.IN_STOCK
+    track_inventory: bool = False
+    quantity: int = 0
+    backorders: Backorders | None = None
+    out_of_stock_threshold: int | None = None
+    only_x_left_threshold: int | None = None
+    notify_below: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveStock:
+    """An option's settings after inheritance, and which of them came from Global Settings."""
+
+    backorders: Backorders
+    out_of_stock_threshold: int
+    only_x_left_threshold: int
+    notify_below: int
+    inherited: frozenset[str]
+
+
+INHERITABLE = ("backorders", "out_of_stock_threshold", "only_x_left_threshold", "notify_below")
+
+
+def inherit(own: T | None, global_value: T) -> T:
+    """An option's own value when set, otherwise the global one."""
+    return global_value if own is None else own
+
+
+def effective_stock(settings: StockSettings, stock: OptionStock) -> EffectiveStock:
+    return EffectiveStock(
+        backorders=inherit(stock.backorders, settings.backorders),
+        out_of_stock_threshold=inherit(
+            stock.out_of_stock_threshold, settings.out_of_stock_threshold
+        ),
+        only_x_left_threshold=inherit(stock.only_x_left_threshold, settings.only_x_left_threshold),
+        notify_below=inherit(stock.notify_below, settings.notify_below),
+        inherited=frozenset(name for name in INHERITABLE if getattr(stock, name) is None),
+    )
+
+
+def salable_quantity(quantity: int, backorders: Backorders, threshold: int) -> int | None:
+    """How many units can still be sold; None when there is no limit.
+
+    Quantity minus the Out-of-Stock Threshold, never below zero. With backorders allowed a
+    threshold of 0 means "no cap"; with backorders off a negative threshold counts as 0, so
+    nothing is ever sold below zero.
+    """
+    if backorders.allowed and threshold == 0:
+        return None
+    if not backorders.allowed:
+        threshold = max(threshold, 0)
+    return max(0, quantity - threshold)
+
+
+def lowest_quantity_after_sale(stock: OptionStock, settings: StockSettings) -> int | None:
+    """The floor a sale may take the quantity on hand down to (None: no floor).
+
+    Checkout enforces it atomically (`quantity - n >= floor`), so the database, not a read
+    taken earlier, decides who gets the last unit.
+    """
+    effective = effective_stock(settings, stock)
+    if effective.backorders.allowed and effective.out_of_stock_threshold == 0:
+        return None
+    if not effective.backorders.allowed:
+        return max(effective.out_of_stock_threshold, 0)
+    return effective.out_of_stock_threshold
 
 
 class AvailabilityCode(StrEnum):
@@ -60,12 +170,43 @@ class AvailabilityCode(StrEnum):
     BACKORDER = "backorder"
     UNAVAILABLE = "unavailable"
 
+    @property
+    def status_label(self) -> str:
+        """The derived stock status, as the merchant sees it."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    AvailabilityCode.IN_STOCK: "In Stock",
+    AvailabilityCode.BACKORDER: "On Backorder",
+    AvailabilityCode.UNAVAILABLE: "Out of Stock",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """How a quantity divides into units shipped now and units backordered."""
+
+    in_stock: int
+    backordered: int
+
+    @property
+    def quantity(self) -> int:
+        return self.in_stock + self.backordered
+
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """What a shopper may do with an option, and what we tell them about it."""
+    """What a shopper may do with an option, and what we tell them about it.
+
+    `salable` and `on_hand` are None when stock is not counted (no limit).
+    """
 
     code: AvailabilityCode
+    tells_customer: bool = True
+    salable: int | None = None
+    on_hand: int | None = None
+    only_left: int | None = None
 
     @property
     def is_purchasable(self) -> bool:
@@ -77,17 +218,35 @@ class Availability:
 
     @property
     def notice(self) -> str:
-        """The storefront notice shown next to the option ("" when in stock)."""
+        """The storefront notice next to the option ("" when there is nothing to say)."""
         if self.code is AvailabilityCode.BACKORDER:
-            return BACKORDER_NOTICE
+            return BACKORDER_NOTICE if self.tells_customer else ""
         if self.code is AvailabilityCode.UNAVAILABLE:
             return OUT_OF_STOCK_NOTICE
+        if self.only_left is not None:
+            return f"Only {self.only_left} left"
         return ""
 
     @property
     def cart_label(self) -> str:
-        """The label shown after the option in the cart and the order ("" when in stock)."""
-        return BACKORDER_CART_LABEL if self.is_backorder else ""
+        """The label after a backordered option in the cart and the order."""
+        return BACKORDER_CART_LABEL if self.tells_customer else ""
+
+    def can_buy(self, quantity: int) -> bool:
+        if not self.is_purchasable or quantity < 1:
+            return False
+        return self.salable is None or quantity <= self.salable
+
+    def split(self, quantity: int, *, already_taken: int = 0) -> Split:
+        """Divide `quantity` into in-stock and backordered units, after `already_taken` units
+        of the same option went to earlier cart lines."""
+        if self.code is AvailabilityCode.BACKORDER and self.on_hand is None:
+            return Split(0, quantity)
+        if self.on_hand is None:
+            return Split(quantity, 0)
+        left = max(0, self.on_hand - already_taken)
+        in_stock = min(quantity, left)
+        return Split(in_stock, quantity - in_stock)
 
 
 IN_STOCK = Availability(AvailabilityCode.IN_STOCK)
@@ -95,18 +254,48 @@ ON_BACKORDER = Availability(AvailabilityCode.BACKORDER)
 UNAVAILABLE = Availability(AvailabilityCode.UNAVAILABLE)
 
 
-def option_availability(policy: StockPolicy, stock: LayerStock) -> Availability:
-    """Decide one option's availability.
+def option_availability(settings: StockSettings, stock: OptionStock) -> Availability:
+    """Decide one option's availability and derived status.
 
-    Stock is only counted when the configurator's stock management is on *and* the image
-    layer's own Stock Management is enabled. Then an Out of Stock option is available on
-    backorder when backorder is enabled, and unavailable otherwise.
+    Stock only counts when the configurator's stock management is on *and* the image layer's
+    own Stock Management is enabled. Untracked: the manual Stock Status decides, and an Out of
+    Stock option is on backorder when backorders are allowed. Tracked: the status is derived
+    from the quantity on hand and the salable quantity, never typed.
     """
-    if not (policy.stock_management and stock.enabled):
+    if not (settings.stock_management and stock.enabled):
         return IN_STOCK
-    if stock.status is StockStatus.IN_STOCK:
-        return IN_STOCK
-    return ON_BACKORDER if policy.backorder_effective else UNAVAILABLE
+    effective = effective_stock(settings, stock)
+    tells = effective.backorders.tells_customer
+    if not stock.track_inventory:
+        if stock.status is StockStatus.IN_STOCK:
+            return IN_STOCK
+        if effective.backorders.allowed:
+            return Availability(AvailabilityCode.BACKORDER, tells_customer=tells)
+        return UNAVAILABLE
+    salable = salable_quantity(
+        stock.quantity, effective.backorders, effective.out_of_stock_threshold
+    )
+    on_hand = max(0, stock.quantity)
+    if salable is not None:
+        on_hand = min(on_hand, salable)
+    if on_hand > 0:
+        code = AvailabilityCode.IN_STOCK
+    elif salable is None or salable > 0:
+        code = AvailabilityCode.BACKORDER
+    else:
+        code = AvailabilityCode.UNAVAILABLE
+    only_left = None
+    threshold = effective.only_x_left_threshold
+    if salable is not None and threshold > 0 and 0 < salable <= threshold:
+        only_left = salable
+    return Availability(code, tells, salable=salable, on_hand=on_hand, only_left=only_left)
+
+
+def is_low_stock(settings: StockSettings, stock: OptionStock) -> bool:
+    """Notify for Quantity Below: tracked options at or below it go on the low-stock list."""
+    if not (settings.stock_management and stock.enabled and stock.track_inventory):
+        return False
+    return stock.quantity <= effective_stock(settings, stock).notify_below
 
 
 def combined_availability(parts: Iterable[Availability]) -> Availability:
@@ -115,6 +304,125 @@ def combined_availability(parts: Iterable[Availability]) -> Availability:
     for part in parts:
         if part.code is AvailabilityCode.UNAVAILABLE:
             return UNAVAILABLE
-        if part.code is AvailabilityCode.BACKORDER:
+        if part.code is AvailabilityCode.BACKORDER and part.tells_customer:
             result = ON_BACKORDER
+        elif part.code is AvailabilityCode.BACKORDER and result is IN_STOCK:
+            result = Availability(AvailabilityCode.BACKORDER, tells_customer=False)
     return result
+
+
+def bottleneck(parts: Sequence[Availability]) -> int | None:
+    """Index of the option with the least stock to sell from (None if nothing is counted)."""
+    counted = [(a.on_hand, i) for i, a in enumerate(parts) if a.on_hand is not None]
+    if not counted:
+        return None
+    return min(counted)[1]
+
+
+def purchasable_quantity(parts: Sequence[Availability]) -> int | None:
+    """How many of a configuration can be bought in all: its options' smallest salable
+    quantity (None when nothing caps it)."""
+    if any(not a.is_purchasable for a in parts):
+        return 0
+    limits = [a.salable for a in parts if a.salable is not None]
+    return min(limits) if limits else None
+
+
+@dataclass(frozen=True, slots=True)
+class LineSplit:
+    """A configured item's quantity divided: whole items that ship now, and the rest."""
+
+    in_stock: int
+    backordered: int
+    options: tuple[Split, ...]
+
+
+def split_line(
+    parts: Sequence[Availability], quantity: int, taken: Sequence[int] | None = None
+) -> LineSplit:
+    """Divide `quantity` of a configuration whose options have these availabilities.
+
+    Each option ships what is on hand after `taken` units went to earlier cart lines; an item
+    ships now only when every one of its options does, so the option with the least stock
+    (the bottleneck) decides how many whole items are in stock.
+    """
+    taken = taken or [0] * len(parts)
+    options = tuple(a.split(quantity, already_taken=t) for a, t in zip(parts, taken, strict=True))
+    in_stock = min((s.in_stock for s in options), default=quantity)
+    return LineSplit(in_stock, quantity - in_stock, options)
+
+
+class AddOutcome(StrEnum):
+    ADD = "add"
+    ASK = "ask"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True, slots=True)
+class AddDecision:
+    """What happens when a shopper adds `quantity` of a configuration to the cart.
+
+    `limit` is how many can still be added (None: no limit), `limiting` the index of the option
+    that sets it, and `bottleneck` the index of the option with the least stock on hand.
+    """
+
+    outcome: AddOutcome
+    quantity: int
+    split: LineSplit
+    limit: int | None
+    limiting: int | None
+    bottleneck: int | None
+
+
+def decide_add(
+    settings: StockSettings,
+    parts: Sequence[Availability],
+    quantity: int,
+    taken: Sequence[int] | None = None,
+) -> AddDecision:
+    """Add, ask, or refuse.
+
+    Refuse when more is asked than can still be sold (counting what the cart already holds,
+    `taken`), with `limit` the number that can still be added. Ask (seed 001's "custom
+    backordering") when the merchant turned it on and part of the quantity would be
+    backordered with the shopper told; otherwise add, with the split shown in the cart.
+    """
+    taken = taken or [0] * len(parts)
+    limits: list[tuple[int, int]] = []
+    for index, (availability, already) in enumerate(zip(parts, taken, strict=True)):
+        if not availability.is_purchasable:
+            limits.append((0, index))
+        elif availability.salable is not None:
+            limits.append((max(0, availability.salable - already), index))
+    limit, limiting = min(limits) if limits else (None, None)
+    split = split_line(parts, quantity, taken)
+    bottleneck = None
+    if split.options and split.in_stock < quantity:
+        bottleneck = min(range(len(split.options)), key=lambda i: split.options[i].in_stock)
+    if limit is not None and quantity > limit:
+        return AddDecision(AddOutcome.REFUSE, quantity, split, limit, limiting, bottleneck)
+    told = any(
+        s.backordered and a.tells_customer for a, s in zip(parts, split.options, strict=True)
+    )
+    if split.backordered and settings.allow_custom_backordering and told:
+        return AddDecision(AddOutcome.ASK, quantity, split, limit, limiting, bottleneck)
+    return AddDecision(AddOutcome.ADD, quantity, split, limit, limiting, bottleneck)
+
+
+def backorder_question(name: str, in_stock: int, quantity: int) -> str:
+    """Seed 001's question, asked before anything is added."""
+    rest = quantity - in_stock
+    if in_stock == 0:
+        return (
+            f"There are no {name} in stock, and you have added {quantity}, "
+            f"do you want to back order all {quantity}?"
+        )
+    return (
+        f"There are only {in_stock} of {name} in stock, and you have added {quantity}, "
+        f"do you want to back order the other {rest}?"
+    )
+
+
+def split_summary(split: Split | LineSplit) -> str:
+    """ "3 in stock, 2 backordered", as the cart and the order show a line."""
+    return f"{split.in_stock} in stock, {split.backordered} backordered"

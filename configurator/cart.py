@@ -1,23 +1,34 @@
-"""Cart use cases. The cart stores selections; availability and prices are checked again
-every time the cart is read, so a change in stock or in Global Settings shows at once."""
+"""Cart use cases. The cart stores selections; availability, prices and how much of each line
+is in stock are worked out again every time the cart is read, so a change in stock or in Global
+Settings shows at once."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from configurator.availability import (
+    AddOutcome,
+    LineSplit,
+    Split,
+    backorder_question,
+    split_summary,
+)
 from configurator.catalog import spec_by_id
 from configurator.configuration import (
     MAX_QUANTITY,
+    Choice,
     Configuration,
     ConfiguratorSpec,
     Selection,
     resolve,
 )
+from configurator.db import begin_write
 from configurator.models import Cart, CartLine, utcnow
 
 
@@ -33,6 +44,31 @@ def cart_id_for(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def choice_name(choice: Choice) -> str:
+    """How the shopper reads one chosen option: "Carbon Deep (Wheels)"."""
+    assert choice.option is not None
+    return f"{choice.option.name} ({choice.layer.name})"
+
+
+@dataclass(frozen=True)
+class CartOption:
+    """One chosen option of a cart line, with the units of it backordered on this line."""
+
+    choice: Choice
+    split: Split | None
+
+    @property
+    def backordered(self) -> int:
+        return self.split.backordered if self.split else 0
+
+    @property
+    def label(self) -> str:
+        """ "(Available Backorder)" when some of it is backordered and the shopper is told."""
+        if self.backordered and self.choice.availability:
+            return self.choice.availability.cart_label
+        return ""
+
+
 @dataclass(frozen=True)
 class CartItem:
     line_id: int
@@ -41,6 +77,9 @@ class CartItem:
     product_slug: str | None
     configuration: Configuration | None
     problems: tuple[str, ...]
+    backorder_line: bool = False
+    split: LineSplit | None = None
+    options: tuple[CartOption, ...] = field(default=())
 
     @property
     def unit_price(self) -> int:
@@ -53,6 +92,23 @@ class CartItem:
     @property
     def edit_query(self) -> list[tuple[str, str]]:
         return self.configuration.query_pairs() if self.configuration else []
+
+    @property
+    def has_backorder(self) -> bool:
+        """Some of this line waits for stock (told to the shopper or not)."""
+        return any(o.backordered for o in self.options)
+
+    @property
+    def backorder_told(self) -> bool:
+        """The shopper is told that some of this line waits for stock."""
+        return any(o.label for o in self.options)
+
+    @property
+    def split_summary(self) -> str:
+        """ "3 in stock, 2 backordered" when the shopper is told of a backorder."""
+        if self.split and self.backorder_told:
+            return split_summary(self.split)
+        return ""
 
 
 @dataclass(frozen=True)
@@ -73,11 +129,24 @@ class CartView:
 
     @property
     def has_backorder(self) -> bool:
-        return any(i.configuration and i.configuration.backordered for i in self.items)
+        """The shopper is told that something in the cart is backordered."""
+        return any(item.backorder_told for item in self.items)
 
     @property
     def can_checkout(self) -> bool:
         return bool(self.items) and not self.has_problems
+
+    def demand(self) -> dict[int, int]:
+        """Units per option id whose stock is counted (tracked), over the whole cart."""
+        totals: dict[int, int] = defaultdict(int)
+        for item in self.items:
+            if item.configuration is None:
+                continue
+            for choice in item.configuration.chosen:
+                assert choice.option is not None and choice.availability is not None
+                if choice.availability.on_hand is not None:
+                    totals[choice.option.id] += item.quantity
+        return dict(totals)
 
 
 EMPTY_CART = CartView(items=())
@@ -95,12 +164,171 @@ def _load_selection(text: str) -> Selection:
         return {}
 
 
+def _lines(session: Session, cart_token: str | None) -> list[CartLine]:
+    if not cart_token:
+        return []
+    return list(
+        session.exec(
+            select(CartLine)
+            .where(CartLine.cart_id == cart_id_for(cart_token))
+            .order_by(col(CartLine.id))
+        )
+    )
+
+
+def view_cart(
+    session: Session,
+    cart_token: str | None,
+    *,
+    specs: dict[int, ConfiguratorSpec | None] | None = None,
+) -> CartView:
+    """Resolve every line against the catalog as it is now.
+
+    In-stock units go to ordinary lines first, then to lines the shopper chose to back
+    order; each option's stock is shared by all lines that use it. A cart asking for more of
+    an option than can still be sold says so on each line that uses it. `specs` lets checkout
+    pass the catalog with the quantities it actually took.
+    """
+    lines = _lines(session, cart_token)
+    specs = {} if specs is None else specs
+    resolved: list[tuple[CartLine, ConfiguratorSpec | None, Configuration | None]] = []
+    for line in lines:
+        if line.product_id not in specs:
+            specs[line.product_id] = spec_by_id(session, line.product_id)
+        spec = specs[line.product_id]
+        configuration = resolve(spec, _load_selection(line.selection)) if spec else None
+        resolved.append((line, spec, configuration))
+
+    demand: dict[int, int] = defaultdict(int)
+    for line, _spec, configuration in resolved:
+        for choice in configuration.chosen if configuration else ():
+            assert choice.option is not None
+            demand[choice.option.id] += line.quantity
+
+    taken: dict[int, int] = defaultdict(int)
+    items: dict[int, CartItem] = {}
+    for line, spec, configuration in sorted(resolved, key=lambda r: r[0].backorder_line):
+        assert line.id is not None
+        if spec is None or configuration is None:
+            items[line.id] = CartItem(
+                line_id=line.id,
+                quantity=line.quantity,
+                product_name="A product that is no longer sold",
+                product_slug=None,
+                configuration=None,
+                problems=("This product is no longer sold. Please remove it.",),
+            )
+            continue
+        split = configuration.split(line.quantity, taken)
+        chosen = configuration.chosen
+        for choice in chosen:
+            assert choice.option is not None
+            taken[choice.option.id] += line.quantity
+        problems = list(configuration.problems)
+        for choice in chosen:
+            assert choice.option is not None and choice.availability is not None
+            salable = choice.availability.salable
+            wanted = demand[choice.option.id]
+            if salable is not None and choice.availability.is_purchasable and wanted > salable:
+                problems.append(
+                    f"Only {salable} of {choice_name(choice)} can be ordered, and your cart "
+                    f"has {wanted}. Lower the quantity."
+                )
+        items[line.id] = CartItem(
+            line_id=line.id,
+            quantity=line.quantity,
+            product_name=spec.name,
+            product_slug=spec.slug,
+            configuration=configuration,
+            problems=tuple(problems),
+            backorder_line=line.backorder_line,
+            split=split,
+            options=tuple(CartOption(c, s) for c, s in zip(chosen, split.options, strict=True)),
+        )
+    return CartView(items=tuple(items[line.id] for line in lines if line.id is not None))
+
+
+ADDED = "Added to your cart."
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What adding did: `question` is set when the shopper must first answer seed 001's
+    question (nothing was added then); `notice` says what was added."""
+
+    question: str = ""
+    notice: str = ""
+    in_stock: int = 0
+    backordered: int = 0
+
+
+def _cart_demand(session: Session, cart_token: str) -> dict[int, int]:
+    return view_cart(session, cart_token).demand()
+
+
 def add_item(
-    session: Session, *, cart_token: str, configuration: Configuration, quantity: int
-) -> CartLine:
-    """Add a configured item, merging with an identical line. Refuses what cannot be bought."""
+    session: Session,
+    *,
+    cart_token: str,
+    configuration: Configuration,
+    quantity: int,
+    backorder_answer: str | None = None,
+) -> AddResult:
+    """Add a configured item, asking first when the merchant wants shoppers to choose to back
+    order what is not in stock (`backorder_answer` "yes" or "no" is that choice). Refuses what
+    cannot be bought, naming how many still can be."""
+    begin_write(session)
     if not configuration.can_purchase:
         raise CartError(" ".join(configuration.problems))
+    decision = configuration.decide_add(quantity, _cart_demand(session, cart_token))
+    chosen = configuration.chosen
+    if decision.outcome is AddOutcome.REFUSE:
+        assert decision.limit is not None and decision.limiting is not None
+        name = choice_name(chosen[decision.limiting])
+        if decision.limit == 0:
+            raise CartError(f"{name} is sold out: no more can be ordered right now.")
+        raise CartError(
+            f"Only {decision.limit} more can be ordered (limited by {name}); "
+            f"you asked for {quantity}."
+        )
+    split = decision.split
+    if decision.outcome is AddOutcome.ASK and backorder_answer not in {"yes", "no"}:
+        assert decision.bottleneck is not None
+        name = choice_name(chosen[decision.bottleneck])
+        return AddResult(
+            question=backorder_question(name, split.in_stock, quantity),
+            in_stock=split.in_stock,
+            backordered=split.backordered,
+        )
+    if decision.outcome is AddOutcome.ASK and backorder_answer == "no":
+        if split.in_stock == 0:
+            return AddResult(notice="Nothing was added: none are in stock right now.")
+        _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
+        session.commit()
+        return AddResult(notice=f"Added the {split.in_stock} in stock.", in_stock=split.in_stock)
+    if decision.outcome is AddOutcome.ASK:
+        if split.in_stock:
+            _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
+        _add_line(session, cart_token, configuration, split.backordered, backorder_line=True)
+        session.commit()
+        return AddResult(
+            notice=f"Added {split.in_stock} in stock and {split.backordered} back ordered.",
+            in_stock=split.in_stock,
+            backordered=split.backordered,
+        )
+    _add_line(session, cart_token, configuration, quantity, backorder_line=False)
+    session.commit()
+    return AddResult(notice=ADDED, in_stock=split.in_stock, backordered=split.backordered)
+
+
+def _add_line(
+    session: Session,
+    cart_token: str,
+    configuration: Configuration,
+    quantity: int,
+    *,
+    backorder_line: bool,
+) -> CartLine:
     cart_id = cart_id_for(cart_token)
     cart = session.get(Cart, cart_id)
     if cart is None:
@@ -113,10 +341,12 @@ def add_item(
             CartLine.cart_id == cart_id,
             CartLine.product_id == configuration.spec.product_id,
             CartLine.selection == key,
+            CartLine.backorder_line == backorder_line,
         )
     ).first()
     if line is not None:
         if line.quantity + quantity > MAX_QUANTITY:
+            session.rollback()
             raise CartError(
                 f"You already have {line.quantity} of this in your cart; "
                 f"at most {MAX_QUANTITY} fit on one line."
@@ -128,51 +358,11 @@ def add_item(
             product_id=configuration.spec.product_id,
             selection=key,
             quantity=quantity,
+            backorder_line=backorder_line,
         )
     session.add(line)
-    session.commit()
+    session.flush()
     return line
-
-
-def view_cart(session: Session, cart_token: str | None) -> CartView:
-    if not cart_token:
-        return EMPTY_CART
-    lines = session.exec(
-        select(CartLine)
-        .where(CartLine.cart_id == cart_id_for(cart_token))
-        .order_by(col(CartLine.id))
-    ).all()
-    specs: dict[int, ConfiguratorSpec | None] = {}
-    items = []
-    for line in lines:
-        if line.product_id not in specs:
-            specs[line.product_id] = spec_by_id(session, line.product_id)
-        spec = specs[line.product_id]
-        assert line.id is not None
-        if spec is None:
-            items.append(
-                CartItem(
-                    line_id=line.id,
-                    quantity=line.quantity,
-                    product_name="A product that is no longer sold",
-                    product_slug=None,
-                    configuration=None,
-                    problems=("This product is no longer sold. Please remove it.",),
-                )
-            )
-            continue
-        configuration = resolve(spec, _load_selection(line.selection))
-        items.append(
-            CartItem(
-                line_id=line.id,
-                quantity=line.quantity,
-                product_name=spec.name,
-                product_slug=spec.slug,
-                configuration=configuration,
-                problems=configuration.problems,
-            )
-        )
-    return CartView(items=tuple(items))
 
 
 def _owned_line(session: Session, cart_token: str | None, line_id: int) -> CartLine:
@@ -185,13 +375,33 @@ def _owned_line(session: Session, cart_token: str | None, line_id: int) -> CartL
 def change_quantity(
     session: Session, *, cart_token: str | None, line_id: int, quantity: int
 ) -> None:
+    """Change a line's quantity; more than can still be sold is refused with the number that
+    can be."""
+    begin_write(session)
     line = _owned_line(session, cart_token, line_id)
+    if quantity > line.quantity:
+        item = next(i for i in view_cart(session, cart_token).items if i.line_id == line_id)
+        if item.configuration is not None:
+            others = view_cart(session, cart_token).demand()
+            for choice in item.configuration.chosen:
+                assert choice.option is not None
+                others[choice.option.id] = others.get(choice.option.id, 0) - line.quantity
+            decision = item.configuration.decide_add(quantity, others)
+            if decision.outcome is AddOutcome.REFUSE:
+                assert decision.limit is not None and decision.limiting is not None
+                name = choice_name(item.configuration.chosen[decision.limiting])
+                session.rollback()
+                raise CartError(
+                    f"Only {decision.limit} can be ordered (limited by {name}); "
+                    f"you asked for {quantity}."
+                )
     line.quantity = quantity
     session.add(line)
     session.commit()
 
 
 def remove_line(session: Session, *, cart_token: str | None, line_id: int) -> None:
+    begin_write(session)
     line = _owned_line(session, cart_token, line_id)
     session.delete(line)
     session.commit()

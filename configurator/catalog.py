@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from configurator.availability import LayerStock, StockPolicy, StockStatus
+from configurator.availability import Backorders, OptionStock, StockSettings, StockStatus
 from configurator.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
 from configurator.models import Image, Layer, Option, Product
 
@@ -21,6 +21,40 @@ def parse_stock_status(value: str) -> StockStatus:
         return StockStatus(value)
     except ValueError:
         return StockStatus.IN_STOCK
+
+
+def parse_backorders(value: str | None) -> Backorders | None:
+    """A stored backorder choice; None (or anything unknown) means "Use global setting"."""
+    try:
+        return Backorders(value) if value else None
+    except ValueError:
+        return None
+
+
+def stock_settings(product: Product) -> StockSettings:
+    """A configurator's Global Settings > Stock Management, as the rules read them."""
+    return StockSettings(
+        stock_management=product.stock_management,
+        backorders=parse_backorders(product.backorders) or Backorders.NO,
+        out_of_stock_threshold=product.out_of_stock_threshold,
+        only_x_left_threshold=product.only_x_left_threshold,
+        notify_below=product.notify_below,
+        allow_custom_backordering=product.allow_custom_backordering,
+    )
+
+
+def option_stock(option: Option) -> OptionStock:
+    """An image layer's own Stock Management block, as the rules read it."""
+    return OptionStock(
+        enabled=option.stock_management,
+        status=parse_stock_status(option.stock_status),
+        track_inventory=option.track_inventory,
+        quantity=option.quantity,
+        backorders=parse_backorders(option.backorders),
+        out_of_stock_threshold=option.out_of_stock_threshold,
+        only_x_left_threshold=option.only_x_left_threshold,
+        notify_below=option.notify_below,
+    )
 
 
 def list_products(session: Session) -> list[Product]:
@@ -59,10 +93,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
                 sku=option.sku,
                 price_delta=option.price_delta_cents,
                 image_url=image_url(option.image_id, sha),
-                stock=LayerStock(
-                    enabled=option.stock_management,
-                    status=parse_stock_status(option.stock_status),
-                ),
+                stock=option_stock(option),
             )
         )
     return ConfiguratorSpec(
@@ -71,7 +102,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
         name=product.name,
         description=product.description,
         base_price=product.base_price_cents,
-        policy=StockPolicy(stock_management=product.stock_management, backorder=product.backorder),
+        settings=stock_settings(product),
         layers=tuple(
             LayerSpec(
                 id=la.id,

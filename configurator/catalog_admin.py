@@ -9,12 +9,14 @@ from typing import Literal
 
 from sqlmodel import Session, col, func, select
 
-from configurator.availability import StockStatus
+from configurator import stock
+from configurator.availability import Backorders, StockStatus
 from configurator.catalog import load_spec
 from configurator.configuration import cheapest_price, parse_id
 from configurator.images import CheckedImage
 from configurator.models import Image, Layer, Option, Product, utcnow
 from configurator.money import MoneyError, format_cents, parse_cents
+from configurator.stock import MAX_QUANTITY_ON_HAND
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 Direction = Literal["up", "down"]
@@ -113,7 +115,7 @@ def create_product(session: Session, form: Mapping[str, str]) -> Product:
     fields, errors = _product_fields(session, form, None)
     if errors:
         raise FormError(errors)
-    product = Product(**fields, stock_management=True, backorder=False)  # type: ignore[arg-type]
+    product = Product(**fields, stock_management=True)  # type: ignore[arg-type]
     session.add(product)
     session.commit()
     return product
@@ -146,13 +148,92 @@ def delete_product(session: Session, product_id: int) -> None:
     session.commit()
 
 
+THRESHOLD_RANGE = (-1_000_000, 1_000_000)
+
+
+def _whole_number(
+    form: Mapping[str, str],
+    name: str,
+    label: str,
+    errors: dict[str, str],
+    *,
+    minimum: int,
+    maximum: int,
+    blank_means: int | None = None,
+) -> int | None:
+    """A whole number from a form; blank gives `blank_means` (None: "Use global setting")."""
+    text = str(form.get(name, "")).strip()
+    if not text:
+        return blank_means
+    digits = text.removeprefix("-")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
+        errors[name] = f"{label} must be a whole number, for example 5 or -10."
+        return blank_means
+    value = int(text)
+    if not minimum <= value <= maximum:
+        errors[name] = f"{label} must be between {minimum:,} and {maximum:,}."
+        return blank_means
+    return value
+
+
+def _backorder_choice(
+    form: Mapping[str, str], name: str, errors: dict[str, str], *, inherit: bool
+) -> Backorders | None:
+    value = str(form.get(name, "")).strip()
+    if not value and inherit:
+        return None
+    try:
+        return Backorders(value)
+    except ValueError:
+        errors[name] = "Choose one of the backorder settings offered."
+        return None
+
+
 def update_global_settings(session: Session, product_id: int, form: Mapping[str, str]) -> Product:
-    """Global Settings > Stock Management. Backorder is kept but has no effect while stock
-    management is off (the availability rules say so)."""
+    """Global Settings > Stock Management. The backorder choice and thresholds are kept but have
+    no effect while stock management is off (the availability rules say so)."""
     product = get_product(session, product_id)
+    errors: dict[str, str] = {}
+    backorders = _backorder_choice(form, "backorders", errors, inherit=False)
+    new_option_backorders = _backorder_choice(form, "new_option_backorders", errors, inherit=True)
+    low, high = THRESHOLD_RANGE
+    threshold = _whole_number(
+        form,
+        "out_of_stock_threshold",
+        "Out-of-Stock Threshold",
+        errors,
+        minimum=low,
+        maximum=high,
+        blank_means=0,
+    )
+    only_x_left = _whole_number(
+        form,
+        "only_x_left_threshold",
+        "Only X left threshold",
+        errors,
+        minimum=0,
+        maximum=high,
+        blank_means=0,
+    )
+    notify_below = _whole_number(
+        form,
+        "notify_below",
+        "Notify for Quantity Below",
+        errors,
+        minimum=low,
+        maximum=high,
+        blank_means=0,
+    )
+    if errors:
+        raise FormError(errors)
+    assert backorders is not None
     product.stock_management = _checkbox(form, "stock_management")
-    if "backorder_present" in form or "backorder" in form:
-        product.backorder = _checkbox(form, "backorder")
+    product.backorders = backorders.value
+    product.new_option_backorders = new_option_backorders.value if new_option_backorders else None
+    product.out_of_stock_threshold = threshold or 0
+    product.only_x_left_threshold = only_x_left or 0
+    product.notify_below = notify_below or 0
+    product.allow_custom_backordering = _checkbox(form, "allow_custom_backordering")
     _touch(product)
     session.add(product)
     session.commit()
@@ -325,6 +406,7 @@ def add_option(
         layer_id=layer_id,
         position=len(options) + 1,
         image_id=_store_image(session, image) if image else None,
+        backorders=product.new_option_backorders,
         **fields,  # type: ignore[arg-type]
     )
     session.add(option)
@@ -338,33 +420,103 @@ def add_option(
     return option
 
 
+OPTION_STOCK_SETTINGS = {
+    "backorders": "Backorders",
+    "out_of_stock_threshold": "Out-of-Stock Threshold",
+    "only_x_left_threshold": "Only X left threshold",
+    "notify_below": "Notify for Quantity Below",
+}
+
+
 def update_option(
     session: Session,
     product_id: int,
     option_id: int,
     form: Mapping[str, str],
     image: CheckedImage | None,
+    *,
+    username: str = "",
 ) -> Option:
-    """Save an option's settings, including its own Stock Management block."""
+    """Save an option's settings, including its own Stock Management block.
+
+    A new quantity on hand is written with a stock movement; if an order changed the quantity
+    since the form was opened (`quantity_seen`), nothing is saved and the merchant is told."""
     product = get_product(session, product_id)
     _layer, option = get_option(session, product_id, option_id)
     fields, errors = _option_fields(form)
-    status = str(form.get("stock_status", StockStatus.IN_STOCK.value))
+    status = str(form.get("stock_status", option.stock_status))
     if status not in {s.value for s in StockStatus}:
         errors["stock_status"] = "Choose In Stock or Out of Stock."
+    track_inventory = _checkbox(form, "track_inventory")
+    quantity = _whole_number(
+        form,
+        "quantity",
+        "Quantity on hand",
+        errors,
+        minimum=-MAX_QUANTITY_ON_HAND,
+        maximum=MAX_QUANTITY_ON_HAND,
+        blank_means=option.quantity,
+    )
+    seen = _whole_number(
+        form,
+        "quantity_seen",
+        "Quantity on hand",
+        errors,
+        minimum=-MAX_QUANTITY_ON_HAND,
+        maximum=MAX_QUANTITY_ON_HAND,
+    )
+    backorders = _backorder_choice(form, "backorders", errors, inherit=True)
+    low, high = THRESHOLD_RANGE
+    threshold = _whole_number(
+        form, "out_of_stock_threshold", "Out-of-Stock Threshold", errors, minimum=low, maximum=high
+    )
+    only_x_left = _whole_number(
+        form, "only_x_left_threshold", "Only X left threshold", errors, minimum=0, maximum=high
+    )
+    notify_below = _whole_number(
+        form, "notify_below", "Notify for Quantity Below", errors, minimum=low, maximum=high
+    )
     if errors:
         raise FormError(errors)
     for key, value in fields.items():
         setattr(option, key, value)
     option.stock_management = _checkbox(form, "stock_management")
     option.stock_status = status
+    option.track_inventory = track_inventory
+    option.backorders = backorders.value if backorders else None
+    option.out_of_stock_threshold = threshold
+    option.only_x_left_threshold = only_x_left
+    option.notify_below = notify_below
     if image is not None:
         option.image_id = _store_image(session, image)
+    assert quantity is not None
+    try:
+        stock.set_quantity(session, option, quantity, seen=seen, username=username)
+    except stock.StockChanged as exc:
+        session.rollback()
+        raise FormError(
+            {
+                "quantity": "An order changed the quantity on hand while you were editing: it "
+                f"is now {exc.current}. Nothing was saved; check it and save again."
+            }
+        ) from None
     session.add(option)
     _touch(product)
     _guard_prices(session, product)
     session.commit()
     return option
+
+
+def reset_option_setting(session: Session, product_id: int, option_id: int, setting: str) -> None:
+    """ "Reset to global": the option takes the Global Settings value again."""
+    if setting not in OPTION_STOCK_SETTINGS:
+        raise NotFound("No such setting.")
+    product = get_product(session, product_id)
+    _layer, option = get_option(session, product_id, option_id)
+    setattr(option, setting, None)
+    session.add(option)
+    _touch(product)
+    session.commit()
 
 
 def move_option(session: Session, product_id: int, option_id: int, direction: Direction) -> None:

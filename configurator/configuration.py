@@ -7,14 +7,18 @@ storefront, the cart and checkout resolve selections here. Prices are integer ce
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from configurator.availability import (
+    AddDecision,
     Availability,
-    LayerStock,
-    StockPolicy,
+    LineSplit,
+    OptionStock,
+    StockSettings,
     combined_availability,
+    decide_add,
     option_availability,
+    split_line,
 )
 
 LAYER_PARAM_PREFIX = "layer-"
@@ -41,7 +45,7 @@ class OptionSpec:
     sku: str
     price_delta: int
     image_url: str | None
-    stock: LayerStock
+    stock: OptionStock
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +69,17 @@ class ConfiguratorSpec:
     name: str
     description: str
     base_price: int
-    policy: StockPolicy
+    settings: StockSettings
     layers: tuple[LayerSpec, ...]
 
     def layer(self, layer_id: int) -> LayerSpec | None:
         return next((la for la in self.layers if la.id == layer_id), None)
 
     def availability(self, option: OptionSpec) -> Availability:
-        return option_availability(self.policy, option.stock)
+        return option_availability(self.settings, option.stock)
+
+    def option(self, option_id: int) -> OptionSpec | None:
+        return next((o for la in self.layers for o in la.options if o.id == option_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +111,52 @@ class Configuration:
 
     @property
     def backordered(self) -> tuple[Choice, ...]:
-        return tuple(c for c in self.choices if c.availability and c.availability.is_backorder)
+        """Chosen options on backorder that the shopper is told about."""
+        return tuple(
+            c
+            for c in self.choices
+            if c.availability and c.availability.is_backorder and c.availability.tells_customer
+        )
 
     @property
     def can_purchase(self) -> bool:
         return not self.problems
+
+    @property
+    def chosen(self) -> tuple[Choice, ...]:
+        """The choices with an option (an optional layer left empty has none)."""
+        return tuple(c for c in self.choices if c.option and c.availability)
+
+    @property
+    def only_left(self) -> Choice | None:
+        """The chosen option with the fewest left, when its "Only X left" notice applies."""
+        low = [c for c in self.chosen if c.availability and c.availability.only_left is not None]
+        return min(
+            low,
+            key=lambda c: (c.availability.only_left if c.availability else None) or 0,
+            default=None,
+        )
+
+    def split(self, quantity: int, taken: Mapping[int, int] | None = None) -> LineSplit:
+        """In-stock and backordered units of `quantity`, after `taken` units per option id went
+        to earlier cart lines."""
+        taken = taken or {}
+        chosen = self.chosen
+        return split_line(
+            [c.availability for c in chosen if c.availability],
+            quantity,
+            [taken.get(c.option.id, 0) for c in chosen if c.option],
+        )
+
+    def decide_add(self, quantity: int, taken: Mapping[int, int] | None = None) -> AddDecision:
+        taken = taken or {}
+        chosen = self.chosen
+        return decide_add(
+            self.spec.settings,
+            [c.availability for c in chosen if c.availability],
+            quantity,
+            [taken.get(c.option.id, 0) for c in chosen if c.option],
+        )
 
     @property
     def selection(self) -> Selection:
@@ -117,6 +165,27 @@ class Configuration:
     def query_pairs(self) -> list[tuple[str, str]]:
         """The configuration as query parameters, for shareable URLs."""
         return selection_to_pairs(self.selection)
+
+
+def with_quantities(spec: ConfiguratorSpec, quantities: Mapping[int, int]) -> ConfiguratorSpec:
+    """The same configurator with some options' quantities on hand replaced (by option id)."""
+    if not quantities:
+        return spec
+    return replace(
+        spec,
+        layers=tuple(
+            replace(
+                layer,
+                options=tuple(
+                    replace(o, stock=replace(o.stock, quantity=quantities[o.id]))
+                    if o.id in quantities
+                    else o
+                    for o in layer.options
+                ),
+            )
+            for layer in spec.layers
+        ),
+    )
 
 
 def selection_to_pairs(selection: Selection) -> list[tuple[str, str]]:

@@ -2,7 +2,9 @@
 
 Two products: a road bike whose configurator allows backorders (the Carbon Deep wheels are
 Out of Stock, so they show "Available on Backorder"), and a sneaker whose configurator does
-not (the Neon Yellow laces are Out of Stock, so they cannot be bought).
+not (the Neon Yellow laces are Out of Stock, so they cannot be bought). The bike's frames,
+wheels and saddles track quantities: the Honey Leather saddle (3 left, no backorders) shows
+"Only 3 left", and the Forest Green frame (2 on hand) is on the low-stock list.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from configurator.availability import StockStatus
+from configurator import stock
+from configurator.availability import Backorders, StockStatus
 from configurator.images import check_image
 from configurator.models import Image, Layer, Option, Product
 
@@ -26,6 +29,8 @@ class DemoOption:
     price_delta: int
     image: str
     out_of_stock: bool = False
+    quantity: int | None = None
+    backorders: Backorders | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class DemoProduct:
     backorder: bool
     folder: str
     layers: tuple[DemoLayer, ...]
+    only_x_left_threshold: int = 0
+    notify_below: int = 1
 
 
 BIKE = DemoProduct(
@@ -57,31 +64,40 @@ BIKE = DemoProduct(
     base_price=129_900,
     backorder=True,
     folder="bike",
+    only_x_left_threshold=5,
+    notify_below=3,
     layers=(
         DemoLayer("Backdrop", (DemoOption("Studio", "BK-STUDIO", 0, "backdrop.svg"),)),
         DemoLayer(
             "Wheels",
             (
-                DemoOption("Road Classic", "WH-ROAD", 0, "wheels-road-classic.svg"),
+                DemoOption("Road Classic", "WH-ROAD", 0, "wheels-road-classic.svg", quantity=40),
                 DemoOption(
                     "Carbon Deep", "WH-CARBON", 45_000, "wheels-carbon-deep.svg", out_of_stock=True
                 ),
-                DemoOption("Gravel Tan", "WH-GRAVEL", 12_000, "wheels-gravel-tan.svg"),
+                DemoOption("Gravel Tan", "WH-GRAVEL", 12_000, "wheels-gravel-tan.svg", quantity=12),
             ),
         ),
         DemoLayer(
             "Frame",
             (
-                DemoOption("Racing Red", "FR-RED", 0, "frame-racing-red.svg"),
-                DemoOption("Midnight Blue", "FR-BLUE", 0, "frame-midnight-blue.svg"),
-                DemoOption("Forest Green", "FR-GREEN", 5_000, "frame-forest-green.svg"),
+                DemoOption("Racing Red", "FR-RED", 0, "frame-racing-red.svg", quantity=25),
+                DemoOption("Midnight Blue", "FR-BLUE", 0, "frame-midnight-blue.svg", quantity=18),
+                DemoOption("Forest Green", "FR-GREEN", 5_000, "frame-forest-green.svg", quantity=2),
             ),
         ),
         DemoLayer(
             "Saddle",
             (
                 DemoOption("Classic Black", "SD-BLACK", 0, "saddle-classic-black.svg"),
-                DemoOption("Honey Leather", "SD-HONEY", 8_500, "saddle-honey-leather.svg"),
+                DemoOption(
+                    "Honey Leather",
+                    "SD-HONEY",
+                    8_500,
+                    "saddle-honey-leather.svg",
+                    quantity=3,
+                    backorders=Backorders.NO,
+                ),
                 DemoOption("White Race", "SD-WHITE", 2_500, "saddle-white-race.svg"),
             ),
         ),
@@ -171,7 +187,9 @@ def load_demo(session: Session) -> bool:
             description=demo.description,
             base_price_cents=demo.base_price,
             stock_management=True,
-            backorder=demo.backorder,
+            backorders=(Backorders.ALLOW_AND_NOTIFY if demo.backorder else Backorders.NO).value,
+            only_x_left_threshold=demo.only_x_left_threshold,
+            notify_below=demo.notify_below,
         )
         session.add(product)
         session.flush()
@@ -203,6 +221,19 @@ def load_demo(session: Session) -> bool:
                 )
                 session.add(option)
                 session.flush()
+                if demo_option.quantity is not None:
+                    option.track_inventory = True
+                    option.backorders = (
+                        demo_option.backorders.value if demo_option.backorders else None
+                    )
+                    stock.set_quantity(
+                        session,
+                        option,
+                        demo_option.quantity,
+                        seen=None,
+                        username="demo",
+                        reason=stock.MovementReason.INITIAL,
+                    )
                 if demo_layer.default_index == option_position - 1:
                     layer.default_option_id = option.id
             session.add(layer)

@@ -33,7 +33,12 @@ class Product(SQLModel, table=True):
     description: str = Field(default="", max_length=2000)
     base_price_cents: int = 0
     stock_management: bool = True
-    backorder: bool = False
+    backorders: str = Field(default="no", max_length=16)
+    out_of_stock_threshold: int = 0
+    only_x_left_threshold: int = 0
+    notify_below: int = 1
+    new_option_backorders: str | None = Field(default=None, max_length=16)
+    allow_custom_backordering: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -72,6 +77,12 @@ class Option(SQLModel, table=True):
     image_id: int | None = Field(default=None, foreign_key="image.id", ondelete="SET NULL")
     stock_management: bool = False
     stock_status: str = Field(default="in_stock", max_length=16)
+    track_inventory: bool = False
+    quantity: int = 0
+    backorders: str | None = Field(default=None, max_length=16)
+    out_of_stock_threshold: int | None = None
+    only_x_left_threshold: int | None = None
+    notify_below: int | None = None
 
 
 class Cart(SQLModel, table=True):
@@ -92,6 +103,7 @@ class CartLine(SQLModel, table=True):
     product_id: int = Field(index=True)
     selection: str = Field(max_length=4000)
     quantity: int = 1
+    backorder_line: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -112,6 +124,9 @@ class CustomerOrder(SQLModel, table=True):
     country: str = Field(max_length=100)
     subtotal_cents: int
     has_backorder: bool = False
+    backorder_told: bool = False
+    status: str = Field(default="placed", max_length=16)
+    cancelled_at: datetime | None = None
 
 
 class OrderLine(SQLModel, table=True):
@@ -127,6 +142,10 @@ class OrderLine(SQLModel, table=True):
     quantity: int
     line_total_cents: int
     has_backorder: bool = False
+    backorder_told: bool = False
+    backorder_line: bool = False
+    quantity_in_stock: int = 0
+    quantity_backordered: int = 0
 
 
 class OrderLineOption(SQLModel, table=True):
@@ -139,6 +158,30 @@ class OrderLineOption(SQLModel, table=True):
     sku: str = Field(default="", max_length=64)
     price_delta_cents: int = 0
     backordered: bool = False
+    customer_told: bool = True
+    quantity_backordered: int = 0
+    option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="SET NULL")
+    stock_taken: int = 0
+
+
+class StockMovement(SQLModel, table=True):
+    """One change of an option's quantity on hand, with its reason. Append-only: the sum of an
+    option's movements is its quantity (`configurator stock check` verifies it)."""
+
+    __tablename__ = "stock_movement"
+    id: int | None = Field(default=None, primary_key=True)
+    option_id: int | None = Field(
+        default=None, foreign_key="option.id", ondelete="SET NULL", index=True
+    )
+    option_name: str = Field(max_length=80)
+    sku: str = Field(default="", max_length=64)
+    delta: int
+    quantity_after: int
+    reason: str = Field(max_length=32)
+    order_id: int | None = Field(default=None, foreign_key="customer_order.id", ondelete="SET NULL")
+    order_number: str = Field(default="", max_length=20)
+    username: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class AdminUser(SQLModel, table=True):

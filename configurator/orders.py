@@ -9,8 +9,22 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from configurator.cart import CartView, cart_id_for, view_cart
-from configurator.models import Cart, CartLine, CustomerOrder, OrderLine, OrderLineOption
+from configurator.availability import lowest_quantity_after_sale
+from configurator.cart import CartItem, CartView, cart_id_for, choice_name, view_cart
+from configurator.configuration import ConfiguratorSpec, with_quantities
+from configurator.db import begin_write
+from configurator.models import (
+    Cart,
+    CartLine,
+    CustomerOrder,
+    OrderLine,
+    OrderLineOption,
+    utcnow,
+)
+from configurator.stock import SoldOut, give_back, take_for_order
+
+ORDER_PLACED = "placed"
+ORDER_CANCELLED = "cancelled"
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 CUSTOMER_FIELDS: dict[str, tuple[str, int, bool]] = {
@@ -70,11 +84,12 @@ def _order_number() -> str:
 
 
 def place_order(session: Session, *, cart_token: str | None, customer: CustomerDetails) -> str:
-    """Check the cart again and write the order with its snapshot; empty the cart.
+    """Check the cart again, take the stock, write the order with its snapshot, empty the cart.
 
-    One transaction: either the whole order is written and the cart emptied, or nothing.
-    Returns the order's public token.
+    One transaction: either the whole order is written with its stock movements and the cart
+    emptied, or nothing is. Returns the order's public token.
     """
+    begin_write(session)
     cart = view_cart(session, cart_token)
     if not cart.items:
         raise CheckoutError("Your cart is empty.", cart)
@@ -92,43 +107,51 @@ def place_order(session: Session, *, cart_token: str | None, customer: CustomerD
         postal_code=customer.postal_code,
         country=customer.country,
         subtotal_cents=cart.subtotal,
-        has_backorder=cart.has_backorder,
     )
     session.add(order)
     session.flush()
     assert order.id is not None
-    for position, item in enumerate(cart.items):
-        configuration = item.configuration
-        assert configuration is not None
-        line = OrderLine(
-            order_id=order.id,
-            position=position,
-            product_id=configuration.spec.product_id,
-            product_name=configuration.spec.name,
-            product_slug=configuration.spec.slug,
-            base_price_cents=configuration.spec.base_price,
-            unit_price_cents=item.unit_price,
-            quantity=item.quantity,
-            line_total_cents=item.line_total,
-            has_backorder=bool(configuration.backordered),
-        )
-        session.add(line)
-        session.flush()
-        assert line.id is not None
-        for option_position, choice in enumerate(configuration.choices):
-            if choice.option is None:
-                continue
-            session.add(
-                OrderLineOption(
-                    order_line_id=line.id,
-                    position=option_position,
-                    layer_name=choice.layer.name,
-                    option_name=choice.option.name,
-                    sku=choice.option.sku,
-                    price_delta_cents=choice.option.price_delta,
-                    backordered=bool(choice.availability and choice.availability.is_backorder),
+
+    demand = cart.demand()
+    floors: dict[int, int | None] = {}
+    specs: dict[int, ConfiguratorSpec | None] = {}
+    for item in cart.items:
+        assert item.configuration is not None
+        spec = item.configuration.spec
+        specs[spec.product_id] = spec
+        for choice in item.configuration.chosen:
+            assert choice.option is not None
+            if choice.option.id in demand:
+                floors[choice.option.id] = lowest_quantity_after_sale(
+                    choice.option.stock, spec.settings
                 )
-            )
+    try:
+        before = take_for_order(session, demand, floors, order)
+    except SoldOut as exc:
+        session.rollback()
+        fresh = view_cart(session, cart_token)
+        name = next(
+            (
+                choice_name(c)
+                for item in cart.items
+                for c in (item.configuration.chosen if item.configuration else ())
+                if c.option and c.option.id == exc.option_id
+            ),
+            "An option",
+        )
+        raise CheckoutError(
+            f"{name} sold out while you were checking out; nothing was ordered.", fresh
+        ) from None
+
+    # Split lines by the quantities actually taken (another order may have come first).
+    exact = {pid: with_quantities(spec, before) if spec else None for pid, spec in specs.items()}
+    cart = view_cart(session, cart_token, specs=exact)
+    for position, item in enumerate(cart.items):
+        _write_line(session, order, position, item, demand)
+    order.has_backorder = any(item.has_backorder for item in cart.items)
+    order.backorder_told = cart.has_backorder
+    session.add(order)
+
     cart_id = cart_id_for(cart_token)
     for cart_line in session.exec(select(CartLine).where(CartLine.cart_id == cart_id)):
         session.delete(cart_line)
@@ -137,6 +160,79 @@ def place_order(session: Session, *, cart_token: str | None, customer: CustomerD
         session.delete(cart_row)
     session.commit()
     return order.token
+
+
+def _write_line(
+    session: Session, order: CustomerOrder, position: int, item: CartItem, demand: dict[int, int]
+) -> None:
+    configuration = item.configuration
+    assert configuration is not None and item.split is not None and order.id is not None
+    line = OrderLine(
+        order_id=order.id,
+        position=position,
+        product_id=configuration.spec.product_id,
+        product_name=configuration.spec.name,
+        product_slug=configuration.spec.slug,
+        base_price_cents=configuration.spec.base_price,
+        unit_price_cents=item.unit_price,
+        quantity=item.quantity,
+        line_total_cents=item.line_total,
+        has_backorder=item.has_backorder,
+        backorder_told=item.backorder_told,
+        backorder_line=item.backorder_line,
+        quantity_in_stock=item.split.in_stock,
+        quantity_backordered=item.split.backordered,
+    )
+    session.add(line)
+    session.flush()
+    assert line.id is not None
+    for option_position, cart_option in enumerate(item.options):
+        option = cart_option.choice.option
+        assert option is not None
+        session.add(
+            OrderLineOption(
+                order_line_id=line.id,
+                position=option_position,
+                layer_name=cart_option.choice.layer.name,
+                option_name=option.name,
+                sku=option.sku,
+                price_delta_cents=option.price_delta,
+                backordered=cart_option.backordered > 0,
+                customer_told=bool(cart_option.label) or not cart_option.backordered,
+                quantity_backordered=cart_option.backordered,
+                option_id=option.id,
+                stock_taken=item.quantity if option.id in demand else 0,
+            )
+        )
+
+
+class OrderError(ValueError):
+    """A merchant action on an order we refuse, with the reason."""
+
+
+def cancel_order(session: Session, *, number: str, username: str) -> CustomerOrder:
+    """Cancel an order and give back the stock it took, with movements, in one transaction."""
+    begin_write(session)
+    order = session.exec(select(CustomerOrder).where(CustomerOrder.number == number)).first()
+    if order is None:
+        raise LookupError("No such order.")
+    if order.status == ORDER_CANCELLED:
+        raise OrderError("This order is already cancelled; its stock was given back then.")
+    line_ids = [
+        line.id for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))
+    ]
+    taken: dict[int, int] = {}
+    for option in session.exec(
+        select(OrderLineOption).where(col(OrderLineOption.order_line_id).in_(line_ids))
+    ):
+        if option.option_id is not None and option.stock_taken:
+            taken[option.option_id] = taken.get(option.option_id, 0) + option.stock_taken
+    give_back(session, taken, order, username)
+    order.status = ORDER_CANCELLED
+    order.cancelled_at = utcnow()
+    session.add(order)
+    session.commit()
+    return order
 
 
 @dataclass(frozen=True)

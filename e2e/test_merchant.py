@@ -32,12 +32,16 @@ def test_merchant_flow(fresh_page: Page) -> None:
     layers.get_by_role("link", name="Global Settings").click()
     expect(right_panel.get_by_role("heading", name="Global Settings")).to_be_visible()
     expect(page).to_have_url(re.compile(r"\?panel=settings$"))
-    backorder = page.get_by_label("Enable Backorder")
-    expect(backorder).to_be_checked()
-    backorder.uncheck()
+    enable_backorder = page.get_by_role("group", name="Enable Backorder")
+    expect(enable_backorder.get_by_label("Allow backorders and notify customer")).to_be_checked()
+    enable_backorder.get_by_label("No backorders").check()
     page.get_by_role("button", name="Save settings").click()
     expect(right_panel.get_by_role("status")).to_contain_text("Global Settings saved.")
-    expect(page.get_by_label("Enable Backorder")).not_to_be_checked()
+    enable_backorder = page.get_by_role("group", name="Enable Backorder")
+    expect(enable_backorder.get_by_label("No backorders")).to_be_checked()
+    expect(
+        enable_backorder.get_by_label("Allow backorders and notify customer")
+    ).not_to_be_checked()
     expect(layers.get_by_role("link", name=re.compile(r"^Carbon Deep"))).to_contain_text(
         "Out of Stock"
     )

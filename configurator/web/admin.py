@@ -15,13 +15,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from configurator import accounts
+from configurator import accounts, availability, stock
 from configurator import catalog_admin as edit
 from configurator.catalog import list_products, load_spec
 from configurator.configuration import cheapest_price, resolve
 from configurator.db import new_session
 from configurator.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
-from configurator.orders import order_by_number, recent_orders
+from configurator.orders import OrderError, cancel_order, order_by_number, recent_orders
 from configurator.web.common import (
     ADMIN_COOKIE,
     DB,
@@ -108,6 +108,10 @@ def _image_from(data: dict[str, Any]) -> CheckedImage | None:
     return check_image(content)
 
 
+def _username(request: Request[Any, Any, Any]) -> str:
+    return str(getattr(request.state, "admin_username", ""))
+
+
 def _text_fields(data: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
@@ -124,7 +128,11 @@ class AdminController(Controller):
             request,
             "admin/dashboard.html",
             None,
-            {"products": list_products(db), "orders": recent_orders(db, limit=8)},
+            {
+                "products": list_products(db),
+                "orders": recent_orders(db, limit=8),
+                "low_stock": stock.low_stock(db),
+            },
         )
 
     @get("/products/new", sync_to_thread=False)
@@ -171,9 +179,21 @@ class AdminController(Controller):
             if option is None:
                 raise NotFoundException("No such option in this product.")
             layer = spec.layer(option.layer_id)
+        low_stock_ids = {
+            o.id
+            for la in spec.layers
+            for o in la.options
+            if availability.is_low_stock(spec.settings, o.stock)
+        }
         context = {
             "product": product,
             "spec": spec,
+            "low_stock_ids": low_stock_ids,
+            "effective": availability.effective_stock(spec.settings, option.stock)
+            if option
+            else None,
+            "is_low": bool(option and option.id in low_stock_ids),
+            "movements": stock.movements(db, option.id, limit=8) if option else [],
             "preview": resolve(spec, {option.layer_id: option.id} if option else {}),
             "panel": panel,
             "layer": layer,
@@ -278,8 +298,11 @@ class AdminController(Controller):
     def save_settings(
         self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
     ) -> Template | Redirect:
-        pid = path_id(product_id)
-        edit.update_global_settings(db, pid, _text_fields(data))
+        pid, form = path_id(product_id), _text_fields(data)
+        try:
+            edit.update_global_settings(db, pid, form)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "settings", None, exc, form)
         return self._after_save(request, db, pid, "settings", None, "settings")
 
     # Layers -------------------------------------------------------------------------
@@ -368,10 +391,46 @@ class AdminController(Controller):
     ) -> Template | Redirect:
         pid, oid, form = path_id(product_id), path_id(option_id), _text_fields(data)
         try:
-            edit.update_option(db, pid, oid, form, _image_from(data))
+            edit.update_option(db, pid, oid, form, _image_from(data), username=_username(request))
         except (edit.FormError, ImageError) as exc:
             return self._refused(request, db, pid, "option", oid, exc, form)
         return self._after_save(request, db, pid, "option", oid, "option")
+
+    @post(
+        "/products/{product_id:str}/options/{option_id:str}/reset/{setting:str}",
+        sync_to_thread=True,
+    )
+    def reset_option_setting(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product_id: FromPath[str],
+        option_id: FromPath[str],
+        setting: FromPath[str],
+    ) -> Template | Redirect:
+        """ "Reset to global" for one of an option's stock settings."""
+        pid, oid = path_id(product_id), path_id(option_id)
+        edit.reset_option_setting(db, pid, oid, setting)
+        return self._after_save(request, db, pid, "option", oid, "reset")
+
+    @get("/products/{product_id:str}/options/{option_id:str}/movements", sync_to_thread=True)
+    def option_movements(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product_id: FromPath[str],
+        option_id: FromPath[str],
+    ) -> Template:
+        pid, oid = path_id(product_id), path_id(option_id)
+        product = edit.get_product(db, pid)
+        layer, option = edit.get_option(db, pid, oid)
+        context = {
+            "product": product,
+            "layer": layer,
+            "option": option,
+            "movements": stock.movements(db, oid, limit=1000),
+        }
+        return render(request, "admin/movements.html", None, context)
 
     @post("/products/{product_id:str}/options/{option_id:str}/move", sync_to_thread=True)
     def move_option(
@@ -421,11 +480,33 @@ class AdminController(Controller):
         return render(request, "admin/orders.html", None, {"orders": recent_orders(db)})
 
     @get("/orders/{number:str}", sync_to_thread=True)
-    def order(self, request: Request[Any, Any, Any], db: DB, number: FromPath[str]) -> Template:
+    def order(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        number: FromPath[str],
+        saved: FromQuery[str] = "",
+    ) -> Template:
         view = order_by_number(db, number[:20])
         if view is None:
             raise NotFoundException("No such order.")
-        return render(request, "admin/order.html", None, {"view": view})
+        notice = "Order cancelled; its stock was given back." if saved == "cancelled" else ""
+        return render(request, "admin/order.html", None, {"view": view, "notice": notice})
+
+    @post("/orders/{number:str}/cancel", sync_to_thread=True)
+    def cancel_order(
+        self, request: Request[Any, Any, Any], db: DB, number: FromPath[str]
+    ) -> Template | Redirect:
+        try:
+            cancel_order(db, number=number[:20], username=_username(request))
+        except LookupError:
+            raise NotFoundException("No such order.") from None
+        except OrderError as exc:
+            db.rollback()
+            view = order_by_number(db, number[:20])
+            context = {"view": view, "error": str(exc)}
+            return render(request, "admin/order.html", None, context, status_code=409)
+        return see_other(f"/admin/orders/{number[:20]}?saved=cancelled")
 
 
 _SAVED_MESSAGES = {
@@ -440,6 +521,7 @@ _SAVED_MESSAGES = {
     "option-deleted": "Option deleted.",
     "default": "Default option set.",
     "moved": "Order changed.",
+    "reset": "Back to the global setting. The storefront shows the change on the next request.",
 }
 
 

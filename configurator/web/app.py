@@ -53,8 +53,10 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         "backorder_cart_label": availability.BACKORDER_CART_LABEL,
         "out_of_stock": availability.OUT_OF_STOCK_NOTICE,
         "ships_once_restocked": availability.SHIPS_ONCE_RESTOCKED,
+        "backordered_line": availability.BACKORDERED_LINE_LABEL,
     }
     env.globals["StockStatus"] = availability.StockStatus
+    env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -38,7 +40,7 @@ from configurator.web.common import (
     render,
     see_other,
 )
-from configurator.web.storefront import configurator_context, spec_or_404
+from configurator.web.storefront import configurator_context, product_url, spec_or_404
 
 CART_MAX_AGE = 60 * 60 * 24 * 30
 
@@ -47,11 +49,25 @@ def _cart_context(cart: carts.CartView, **extra: Any) -> dict[str, Any]:
     return {"cart": cart, "backorder_explanation": BACKORDER_EXPLANATION, **extra}
 
 
+_ADDED = re.compile(
+    r"^(Added to your cart\."
+    r"|Added the \d{1,3} in stock\."
+    r"|Added \d{1,3} in stock and \d{1,3} back ordered\.)$"
+)
+
+
+def added_notice(text: str) -> str:
+    """The notice after adding, from the redirect's query; only our own wording is shown."""
+    if text == "1":
+        return "Added to your cart."
+    return text if _ADDED.match(text) else ""
+
+
 class ShopController(Controller):
     @post("/cart/items", sync_to_thread=True)
     def add_to_cart(
         self, request: Request[Any, Any, Any], db: DB, state: State, data: FormData
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | Response[str]:
         spec = spec_or_404(db, str(data.get("product", "")))
         params = {k: str(v) for k, v in data.items()}
         try:
@@ -61,10 +77,30 @@ class ShopController(Controller):
             return self._configurator_refusal(request, spec.slug, db, params, 400, str(exc))
         configuration = resolve(spec, selection)
         token = request.cookies.get(CART_COOKIE) or carts.new_cart_token()
+        answer = str(data.get("backorder_answer", "")) or None
         try:
-            carts.add_item(db, cart_token=token, configuration=configuration, quantity=quantity)
+            result = carts.add_item(
+                db,
+                cart_token=token,
+                configuration=configuration,
+                quantity=quantity,
+                backorder_answer=answer,
+            )
         except carts.CartError as exc:
             return self._configurator_refusal(request, spec.slug, db, params, 409, str(exc))
+        if result.question:
+            context = {
+                "configuration": configuration,
+                "quantity": quantity,
+                "result": result,
+                "pairs": configuration.query_pairs(),
+            }
+            return render(
+                request,
+                "cart/backorder_question.html",
+                "cart/_backorder_question.html",
+                context,
+            )
         cookies: list[Cookie] = []
         if request.cookies.get(CART_COOKIE) != token:
             cookies.append(
@@ -72,7 +108,19 @@ class ShopController(Controller):
                     CART_COOKIE, token, secure=state.settings.secure_cookies, max_age=CART_MAX_AGE
                 )
             )
-        return see_other("/cart?added=1", cookies=cookies)
+        if not result.in_stock and not result.backordered:
+            if is_htmx(request):
+                context = {"result": None, "closed_notice": result.notice}
+                return render(request, "", "cart/_backorder_question.html", context)
+            return see_other(product_url(spec.slug, configuration.query_pairs()))
+        added = "1" if result.notice == carts.ADDED else result.notice
+        target = "/cart?" + urlencode({"added": added})
+        if is_htmx(request):
+            response = Response(content="", status_code=200, headers={"HX-Redirect": target})
+            for c in cookies:
+                response.set_cookie(c)
+            return response
+        return see_other(target, cookies=cookies)
 
     def _configurator_refusal(
         self,
@@ -93,7 +141,7 @@ class ShopController(Controller):
     @get("/cart", sync_to_thread=True)
     def view(self, request: Request[Any, Any, Any], db: DB, added: FromQuery[str] = "") -> Template:
         cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
-        notice = "Added to your cart." if added == "1" and cart.items else ""
+        notice = added_notice(added) if cart.items else ""
         return render(
             request, "cart/cart.html", "cart/_cart.html", _cart_context(cart, notice=notice)
         )

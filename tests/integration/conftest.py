@@ -38,6 +38,7 @@ TABLES = (
     "order_line_option",
     "admin_user",
     "admin_session",
+    "stock_movement",
 )
 
 
@@ -55,14 +56,16 @@ class Shop:
             }
             state["products"] = connection.execute(
                 text(
-                    "SELECT id, name, slug, base_price_cents, stock_management, backorder"
-                    " FROM product ORDER BY id"
+                    "SELECT id, name, slug, base_price_cents, stock_management, backorders,"
+                    " out_of_stock_threshold, only_x_left_threshold, notify_below,"
+                    " new_option_backorders, allow_custom_backordering FROM product ORDER BY id"
                 )
             ).all()
             state["options"] = connection.execute(
                 text(
                     "SELECT id, name, sku, price_delta_cents, stock_management, stock_status,"
-                    " image_id FROM option ORDER BY id"
+                    " image_id, track_inventory, quantity, backorders, out_of_stock_threshold,"
+                    " only_x_left_threshold, notify_below FROM option ORDER BY id"
                 )
             ).all()
             state["lines"] = connection.execute(

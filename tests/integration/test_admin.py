@@ -160,7 +160,7 @@ def test_login_opens_the_dashboard(shop: Shop, client: TestClient[Litestar]) -> 
     assert varies_on_htmx(dashboard)
     assert "Configurable products" in dashboard.text
     assert "Aero Road Bike" in dashboard.text
-    assert "On, backorders enabled" in dashboard.text
+    assert "On, backorders allowed" in dashboard.text
 
 
 @pytest.mark.parametrize(
@@ -204,15 +204,16 @@ def test_global_settings_toggle_backorder_and_the_storefront_follows(
     off = post_form(
         client,
         f"/admin/products/{bike}/settings",
-        {"stock_management": "on", "backorder_present": 1},
+        {"stock_management": "on", "backorders": "no"},
     )
 
     assert off.status_code == 303
     assert off.headers["location"] == f"/admin/products/{bike}?panel=settings&saved=settings"
-    assert shop.scalar("SELECT backorder FROM product WHERE id = :i", i=bike) == 0
+    assert shop.scalar("SELECT backorders FROM product WHERE id = :i", i=bike) == "no"
     editor = client.get(off.headers["location"]).text
     assert "Global Settings saved." in editor
-    assert not re.search(r'id="backorder"[^>]*checked', editor)
+    assert re.search(r'id="backorders-no"[^>]*checked', editor)
+    assert not re.search(r'id="backorders-notify"[^>]*checked', editor)
 
     refused = client.get(carbon_url)
     assert refused.status_code == 409
@@ -226,11 +227,11 @@ def test_global_settings_toggle_backorder_and_the_storefront_follows(
     on = post_form(
         client,
         f"/admin/products/{bike}/settings",
-        {"stock_management": "on", "backorder_present": 1, "backorder": "on"},
+        {"stock_management": "on", "backorders": "notify"},
     )
 
     assert on.status_code == 303
-    assert shop.scalar("SELECT backorder FROM product WHERE id = :i", i=bike) == 1
+    assert shop.scalar("SELECT backorders FROM product WHERE id = :i", i=bike) == "notify"
     again = client.get(carbon_url)
     assert again.status_code == 200
     assert "Available on Backorder" in notices(again.text, "backorder")[0]
@@ -245,7 +246,7 @@ def test_turning_stock_management_off_makes_everything_buyable(
     neon = shop.option_id(SNEAKER, "Laces", "Neon Yellow")
     login(client)
 
-    response = post_form(client, f"/admin/products/{sneaker}/settings", {"backorder_present": 1})
+    response = post_form(client, f"/admin/products/{sneaker}/settings", {"backorders": "no"})
 
     assert response.status_code == 303
     page = client.get(f"/products/{SNEAKER}?layer-{laces}={neon}")
@@ -263,7 +264,7 @@ def test_saving_settings_with_htmx_answers_the_editor_fragment(
     response = post_form(
         client,
         f"/admin/products/{bike}/settings",
-        {"stock_management": "on", "backorder_present": 1},
+        {"stock_management": "on", "backorders": "no"},
         htmx=True,
     )
 
@@ -272,7 +273,7 @@ def test_saving_settings_with_htmx_answers_the_editor_fragment(
     assert response.text.lstrip().startswith('<div id="editor"')
     assert "<html" not in response.text
     assert "Global Settings saved." in response.text
-    assert shop.scalar("SELECT backorder FROM product WHERE id = :i", i=bike) == 0
+    assert shop.scalar("SELECT backorders FROM product WHERE id = :i", i=bike) == "no"
 
 
 def test_editor_panels_load_as_fragments(shop: Shop, client: TestClient[Litestar]) -> None:
@@ -382,7 +383,7 @@ def test_marking_an_option_out_of_stock_blocks_carts_holding_it(
     assert response.status_code == 303
     editor = client.get(response.headers["location"]).text
     assert "Out of Stock (cannot be ordered)" in editor
-    assert "Enable Backorder in Global Settings to keep selling it." in editor
+    assert "Allow backorders to keep selling it." in editor
     assert "Laces: Black is out of stock and cannot be ordered." in client.get("/cart").text
     assert post_form(client, "/checkout", CUSTOMER).status_code == 409
     assert shop.count("customer_order") == 0

@@ -85,7 +85,7 @@ UNSAFE_ROUTES = {
     "delete-product": Unsafe(lambda s, _line: f"/admin/products/{_bike(s)}/delete", admin=True),
     "settings": Unsafe(
         lambda s, _line: f"/admin/products/{_bike(s)}/settings",
-        lambda s: {"backorder_present": 1},
+        lambda s: {"backorders": "no"},
         admin=True,
     ),
     "add-layer": Unsafe(

@@ -58,7 +58,7 @@ def cart_line(html: str, line_id: int) -> str:
 
 
 def backorder_off(shop: Shop) -> None:
-    shop.execute("UPDATE product SET backorder = 0 WHERE slug = :s", s=BIKE)
+    shop.execute("UPDATE product SET backorders = 'no' WHERE slug = :s", s=BIKE)
 
 
 def place_order(client: TestClient[Litestar], **changes: str) -> str:
