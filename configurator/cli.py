@@ -1,4 +1,4 @@
-"""`configurator` command: serve, migrate, load-demo, create-admin."""
+"""`configurator` command: serve, migrate, load-demo, create-admin, stock check."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import getpass
 import os
 import sys
 
-from configurator import accounts
+from configurator import accounts, stock
 from configurator.db import make_engine, migrate, new_session
 from configurator.demo import load_demo
 from configurator.settings import Settings
@@ -67,6 +67,26 @@ def create_admin(settings: Settings, username: str, password_stdin: bool) -> int
     return 0
 
 
+def stock_check(settings: Settings) -> int:
+    """Report options whose quantity on hand disagrees with their stock movements."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with new_session(engine) as session:
+        mismatches = stock.check(session)
+    engine.dispose()
+    if not mismatches:
+        print("Stock is consistent: every quantity on hand equals the sum of its movements.")
+        return 0
+    for m in mismatches:
+        print(
+            f"option {m.option_id} {m.name!r} ({m.sku or 'no SKU'}): quantity on hand "
+            f"{m.quantity}, movements add up to {m.movements_total} "
+            f"(off by {m.quantity - m.movements_total:+d})"
+        )
+    print(f"{len(mismatches)} option(s) disagree with their stock movements.", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="configurator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     admin_parser = commands.add_parser("create-admin", help="add a merchant or reset a password")
     admin_parser.add_argument("--username", default="admin")
     admin_parser.add_argument("--password-stdin", action="store_true")
+    stock_parser = commands.add_parser("stock", help="stock tools")
+    stock_commands = stock_parser.add_subparsers(dest="stock_command", required=True)
+    stock_commands.add_parser(
+        "check", help="report options whose quantity disagrees with their movements (exit 1)"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "serve":
@@ -89,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare(settings)
     elif args.command == "create-admin":
         return create_admin(settings, args.username, args.password_stdin)
+    elif args.command == "stock":
+        return stock_check(settings)
     return 0
 
 
