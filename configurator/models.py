@@ -1,6 +1,8 @@
 """Database tables. Tables hold data; they never decide availability (see `availability`).
 
 Money is integer cents. Alembic owns the schema: change a table here, then add a migration.
+Ids are never reused (AUTOINCREMENT on SQLite, sequences on PostgreSQL), so a cart line or a
+link that names a deleted product or option can never silently point at a new one.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Product(SQLModel, table=True):
     """A configurable product and its configurator's Global Settings."""
 
     __tablename__ = "product"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     slug: str = Field(max_length=80, unique=True, index=True)
@@ -45,6 +48,7 @@ class Product(SQLModel, table=True):
 
 class Layer(SQLModel, table=True):
     __tablename__ = "layer"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=80)
@@ -57,6 +61,7 @@ class Image(SQLModel, table=True):
     """An uploaded (checked) PNG or SVG; stored in the database so every worker can serve it."""
 
     __tablename__ = "image"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     content_type: str = Field(max_length=32)
     sha256: str = Field(max_length=64, index=True)
@@ -68,6 +73,7 @@ class Option(SQLModel, table=True):
     """An option of a layer: one image layer with its own Stock Management block."""
 
     __tablename__ = "option"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     layer_id: int = Field(foreign_key="layer.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=80)
@@ -98,6 +104,7 @@ class CartLine(SQLModel, table=True):
     """One configured item. Its selection is checked again whenever the cart is used."""
 
     __tablename__ = "cart_line"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     cart_id: str = Field(foreign_key="cart.id", ondelete="CASCADE", index=True)
     product_id: int = Field(index=True)
@@ -111,6 +118,7 @@ class CustomerOrder(SQLModel, table=True):
     """A placed order: a snapshot, so later catalog edits do not rewrite it."""
 
     __tablename__ = "customer_order"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True, index=True)
     token: str = Field(max_length=64, unique=True, index=True)
@@ -125,12 +133,14 @@ class CustomerOrder(SQLModel, table=True):
     subtotal_cents: int
     has_backorder: bool = False
     backorder_told: bool = False
+    checkout_key: str | None = Field(default=None, max_length=64, unique=True, index=True)
     status: str = Field(default="placed", max_length=16)
     cancelled_at: datetime | None = None
 
 
 class OrderLine(SQLModel, table=True):
     __tablename__ = "order_line"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="customer_order.id", ondelete="CASCADE", index=True)
     position: int = 0
@@ -150,6 +160,7 @@ class OrderLine(SQLModel, table=True):
 
 class OrderLineOption(SQLModel, table=True):
     __tablename__ = "order_line_option"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     order_line_id: int = Field(foreign_key="order_line.id", ondelete="CASCADE", index=True)
     position: int = 0
@@ -169,6 +180,7 @@ class StockMovement(SQLModel, table=True):
     option's movements is its quantity (`configurator stock check` verifies it)."""
 
     __tablename__ = "stock_movement"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     option_id: int | None = Field(
         default=None, foreign_key="option.id", ondelete="SET NULL", index=True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Mapping
@@ -83,13 +84,36 @@ def _order_number() -> str:
     return "CFG-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def place_order(session: Session, *, cart_token: str | None, customer: CustomerDetails) -> str:
+def _checkout_key(cart_token: str | None, checkout_key: str) -> str | None:
+    """The key an order is found by when its form is sent again: bound to the shopper's cart,
+    so that nobody else's resubmission can ever land on this order."""
+    if not cart_token or not checkout_key:
+        return None
+    return hashlib.sha256(f"{cart_id_for(cart_token)}:{checkout_key}".encode()).hexdigest()
+
+
+def place_order(
+    session: Session,
+    *,
+    cart_token: str | None,
+    customer: CustomerDetails,
+    checkout_key: str = "",
+) -> str:
     """Check the cart again, take the stock, write the order with its snapshot, empty the cart.
 
     One transaction: either the whole order is written with its stock movements and the cart
-    emptied, or nothing is. Returns the order's public token.
+    emptied, or nothing is. Returns the order's public token. The same checkout form sent
+    twice (a double click, a retried request) returns the first order's token.
     """
     begin_write(session)
+    key = _checkout_key(cart_token, checkout_key)
+    if key is not None:
+        placed = session.exec(
+            select(CustomerOrder.token).where(CustomerOrder.checkout_key == key)
+        ).first()
+        if placed is not None:
+            session.rollback()
+            return placed
     cart = view_cart(session, cart_token)
     if not cart.items:
         raise CheckoutError("Your cart is empty.", cart)
@@ -107,6 +131,7 @@ def place_order(session: Session, *, cart_token: str | None, customer: CustomerD
         postal_code=customer.postal_code,
         country=customer.country,
         subtotal_cents=cart.subtotal,
+        checkout_key=key,
     )
     session.add(order)
     session.flush()

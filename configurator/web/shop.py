@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -47,6 +48,14 @@ CART_MAX_AGE = 60 * 60 * 24 * 30
 
 def _cart_context(cart: carts.CartView, **extra: Any) -> dict[str, Any]:
     return {"cart": cart, "backorder_explanation": BACKORDER_EXPLANATION, **extra}
+
+
+CHECKOUT_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_checkout_key() -> str:
+    """A one-time key in the checkout form: a resubmitted form places one order."""
+    return secrets.token_urlsafe(18)
 
 
 _ADDED = re.compile(
@@ -202,12 +211,10 @@ class ShopController(Controller):
         cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
         if not cart.items:
             return see_other("/cart")
-        return render(
-            request,
-            "checkout/checkout.html",
-            None,
-            _cart_context(cart, fields=CUSTOMER_FIELDS, values={}, errors={}),
+        context = _cart_context(
+            cart, fields=CUSTOMER_FIELDS, values={}, errors={}, checkout_key=new_checkout_key()
         )
+        return render(request, "checkout/checkout.html", None, context)
 
     @post("/checkout", sync_to_thread=True)
     def checkout(
@@ -215,17 +222,26 @@ class ShopController(Controller):
     ) -> Template | Redirect:
         token = request.cookies.get(CART_COOKIE)
         form = {k: str(v) for k, v in data.items() if k in CUSTOMER_FIELDS}
+        key = str(data.get("checkout_key", ""))
+        key = key if CHECKOUT_KEY.match(key) else new_checkout_key()
         customer, errors = validate_customer(form)
         if customer is None:
             cart = carts.view_cart(db, token)
-            context = _cart_context(cart, fields=CUSTOMER_FIELDS, values=form, errors=errors)
+            context = _cart_context(
+                cart, fields=CUSTOMER_FIELDS, values=form, errors=errors, checkout_key=key
+            )
             return render(request, "checkout/checkout.html", None, context, status_code=422)
         try:
-            order_token = place_order(db, cart_token=token, customer=customer)
+            order_token = place_order(db, cart_token=token, customer=customer, checkout_key=key)
         except CheckoutError as exc:
             db.rollback()
             context = _cart_context(
-                exc.cart, fields=CUSTOMER_FIELDS, values=form, errors={}, error=str(exc)
+                exc.cart,
+                fields=CUSTOMER_FIELDS,
+                values=form,
+                errors={},
+                error=str(exc),
+                checkout_key=key,
             )
             return render(request, "checkout/checkout.html", None, context, status_code=409)
         return see_other(f"/orders/{order_token}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +15,9 @@ from sqlmodel import Session
 from configurator.catalog import get_image, list_products, spec_by_slug
 from configurator.configuration import (
     ConfiguratorSpec,
+    QuantityError,
     SelectionError,
+    parse_quantity,
     parse_selection,
     resolve,
 )
@@ -34,21 +37,39 @@ def spec_or_404(db: Session, slug: str) -> ConfiguratorSpec:
 
 
 def configurator_context(
-    spec: ConfiguratorSpec, params: dict[str, str]
+    spec: ConfiguratorSpec, params: Mapping[str, str]
 ) -> tuple[dict[str, Any], int]:
-    """Resolve the shopper's choices; tampered ids fall back to the defaults with a 400."""
+    """Resolve the shopper's choices; tampered ids fall back to the defaults with a 400.
+
+    A configuration that cannot be bought right now is still a page (200) that says why, so
+    that a shared link, a reload or the Back button always shows it.
+    """
     status, error = 200, ""
     try:
         selection = parse_selection(spec, params)
     except SelectionError as exc:
         selection, status, error = {}, 400, str(exc)
     configuration = resolve(spec, selection)
-    if status == 200 and not configuration.can_purchase:
-        status = 409 if selection else 200
+    try:
+        quantity = parse_quantity(params.get("quantity") or "1")
+    except QuantityError:
+        quantity = 1
+    decision = configuration.decide_add(quantity) if configuration.can_purchase else None
+    limiting = None
+    if decision is not None and decision.limiting is not None:
+        limiting = configuration.chosen[decision.limiting]
+    split_told = decision is not None and any(
+        split.backordered and choice.availability and choice.availability.tells_customer
+        for choice, split in zip(configuration.chosen, decision.split.options, strict=True)
+    )
     context = {
         "spec": spec,
         "configuration": configuration,
         "error": error,
+        "quantity": quantity,
+        "split_told": split_told,
+        "decision": decision,
+        "limiting": limiting,
         "share_url": product_url(spec.slug, configuration.query_pairs()),
     }
     return context, status
@@ -84,7 +105,11 @@ class StorefrontController(Controller):
         except SelectionError:
             context, status = configurator_context(spec, params)
             return render(request, "storefront/product.html", None, context, status_code=status)
-        return see_other(product_url(spec.slug, resolve(spec, selection).query_pairs()))
+        pairs = resolve(spec, selection).query_pairs()
+        quantity = str(data.get("quantity", "1")).strip()
+        if quantity != "1" and quantity.isdigit() and len(quantity) <= 2:
+            pairs.append(("quantity", quantity))
+        return see_other(product_url(spec.slug, pairs))
 
     @get("/media/{image_id:str}", sync_to_thread=True)
     def media(self, db: DB, image_id: FromPath[str]) -> Response[bytes]:

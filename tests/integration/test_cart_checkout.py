@@ -242,7 +242,7 @@ def test_backorder_turned_off_after_adding_blocks_the_line_and_checkout(
 
     form = client.get("/checkout")
     assert form.status_code == 200
-    assert re.search(r'<button[^>]*type="submit"\s+disabled', form.text)
+    assert re.search(r'<button[^>]*type="submit"[^>]*\sdisabled', form.text)
 
     before = shop.snapshot()
     response = post_form(client, "/checkout", CUSTOMER)
@@ -523,3 +523,44 @@ def test_a_deleted_layer_does_not_silently_drop_the_shoppers_choice(
     assert notices(cart_line(cart, line)), "the line changed but the shopper is not told"
     assert post_form(client, "/checkout", CUSTOMER).status_code == 409
     assert shop.count("customer_order") == 0
+
+
+# Idempotent checkout ------------------------------------------------------------------------------
+
+
+def checkout_key(client: TestClient[Litestar]) -> str:
+    match = re.search(r'name="checkout_key" value="([^"]+)"', client.get("/checkout").text)
+    assert match, "the checkout form carries a one-time key"
+    return match.group(1)
+
+
+def test_the_same_checkout_form_sent_twice_places_one_order(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    add_to_cart(client, BIKE, carbon(shop), 1)
+    key = checkout_key(client)
+
+    first = post_form(client, "/checkout", {**CUSTOMER, "checkout_key": key})
+    second = post_form(client, "/checkout", {**CUSTOMER, "checkout_key": key})
+
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert shop.count("customer_order") == 1
+    assert "Thank you, your order is placed" in client.get(second.headers["location"]).text
+
+
+def test_a_checkout_key_only_finds_the_order_of_the_cart_that_placed_it(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    add_to_cart(client, BIKE, carbon(shop), 1)
+    key = checkout_key(client)
+    first = post_form(client, "/checkout", {**CUSTOMER, "checkout_key": key})
+    assert first.status_code == 303
+
+    with TestClient(shop.app) as stranger:
+        add_to_cart(stranger, SNEAKER, {}, 1)
+        other = post_form(stranger, "/checkout", {**CUSTOMER, "checkout_key": key})
+
+    assert other.status_code == 303
+    assert other.headers["location"] != first.headers["location"]
+    assert shop.count("customer_order") == 2

@@ -104,3 +104,21 @@ def test_create_admin_refuses_a_short_password_and_changes_nothing(
     with new_session(engine) as session:
         assert session.exec(select(AdminUser)).all() == []
     engine.dispose()
+
+
+def test_ids_are_never_reused_so_old_links_cannot_name_new_things(tmp_path: Path) -> None:
+    url = _url(tmp_path)
+    migrate(url)
+    engine = make_engine(url)
+    with new_session(engine) as session:
+        first = Product(name="Walnut Desk", slug="walnut-desk", base_price_cents=90_000)
+        session.add(first)
+        session.commit()
+        old_id = first.id
+        session.delete(first)
+        session.commit()
+        second = Product(name="Gift Card", slug="gift-card", base_price_cents=500)
+        session.add(second)
+        session.commit()
+        assert second.id != old_id
+    engine.dispose()

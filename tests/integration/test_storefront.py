@@ -111,7 +111,7 @@ def test_choosing_a_backordered_option_shows_the_notice_and_the_higher_total(
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
-def test_choosing_an_unavailable_option_is_refused_with_409_and_a_disabled_button(
+def test_choosing_an_unavailable_option_says_why_and_disables_the_add_button(
     shop: Shop, client: TestClient[Litestar], htmx: bool
 ) -> None:
     laces = shop.ids(SNEAKER)["Laces"]
@@ -119,7 +119,8 @@ def test_choosing_an_unavailable_option_is_refused_with_409_and_a_disabled_butto
 
     response = client.get(f"/products/{SNEAKER}?layer-{laces}={neon}", headers=HX if htmx else None)
 
-    assert response.status_code == 409
+    # A page, not an error: a shared link, a reload or the Back button must still show it.
+    assert response.status_code == 200
     assert varies_on_htmx(response)
     assert ("<html" in response.text) is not htmx
     assert "Laces: Neon Yellow is out of stock and cannot be ordered." in notices(response.text)
@@ -228,8 +229,11 @@ def test_no_js_update_keeps_an_unavailable_choice_visible_as_refused(
 
     assert response.status_code == 303
     page = client.get(response.headers["location"])
-    assert page.status_code == 409
+    assert page.status_code == 200
     assert "Cannot be ordered" in add_button(page.text)
+    # The refused choice stays selected (and sendable) so the form says what the page shows.
+    radio = re.search(rf'<input type="radio"[^>]*value="{neon}"[^>]*>', page.text)
+    assert radio and "checked" in radio.group(0) and "disabled" not in radio.group(0)
 
 
 def test_prices_on_the_page_use_money_formatting(client: TestClient[Litestar]) -> None:

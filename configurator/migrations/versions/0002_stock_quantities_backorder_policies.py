@@ -1,4 +1,4 @@
-"""stock quantities, backorder policies with inheritance, stock movements
+"""stock quantities, backorder policies with inheritance, stock movements, checkout keys
 
 Revision ID: 0002
 Revises: 0001
@@ -20,6 +20,18 @@ depends_on: str | Sequence[str] | None = None
 FALSE = sa.false()
 
 
+NEVER_REUSE_IDS = (
+    "product",
+    "layer",
+    "image",
+    "option",
+    "cart_line",
+    "customer_order",
+    "order_line",
+    "order_line_option",
+)
+
+
 def upgrade() -> None:
     op.create_table(
         "stock_movement",
@@ -37,6 +49,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["option_id"], ["option.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["order_id"], ["customer_order.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("stock_movement", schema=None) as batch_op:
         batch_op.create_index(
@@ -59,6 +72,10 @@ def upgrade() -> None:
             sa.Column("status", sa.String(length=16), nullable=False, server_default="placed")
         )
         batch_op.add_column(sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("checkout_key", sa.String(length=64), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_customer_order_checkout_key"), ["checkout_key"], unique=True
+        )
     op.execute("UPDATE customer_order SET backorder_told = has_backorder")
 
     with op.batch_alter_table("option", schema=None) as batch_op:
@@ -133,6 +150,16 @@ def upgrade() -> None:
     with op.batch_alter_table("product", schema=None) as batch_op:
         batch_op.drop_column("backorder")
 
+    # Last, so that no later batch operation rebuilds a table without it.
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite reuses the highest deleted rowid unless a table says AUTOINCREMENT: a cart line
+        # could then name a product created after its own was deleted.
+        for table in NEVER_REUSE_IDS:
+            with op.batch_alter_table(
+                table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            ):
+                pass
+
 
 def downgrade() -> None:
     with op.batch_alter_table("product", schema=None) as batch_op:
@@ -170,6 +197,8 @@ def downgrade() -> None:
         batch_op.drop_column("track_inventory")
 
     with op.batch_alter_table("customer_order", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_customer_order_checkout_key"))
+        batch_op.drop_column("checkout_key")
         batch_op.drop_column("cancelled_at")
         batch_op.drop_column("status")
         batch_op.drop_column("backorder_told")
