@@ -61,6 +61,11 @@ def set_password(session: Session, username: str, password: str) -> AdminUser:
         user = AdminUser(username=username, password_hash=hash_password(password))
     else:
         user.password_hash = hash_password(password)
+        # A reset password signs the account out everywhere.
+        for old_session in session.exec(
+            select(AdminSession).where(AdminSession.user_id == user.id)
+        ):
+            session.delete(old_session)
     session.add(user)
     session.commit()
     return user

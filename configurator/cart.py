@@ -36,6 +36,10 @@ class CartError(ValueError):
     """A cart request we refuse, with a message for the shopper."""
 
 
+class NotInCart(CartError):
+    """The line is not in this shopper's cart (unknown, or another shopper's)."""
+
+
 def new_cart_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -311,8 +315,9 @@ def add_item(
             _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
         _add_line(session, cart_token, configuration, split.backordered, backorder_line=True)
         session.commit()
+        added = f"{split.in_stock} in stock and " if split.in_stock else ""
         return AddResult(
-            notice=f"Added {split.in_stock} in stock and {split.backordered} back ordered.",
+            notice=f"Added {added}{split.backordered} back ordered.",
             in_stock=split.in_stock,
             backordered=split.backordered,
         )
@@ -368,7 +373,7 @@ def _add_line(
 def _owned_line(session: Session, cart_token: str | None, line_id: int) -> CartLine:
     line = session.get(CartLine, line_id)
     if line is None or not cart_token or line.cart_id != cart_id_for(cart_token):
-        raise CartError("That item is not in your cart.")
+        raise NotInCart("That item is not in your cart.")
     return line
 
 

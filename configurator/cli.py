@@ -18,7 +18,10 @@ def prepare(settings: Settings) -> None:
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     with new_session(engine) as session:
-        generated = accounts.ensure_initial_admin(session, settings.admin_password)
+        try:
+            generated = accounts.ensure_initial_admin(session, settings.admin_password)
+        except ValueError as exc:
+            raise SystemExit(f"CONFIGURATOR_ADMIN_PASSWORD: {exc}") from None
         if generated:
             print(
                 "\n  First start: created the merchant account 'admin' with password\n"

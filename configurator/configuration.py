@@ -274,11 +274,16 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
     return configuration
 
 
-def cheapest_price(spec: ConfiguratorSpec) -> int:
-    """The lowest total any configuration can reach (admin refuses prices below zero)."""
+def cheapest_price(spec: ConfiguratorSpec, *, purchasable_only: bool = False) -> int:
+    """The lowest total any configuration can reach: over every option (the admin refuses
+    prices that could go below zero), or only over options a shopper can buy now (the
+    storefront's "from" price)."""
     total = spec.base_price
     for layer in spec.layers:
-        deltas = [o.price_delta for o in layer.options]
+        options = [
+            o for o in layer.options if not purchasable_only or spec.availability(o).is_purchasable
+        ]
+        deltas = [o.price_delta for o in options]
         if not layer.required or not deltas:
             deltas.append(0)
         total += min(deltas)

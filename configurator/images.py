@@ -17,6 +17,16 @@ _URL_ATTRIBUTES = {"href", "src", "action", "formaction"}
 _CSS_DANGER = re.compile(r"(javascript:|expression\s*\(|@import|url\s*\(\s*['\"]?\s*(?!#))", re.I)
 
 
+_ANIMATION_ELEMENTS = {"set", "animate", "animatetransform", "animatemotion"}
+_SCRIPT_URL = re.compile(r"(java|vb)script:|data:text/html", re.I)
+
+
+def _css_is_dangerous(css: str) -> bool:
+    """Outside loads or scripts in CSS; any backslash escape is refused too, since escapes are
+    how "url(" or "expression(" get past a simple search."""
+    return "\\" in css or bool(_CSS_DANGER.search(css))
+
+
 class ImageError(ValueError):
     """An upload we refuse, with the reason for the merchant."""
 
@@ -59,17 +69,23 @@ def _check_svg(data: bytes) -> bytes:
         name = _local_name(str(element.tag))
         if name in _FORBIDDEN_ELEMENTS:
             raise ImageError(f"The SVG contains a <{name}> element; remove it and upload again.")
-        if name == "style" and _CSS_DANGER.search(element.text or ""):
+        if name == "style" and _css_is_dangerous(element.text or ""):
             raise ImageError("The SVG's styles load outside content; remove that and try again.")
+        if name in _ANIMATION_ELEMENTS and _local_name(element.attrib.get("attributeName", "")) in (
+            _URL_ATTRIBUTES | {"style"}
+        ):
+            raise ImageError("The SVG animates a link or a style; remove that and upload again.")
         for attribute, value in element.attrib.items():
             local = _local_name(attribute)
+            if _SCRIPT_URL.search("".join(value.split())):
+                raise ImageError("The SVG contains a script link; remove it and upload again.")
             if local.startswith("on"):
                 raise ImageError(
                     f"The SVG contains an event handler ({local}); remove it and upload again."
                 )
             if local in _URL_ATTRIBUTES and not value.strip().startswith("#"):
                 raise ImageError("The SVG links to outside content; only #references are allowed.")
-            if local == "style" and _CSS_DANGER.search(value):
+            if local == "style" and _css_is_dangerous(value):
                 raise ImageError(
                     "The SVG's styles load outside content; remove that and try again."
                 )

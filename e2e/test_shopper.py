@@ -69,7 +69,7 @@ def test_shopper_backorder_flow(page: Page) -> None:
     query = choice_query(page, "Carbon Deep")
 
     page.evaluate("window.__marker = 1")
-    page.get_by_label("Carbon Deep").check()
+    option_radio(page, "Carbon Deep").check()
 
     expect(status).to_contain_text(f"{BACKORDER_NOTICE}: Wheels · Carbon Deep.")
     expect(status).to_contain_text("Ships once restocked.")

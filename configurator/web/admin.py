@@ -54,14 +54,24 @@ def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
 
 
 def login_required_handler(request: Request[Any, Any, Any], _: LoginRequired) -> Response[Any]:
-    target = "/admin/login?" + urlencode({"next": request.url.path})
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = "/admin/login?" + urlencode({"next": here if request.method == "GET" else "/admin"})
     if is_htmx(request):
         return Response(content="", status_code=401, headers={"HX-Redirect": target})
     return see_other(target)
 
 
 def _safe_next(value: str) -> str:
-    return value if value.startswith("/admin") and "//" not in value else "/admin"
+    """Only a page of the admin itself (no other host, no scheme tricks)."""
+    path = value.split("?", 1)[0]
+    safe = (
+        (path == "/admin" or path.startswith("/admin/"))
+        and "//" not in value
+        and "\\" not in value
+        and len(value) <= 500
+        and value.isprintable()
+    )
+    return value if safe else "/admin"
 
 
 class LoginController(Controller):
@@ -123,12 +133,15 @@ class AdminController(Controller):
     # Dashboard, products ------------------------------------------------------------
 
     @get("/", sync_to_thread=True)
-    def dashboard(self, request: Request[Any, Any, Any], db: DB) -> Template:
+    def dashboard(
+        self, request: Request[Any, Any, Any], db: DB, deleted: FromQuery[str] = ""
+    ) -> Template:
         return render(
             request,
             "admin/dashboard.html",
             None,
             {
+                "notice": "Product deleted." if deleted == "1" else "",
                 "products": list_products(db),
                 "orders": recent_orders(db, limit=8),
                 "low_stock": stock.low_stock(db),
@@ -248,11 +261,19 @@ class AdminController(Controller):
         item_id: int | None,
         saved: str,
     ) -> Template | Redirect:
-        if is_htmx(request):
-            return self._editor(request, db, product_id, panel, item_id=item_id, saved=saved)
-        query = {"panel": panel, "saved": saved}
+        query = {"panel": panel}
         if item_id is not None:
             query["item"] = str(item_id)
+        if is_htmx(request):
+            editor = self._editor(request, db, product_id, panel, item_id=item_id, saved=saved)
+            # The address bar shows the panel now open, without a "saved" notice to repeat.
+            editor.headers["HX-Replace-Url"] = f"/admin/products/{product_id}?{urlencode(query)}"
+            return editor
+        query = {
+            "panel": panel,
+            "saved": saved,
+            **({"item": query["item"]} if "item" in query else {}),
+        }
         return see_other(f"/admin/products/{product_id}?{urlencode(query)}")
 
     def _refused(
@@ -290,8 +311,22 @@ class AdminController(Controller):
         return self._after_save(request, db, pid, "details", None, "details")
 
     @post("/products/{product_id:str}/delete", sync_to_thread=True)
-    def delete_product(self, db: DB, product_id: FromPath[str]) -> Redirect:
-        edit.delete_product(db, path_id(product_id))
+    def delete_product(
+        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
+    ) -> Template | Redirect:
+        pid = path_id(product_id)
+        if data.get("confirm") != "yes":
+            edit.get_product(db, pid)
+            return self._refused(
+                request,
+                db,
+                pid,
+                "details",
+                None,
+                edit.FormError({"confirm": "Tick the box to confirm, then delete again."}),
+                {},
+            )
+        edit.delete_product(db, pid)
         return see_other("/admin?deleted=1")
 
     @post("/products/{product_id:str}/settings", sync_to_thread=True)

@@ -61,7 +61,7 @@ def new_checkout_key() -> str:
 _ADDED = re.compile(
     r"^(Added to your cart\."
     r"|Added the \d{1,3} in stock\."
-    r"|Added \d{1,3} in stock and \d{1,3} back ordered\.)$"
+    r"|Added (\d{1,3} in stock and )?\d{1,3} back ordered\.)$"
 )
 
 
@@ -98,12 +98,15 @@ class ShopController(Controller):
         except carts.CartError as exc:
             return self._configurator_refusal(request, spec.slug, db, params, 409, str(exc))
         if result.question:
-            context = {
-                "configuration": configuration,
-                "quantity": quantity,
-                "result": result,
-                "pairs": configuration.query_pairs(),
-            }
+            context, _ = configurator_context(spec, params)
+            context.update(
+                {
+                    "result": result,
+                    "pairs": configuration.query_pairs(),
+                    "oob_summary": True,
+                    "is_fragment": is_htmx(request),
+                }
+            )
             return render(
                 request,
                 "cart/backorder_question.html",
@@ -164,7 +167,8 @@ class ShopController(Controller):
             quantity = parse_quantity(str(data.get("quantity", "")))
             carts.change_quantity(db, cart_token=token, line_id=path_id(line_id), quantity=quantity)
         except (QuantityError, carts.CartError) as exc:
-            status = 404 if isinstance(exc, carts.CartError) else 400
+            status = 404 if isinstance(exc, carts.NotInCart) else 409
+            status = 400 if isinstance(exc, QuantityError) else status
             return self._cart_refusal(request, db, token, status, str(exc))
         return self._cart_updated(request, db, token, "Quantity updated.")
 
@@ -185,8 +189,13 @@ class ShopController(Controller):
         if not is_htmx(request):
             return see_other("/cart")
         cart = carts.view_cart(db, token)
+        context = _cart_context(cart, notice=notice, focus_heading=notice == "Item removed.")
         return render(
-            request, "cart/cart.html", "cart/_cart.html", _cart_context(cart, notice=notice)
+            request,
+            "cart/cart.html",
+            "cart/_cart.html",
+            context,
+            headers={"HX-Replace-Url": "/cart"},
         )
 
     def _cart_refusal(

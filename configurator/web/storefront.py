@@ -12,11 +12,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from configurator.catalog import get_image, list_products, spec_by_slug
+from configurator.catalog import get_image, list_products, load_spec, spec_by_slug
 from configurator.configuration import (
     ConfiguratorSpec,
     QuantityError,
     SelectionError,
+    cheapest_price,
     parse_quantity,
     parse_selection,
     resolve,
@@ -78,7 +79,12 @@ def configurator_context(
 class StorefrontController(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        return render(request, "storefront/index.html", None, {"products": list_products(db)})
+        products = list_products(db)
+        from_prices = {
+            p.id: cheapest_price(load_spec(db, p), purchasable_only=True) for p in products
+        }
+        context = {"products": products, "from_prices": from_prices}
+        return render(request, "storefront/index.html", None, context)
 
     @get("/products/{slug:str}", sync_to_thread=True)
     def product(self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]) -> Template:

@@ -82,7 +82,10 @@ def test_every_admin_page_requires_login(shop: Shop, client: TestClient[Litestar
         assert plain.status_code == 303, path
         target = urlsplit(plain.headers["location"])
         assert target.path == "/admin/login", path
-        assert parse_qs(target.query)["next"] == [urlsplit(path).path.rstrip("/") or "/"], path
+        # The sign-in brings the merchant back to the very page asked for, query included.
+        back = urlsplit(parse_qs(target.query)["next"][0])
+        assert back.path.rstrip("/") == urlsplit(path).path.rstrip("/"), path
+        assert back.query == urlsplit(path).query, path
 
         htmx = client.get(path, headers=HX, follow_redirects=False)
         assert htmx.status_code == 401, path
@@ -437,7 +440,7 @@ def test_creating_a_product_from_scratch_puts_it_on_the_storefront(
 
     index = client.get("/").text
     assert 'href="/products/desk-lamp"' in index
-    assert "from $49.90" in index
+    assert "from $61.90" in index  # the base price plus the one Shade a shopper can pick
     page = client.get("/products/desk-lamp")
     assert page.status_code == 200
     assert "<h1>Desk Lamp</h1>" in page.text
@@ -500,3 +503,23 @@ def test_unknown_admin_order_is_404(client: TestClient[Litestar]) -> None:
 
     assert response.status_code == 404
     assert "No such order." in response.text
+
+
+def test_deleting_a_product_needs_the_confirmation_box(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    sneaker = shop.product_id(SNEAKER)
+    sign_in(shop, client)
+    before = shop.snapshot()
+
+    refused = post_form(client, f"/admin/products/{sneaker}/delete")
+
+    assert refused.status_code == 422
+    assert "Tick the box to confirm" in refused.text
+    assert shop.snapshot() == before
+
+    deleted = post_form(client, f"/admin/products/{sneaker}/delete", {"confirm": "yes"})
+
+    assert deleted.status_code == 303
+    assert "Product deleted." in client.get(deleted.headers["location"]).text
+    assert client.get(f"/products/{SNEAKER}").status_code == 404

@@ -571,7 +571,7 @@ BAD_UPLOADS: dict[str, tuple[str, bytes, str, str]] = {
         b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
         b'<a xlink:href="javascript:alert(1)"><rect/></a></svg>',
         "image/svg+xml",
-        "The SVG links to outside content; only #references are allowed.",
+        "The SVG contains a script link; remove it and upload again.",
     ),
     "svg-with-entities": (
         "x.svg",

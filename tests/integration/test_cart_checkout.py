@@ -474,7 +474,9 @@ def test_the_order_survives_deleting_the_whole_product(
     location = place_order(client)
     login(client)
 
-    response = post_form(client, f"/admin/products/{shop.product_id(BIKE)}/delete")
+    response = post_form(
+        client, f"/admin/products/{shop.product_id(BIKE)}/delete", {"confirm": "yes"}
+    )
 
     assert response.status_code == 303
     assert client.get(f"/products/{BIKE}").status_code == 404

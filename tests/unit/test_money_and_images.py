@@ -106,3 +106,21 @@ def test_hostile_or_fake_images_are_refused(data: bytes) -> None:
 def test_oversized_image_is_refused() -> None:
     with pytest.raises(ImageError, match="larger"):
         check_image(PNG_OK + b"\x00" * MAX_IMAGE_BYTES)
+
+
+SVG_OPEN = b'<svg xmlns="http://www.w3.org/2000/svg">'
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [
+        b'<a><set attributeName="href" to="javascript:alert(1)"/></a>',
+        b'<a><animate attributeName="href" values="javascript:alert(1)"/></a>',
+        b"<style>rect { fill: \\75 rl(https://x.example/a) }</style>",
+        b'<rect style="background: \\75 rl(https://x.example/)"/>',
+        b'<a href="java&#x09;script:alert(1)"><rect/></a>',
+    ],
+)
+def test_svg_tricks_that_reach_outside_or_run_script_are_refused(inside: bytes) -> None:
+    with pytest.raises(ImageError):
+        check_image(SVG_OPEN + inside + b"</svg>")
