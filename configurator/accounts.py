@@ -8,11 +8,15 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, func, select
 
-from configurator.models import AdminSession, AdminUser, AppSetting, utcnow
+from configurator.models import AdminSession, AdminUser, AppSetting, LoginAttempt, utcnow
 
 SESSION_LIFETIME = timedelta(hours=12)
+LOCKOUT_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
+MAX_FAILURES_PER_ADDRESS = 20
+ATTEMPTS_KEPT = timedelta(days=1)
 MIN_PASSWORD_LENGTH = 10
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
@@ -98,6 +102,54 @@ def authenticate(session: Session, username: str, password: str) -> AdminUser | 
         verify_password(password, _DUMMY_HASH)
         return None
     return user if verify_password(password, user.password_hash) else None
+
+
+class LockedOut(Exception):
+    """Too many failed sign-ins; nothing is checked until the window passes."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"locked for {minutes} minutes")
+        self.minutes = minutes
+
+
+def _failures_since(session: Session, since: datetime, **match: str) -> int:
+    last_success = session.exec(
+        select(func.max(LoginAttempt.created_at)).where(
+            LoginAttempt.succeeded == True,  # noqa: E712
+            *(getattr(LoginAttempt, k) == v for k, v in match.items()),
+        )
+    ).one()
+    if last_success is not None:
+        if last_success.tzinfo is None:
+            last_success = last_success.replace(tzinfo=UTC)
+        since = max(since, last_success)
+    return session.exec(
+        select(func.count()).where(
+            LoginAttempt.succeeded == False,  # noqa: E712
+            col(LoginAttempt.created_at) > since,
+            *(getattr(LoginAttempt, k) == v for k, v in match.items()),
+        )
+    ).one()
+
+
+def sign_in(session: Session, username: str, password: str, address: str) -> AdminUser | None:
+    """Check a sign-in, limited per account and address: after too many failures in a row the
+    account is locked from that address (and a noisy address from every account) for a while,
+    so that passwords cannot be guessed at speed. Every attempt is recorded."""
+    now = utcnow()
+    since = now - LOCKOUT_WINDOW
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.created_at) < now - ATTEMPTS_KEPT))
+    if (
+        _failures_since(session, since, username=username, address=address)
+        >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
+        or _failures_since(session, since, address=address) >= MAX_FAILURES_PER_ADDRESS
+    ):
+        session.commit()
+        raise LockedOut(int(LOCKOUT_WINDOW.total_seconds() // 60))
+    user = authenticate(session, username, password)
+    session.add(LoginAttempt(username=username, address=address, succeeded=user is not None))
+    session.commit()
+    return user
 
 
 def start_session(session: Session, user: AdminUser) -> str:

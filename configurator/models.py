@@ -212,3 +212,14 @@ class AdminSession(SQLModel, table=True):
     user_id: int = Field(foreign_key="admin_user.id", ondelete="CASCADE", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A sign-in attempt, kept a day: too many failures lock that account from that address."""
+
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    succeeded: bool = False
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -90,7 +90,18 @@ class LoginController(Controller):
         username = str(data.get("username", ""))[:64].strip()
         password = str(data.get("password", ""))[:256]
         target = _safe_next(str(data.get("next", "/admin")))
-        user = accounts.authenticate(db, username, password) if username and password else None
+        address = (request.client.host if request.client else "")[:64]
+        try:
+            user = (
+                accounts.sign_in(db, username, password, address) if username and password else None
+            )
+        except accounts.LockedOut as exc:
+            context = {
+                "next": target,
+                "error": "Too many failed sign-ins for this account. For your safety, try "
+                f"again in {exc.minutes} minutes.",
+            }
+            return render(request, "admin/login.html", None, context, status_code=429)
         if user is None:
             context = {"next": target, "error": "That username and password do not match."}
             return render(request, "admin/login.html", None, context, status_code=401)

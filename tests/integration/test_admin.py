@@ -523,3 +523,29 @@ def test_deleting_a_product_needs_the_confirmation_box(
     assert deleted.status_code == 303
     assert "Product deleted." in client.get(deleted.headers["location"]).text
     assert client.get(f"/products/{SNEAKER}").status_code == 404
+
+
+def test_too_many_failed_sign_ins_lock_the_account_from_that_address(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    wrong = {"username": "admin", "password": "not-the-password"}
+    for _ in range(5):
+        assert post_form(client, "/admin/login", wrong).status_code == 401
+    sessions = shop.count("admin_session")
+
+    # Even the right password is not checked while the account is locked from here.
+    locked = post_form(client, "/admin/login", {"username": "admin", "password": ADMIN_PASSWORD})
+
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins for this account." in locked.text
+    assert "try again in 15 minutes" in locked.text
+    assert shop.count("admin_session") == sessions
+
+    # The window passes: the right password works again and clears the count.
+    shop.execute("UPDATE login_attempt SET created_at = :t", t="2000-01-01 00:00:00")
+    assert (
+        post_form(
+            client, "/admin/login", {"username": "admin", "password": ADMIN_PASSWORD}
+        ).status_code
+        == 303
+    )
