@@ -12,6 +12,9 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+POOL_SIZE = 10
+MAX_OVERFLOW = 40
+BUSY_TIMEOUT_MS = 15_000
 
 
 def make_engine(database_url: str) -> Engine:
@@ -20,11 +23,20 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False})
+        # One connection per request thread (Litestar runs sync handlers on up to 40 threads):
+        # waiting for SQLite's write lock must not also mean waiting for a pooled connection.
+        engine = create_engine(
+            database_url,
+            connect_args={"check_same_thread": False},
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    return create_engine(
+        database_url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,7 +44,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

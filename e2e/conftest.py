@@ -4,24 +4,18 @@ SQLite file in a temporary directory, driven by Debian's Chromium through Playwr
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
 
-from e2e.helpers import ADMIN_PASSWORD, PROJECT_ROOT, VIEWPORT
+from e2e.helpers import ADMIN_PASSWORD, VIEWPORT
+from tests import live_server
+from tests.live_server import Server
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,90 +27,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-sandbox",
 ]
-STARTUP_TIMEOUT_S = 30.0
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    database: Path
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"the server exited with {process.returncode} before answering:\n"
-                + log.read_text(errors="replace")
-            )
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(
-        f"the server did not answer on {url} within {STARTUP_TIMEOUT_S:.0f} s:\n"
-        + log.read_text(errors="replace")
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the server's whole process group (uvicorn and anything it started)."""
-    if process.poll() is None:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @contextmanager
 def run_server() -> Iterator[Server]:
-    """`python -m configurator.cli serve` on a fresh database; it migrates and loads the
-    demo catalog itself."""
+    """The real server on a fresh SQLite file; it migrates and loads the demo catalog."""
     with tempfile.TemporaryDirectory(prefix="configurator-e2e-") as tmp:
         tmp_dir = Path(tmp)
-        database = tmp_dir / "shop.sqlite3"
-        log = tmp_dir / "server.log"
-        port = _free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "CONFIGURATOR_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("CONFIGURATOR_SECURE_COOKIES", None)
-        url = f"http://127.0.0.1:{port}"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "configurator.cli", "serve"],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                _wait_until_serving(url, process, log)
-                yield Server(url=url, database=database, log=log)
-            finally:
-                _stop(process)
+        with live_server.run_server(
+            f"sqlite:///{tmp_dir / 'shop.sqlite3'}",
+            tmp_dir / "server.log",
+            admin_password=ADMIN_PASSWORD,
+        ) as running:
+            yield running
 
 
 @pytest.fixture(scope="session")
