@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint types unit e2e bench chromium clean
+.PHONY: run test lint types unit integration-postgres e2e bench chromium postgres wrk clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null \
@@ -25,6 +25,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || [ -x $(CHROMIUM) ] \
 	  || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
+# Debian's PostgreSQL server binaries for the tests, which start a throwaway server of their own
+# (tests/postgres.py) and use no system one.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || ($(SUDO) apt-get update -qq \
+	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check configurator tests e2e
 	$(BIN)/ruff check configurator tests e2e
@@ -32,16 +39,28 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy configurator
 
+## make unit: unit and integration tests on SQLite
 unit: $(STAMP)
 	$(BIN)/pytest -q tests
+
+## make integration-postgres: the integration tests again, on a throwaway PostgreSQL server
+integration-postgres: $(STAMP) postgres
+	TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/concurrency
 
 e2e: $(STAMP) chromium
 	$(BIN)/pytest -q e2e
 
-## make test: lint, types, unit + integration tests, browser tests in Debian's Chromium
-test: lint types unit e2e
+## make test: lint, types, unit + integration tests (on SQLite, then the integration tests on
+## PostgreSQL), browser tests in Debian's Chromium
+test: lint types unit integration-postgres e2e
 
-bench: $(STAMP)
+# The load tool of the benchmark (Debian's wrk); the benchmark is not part of `make test`.
+wrk:
+	@command -v wrk >/dev/null 2>&1 \
+	  || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
+
+## make bench: throughput and latency against the bare stack; writes docs/benchmark.md
+bench: $(STAMP) wrk
 	$(BIN)/python -m configurator.bench
 
 clean:

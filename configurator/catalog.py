@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from configurator.availability import Backorders, OptionStock, StockSettings, StockStatus
+from configurator.cache import VersionedCache, catalog_version
 from configurator.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
 from configurator.models import Image, Layer, Option, Product
 
@@ -117,14 +118,26 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
     )
 
 
+_SPECS = VersionedCache(size=256)
+
+
 def spec_by_slug(session: Session, slug: str) -> ConfiguratorSpec | None:
-    product = product_by_slug(session, slug)
-    return load_spec(session, product) if product else None
+    """A configurator by its web address, from this worker's cache while the catalog version
+    has not moved (one small query), loaded fresh otherwise."""
+
+    def load() -> ConfiguratorSpec | None:
+        product = product_by_slug(session, slug)
+        return load_spec(session, product) if product else None
+
+    return _SPECS.get_or_make(catalog_version(session), ("slug", slug), load)
 
 
 def spec_by_id(session: Session, product_id: int) -> ConfiguratorSpec | None:
-    product = session.get(Product, product_id)
-    return load_spec(session, product) if product else None
+    def load() -> ConfiguratorSpec | None:
+        product = session.get(Product, product_id)
+        return load_spec(session, product) if product else None
+
+    return _SPECS.get_or_make(catalog_version(session), ("id", product_id), load)
 
 
 def get_image(session: Session, image_id: int) -> Image | None:

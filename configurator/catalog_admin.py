@@ -48,6 +48,8 @@ def _text(
         errors[name] = f"Enter a {label.lower()}."
     elif len(value) > max_length:
         errors[name] = f"{label} must be at most {max_length} characters."
+    elif not value.isprintable():
+        errors[name] = f"{label} contains characters that cannot be shown; remove them."
     return value
 
 

@@ -12,8 +12,13 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_POOL_SIZE = 48
+"""Litestar runs sync handlers on up to 40 threads: each keeps its connection open (opening an
+SQLite connection and setting its pragmas costs more than most requests)."""
 POOL_SIZE = 10
-MAX_OVERFLOW = 40
+MAX_OVERFLOW = 20
+"""PostgreSQL: per worker process; keep workers x (POOL_SIZE + MAX_OVERFLOW) under the server's
+max_connections (100 by default)."""
 BUSY_TIMEOUT_MS = 15_000
 
 
@@ -23,13 +28,14 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        # One connection per request thread (Litestar runs sync handlers on up to 40 threads):
-        # waiting for SQLite's write lock must not also mean waiting for a pooled connection.
+        # One connection per request thread: waiting for SQLite's write lock must not also
+        # mean waiting for a pooled connection, or opening a new one.
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False},
-            pool_size=POOL_SIZE,
-            max_overflow=MAX_OVERFLOW,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=60,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -223,3 +223,13 @@ class LoginAttempt(SQLModel, table=True):
     address: str = Field(max_length=64, index=True)
     succeeded: bool = False
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CatalogVersion(SQLModel, table=True):
+    """One row whose number goes up with every change to a configurator or its stock, in the
+    same transaction. Each worker reads it per request (one cheap query) and drops what it
+    cached when it moved, so no worker serves a stale catalog."""
+
+    __tablename__ = "catalog_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0

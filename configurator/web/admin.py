@@ -27,6 +27,7 @@ from configurator.web.common import (
     DB,
     FormData,
     UploadForm,
+    clean_key,
     cookie,
     error_response,
     is_htmx,
@@ -87,7 +88,7 @@ class LoginController(Controller):
     def login(
         self, request: Request[Any, Any, Any], db: DB, state: State, data: FormData
     ) -> Template | Redirect:
-        username = str(data.get("username", ""))[:64].strip()
+        username = clean_key(str(data.get("username", "")).strip(), 64)
         password = str(data.get("password", ""))[:256]
         target = _safe_next(str(data.get("next", "/admin")))
         address = (request.client.host if request.client else "")[:64]
@@ -533,7 +534,7 @@ class AdminController(Controller):
         number: FromPath[str],
         saved: FromQuery[str] = "",
     ) -> Template:
-        view = order_by_number(db, number[:20])
+        view = order_by_number(db, clean_key(number, 20))
         if view is None:
             raise NotFoundException("No such order.")
         notice = "Order cancelled; its stock was given back." if saved == "cancelled" else ""
@@ -544,15 +545,15 @@ class AdminController(Controller):
         self, request: Request[Any, Any, Any], db: DB, number: FromPath[str]
     ) -> Template | Redirect:
         try:
-            cancel_order(db, number=number[:20], username=_username(request))
+            cancel_order(db, number=clean_key(number, 20), username=_username(request))
         except LookupError:
             raise NotFoundException("No such order.") from None
         except OrderError as exc:
             db.rollback()
-            view = order_by_number(db, number[:20])
+            view = order_by_number(db, clean_key(number, 20))
             context = {"view": view, "error": str(exc)}
             return render(request, "admin/order.html", None, context, status_code=409)
-        return see_other(f"/admin/orders/{number[:20]}?saved=cancelled")
+        return see_other(f"/admin/orders/{clean_key(number, 20)}?saved=cancelled")
 
 
 _SAVED_MESSAGES = {

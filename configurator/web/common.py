@@ -4,7 +4,7 @@ cookies, and the plain-message error pages."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
 from litestar import Request, Response
@@ -16,7 +16,7 @@ from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import Session
 
 from configurator.configuration import parse_id
@@ -34,7 +34,9 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
-def provide_db(state: State) -> Generator[Session, None, None]:
+async def provide_db(state: State) -> AsyncGenerator[Session, None]:
+    """The request's session. Creating one does no I/O (it connects on first use, in the
+    handler's thread), so this runs on the event loop: no extra hop to a thread per request."""
     session = new_session(state.engine)
     try:
         yield session
@@ -155,6 +157,19 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         )
         message = _DEFAULT_MESSAGES.get(status, detail) if generic else detail
     return error_response(request, status, message)
+
+
+def clean_key(text: str, max_length: int) -> str:
+    """A slug, token, order number or username from a request, as a lookup key: text that no
+    stored key can contain (control characters, NUL, which PostgreSQL refuses) finds nothing."""
+    text = text[:max_length]
+    return text if text.isprintable() else ""
+
+
+def unstorable_value_handler(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+    """A value the database refuses to store or compare (the safety net behind the checks)."""
+    log.warning("value refused by the database: %s", exc)
+    return error_response(request, 400, _DEFAULT_MESSAGES[400])
 
 
 def database_unavailable_handler(

@@ -34,8 +34,8 @@ from configurator.web.common import (
     CART_COOKIE,
     DB,
     FormData,
+    clean_key,
     cookie,
-    error_response,
     is_htmx,
     path_id,
     render,
@@ -144,7 +144,10 @@ class ShopController(Controller):
         message: str,
     ) -> Template:
         if is_htmx(request):
-            return error_response(request, status, message)  # type: ignore[return-value]
+            # Right under the add-to-cart button, where the shopper is looking; an option
+            # change arriving at the same moment does not wipe it.
+            context = {"result": None, "closed_notice": message, "notice_kind": "error"}
+            return render(request, "", "cart/_backorder_question.html", context, status_code=status)
         spec = spec_or_404(db, slug)
         context, _ = configurator_context(spec, params)
         context["error"] = message
@@ -259,7 +262,7 @@ class ShopController(Controller):
     def confirmation(
         self, request: Request[Any, Any, Any], db: DB, token: FromPath[str]
     ) -> Template:
-        view = order_by_token(db, token[:64])
+        view = order_by_token(db, clean_key(token, 64))
         if view is None:
             raise NotFoundException("We could not find that order.")
         return render(

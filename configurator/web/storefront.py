@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from configurator.cache import Version, VersionedCache, read_catalog_version
 from configurator.catalog import get_image, list_products, load_spec, spec_by_slug
 from configurator.configuration import (
     ConfiguratorSpec,
@@ -22,7 +28,53 @@ from configurator.configuration import (
     parse_selection,
     resolve,
 )
-from configurator.web.common import DB, FormData, path_id, render, see_other
+from configurator.db import new_session
+from configurator.web.common import (
+    DB,
+    VARY,
+    FormData,
+    clean_key,
+    is_htmx,
+    path_id,
+    render,
+    see_other,
+)
+
+FRAGMENT = "storefront/_configuration_update.html"
+
+
+NO_COMPRESSION = "compressed_in_handler"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFragment:
+    status: int
+    html: bytes
+    gzipped: bytes
+    url: str
+
+
+def _render_fragment(
+    request: Request[Any, Any, Any], engine: Engine, slug: str, params: dict[str, str]
+) -> RenderedFragment:
+    with new_session(engine) as db:
+        spec = spec_or_404(db, slug)
+    context, status = configurator_context(spec, params)
+    templates = request.app.template_engine
+    assert templates is not None
+    html = templates.get_template(FRAGMENT).render(**context).encode()
+    return RenderedFragment(status, html, gzip.compress(html, 6), context["share_url"])
+
+
+async def current_catalog_version(engine: Engine) -> Version:
+    """SQLite answers from the local file in microseconds and never blocks a reader (WAL), so
+    it is asked right here; a database server is asked from a thread."""
+    if engine.dialect.name == "sqlite":
+        return read_catalog_version(engine)
+    return await sync_to_thread(read_catalog_version, engine)
+
+
+_FRAGMENTS = VersionedCache(size=2048)
 
 
 def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
@@ -31,7 +83,7 @@ def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
 
 
 def spec_or_404(db: Session, slug: str) -> ConfiguratorSpec:
-    spec = spec_by_slug(db, slug[:80])
+    spec = spec_by_slug(db, clean_key(slug, 80))
     if spec is None:
         raise NotFoundException("We could not find that product. It may no longer be sold.")
     return spec
@@ -86,18 +138,63 @@ class StorefrontController(Controller):
         context = {"products": products, "from_prices": from_prices}
         return render(request, "storefront/index.html", None, context)
 
-    @get("/products/{slug:str}", sync_to_thread=True)
-    def product(self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]) -> Template:
-        spec = spec_or_404(db, slug)
+    @get("/products/{slug:str}")
+    async def product(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]
+    ) -> Template | Response[bytes]:
         params = {k: v for k, v in request.query_params.items()}
-        context, status = configurator_context(spec, params)
-        return render(
-            request,
-            "storefront/product.html",
-            "storefront/_configuration_update.html",
-            context,
-            status_code=status,
+        if is_htmx(request):
+            return await self._fragment(request, slug, params, compressed=False)
+        return await sync_to_thread(self._page, request, db, slug, params)
+
+    @get(
+        "/products/{slug:str}/configuration",
+        opt={"exclude_from_csrf": True, NO_COMPRESSION: True},
+    )
+    async def configuration(
+        self, request: Request[Any, Any, Any], slug: FromPath[str]
+    ) -> Response[bytes] | Redirect:
+        """The option-change fragment alone (what the configurator form's htmx requests ask
+        for); the address bar shows the product page's URL for the same choices."""
+        params = {k: v for k, v in request.query_params.items()}
+        if not is_htmx(request):
+            return see_other(product_url(slug[:80], list(params.items())))
+        return await self._fragment(request, slug, params, compressed=True)
+
+    async def _fragment(
+        self,
+        request: Request[Any, Any, Any],
+        slug: str,
+        params: dict[str, str],
+        *,
+        compressed: bool,
+    ) -> Response[bytes]:
+        # The same for everyone who picks the same options: rendered and compressed once per
+        # catalog version, then served from this worker's memory after one version check.
+        engine = request.app.state.engine
+        key = (slug[:80], tuple(sorted(params.items())))
+        version = await current_catalog_version(engine)
+        cached: RenderedFragment | None = _FRAGMENTS.peek(version, key)
+        if cached is None:
+            cached = await sync_to_thread(_render_fragment, request, engine, slug, params)
+            _FRAGMENTS.put(version, key, cached)
+        headers = {**VARY, "HX-Push-Url": cached.url}
+        if compressed and "gzip" in request.headers.get("accept-encoding", ""):
+            headers |= {"Content-Encoding": "gzip", "Vary": VARY["Vary"] + ", Accept-Encoding"}
+            body = cached.gzipped
+        else:
+            body = cached.html
+        return Response(
+            content=body, status_code=cached.status, media_type=MediaType.HTML, headers=headers
         )
+
+    @staticmethod
+    def _page(
+        request: Request[Any, Any, Any], db: Session, slug: str, params: dict[str, str]
+    ) -> Template:
+        spec = spec_or_404(db, slug)
+        context, status = configurator_context(spec, params)
+        return render(request, "storefront/product.html", None, context, status_code=status)
 
     @post("/products/{slug:str}/configure", sync_to_thread=True)
     def configure(

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -23,7 +21,6 @@ from configurator.cli import prepare
 from configurator.db import make_engine, new_session
 from configurator.models import Option
 from configurator.settings import Settings
-from tests.concurrency.databases import fresh_database_url
 from tests.live_server import run_server
 
 SHOPPERS = 100
@@ -137,11 +134,6 @@ def _database_state(database_url: str, option_id: int) -> tuple[int, int, int, l
         mismatches: list[object] = list(stock.check(session))
     engine.dispose()
     return int(orders), int(backordered), int(quantity), mismatches
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    yield from fresh_database_url(tmp_path)
 
 
 def test_three_left_and_no_backorders_sell_exactly_three(database_url: str, tmp_path: Path) -> None:

@@ -4,22 +4,14 @@ separately started servers on the same database, and the cart, checkout and admi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from itertools import cycle
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.concurrency.databases import fresh_database_url
 from tests.live_server import run_server
 
 PASSWORD = "two-servers-password-1"
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    yield from fresh_database_url(tmp_path)
 
 
 def test_one_shopper_alternating_between_two_servers(database_url: str, tmp_path: Path) -> None:
@@ -83,3 +75,43 @@ def test_one_shopper_alternating_between_two_servers(database_url: str, tmp_path
         orders = client.get(url("/admin/orders"))
         assert orders.status_code == 200
         assert orders.text.count("Backorder: ships once restocked") == 1
+
+
+def test_a_merchant_save_on_one_server_reaches_the_other_servers_cache(
+    database_url: str, tmp_path: Path
+) -> None:
+    with (
+        run_server(database_url, tmp_path / "a.log", admin_password=PASSWORD) as admin_side,
+        run_server(database_url, tmp_path / "b.log", admin_password=PASSWORD) as shop_side,
+        httpx.Client(timeout=30) as merchant,
+        httpx.Client(timeout=30) as shopper,
+    ):
+        page = shopper.get(shop_side.url + "/products/aero-road-bike")
+        wheels, carbon = re.search(
+            r'name="layer-(\d+)" value="(\d+)"[^>]*aria-describedby="notice-\d+"', page.text
+        ).groups()  # type: ignore[union-attr]
+        fragment = f"{shop_side.url}/products/aero-road-bike?layer-{wheels}={carbon}"
+        htmx = {"HX-Request": "true"}
+        for _ in range(3):  # rendered once, then served from the shop server's memory
+            assert "Available on Backorder" in shopper.get(fragment, headers=htmx).text
+
+        merchant.get(admin_side.url + "/admin/login")
+        csrf = merchant.cookies["csrftoken"]
+        signed_in = merchant.post(
+            admin_side.url + "/admin/login",
+            data={"username": "admin", "password": PASSWORD, "_csrf_token": csrf},
+        )
+        assert signed_in.status_code == 303
+        product = re.search(
+            r'href="/admin/products/(\d+)">Aero Road Bike',
+            merchant.get(admin_side.url + "/admin").text,
+        ).group(1)  # type: ignore[union-attr]
+        saved = merchant.post(
+            f"{admin_side.url}/admin/products/{product}/settings",
+            data={"stock_management": "on", "backorders": "no", "_csrf_token": csrf},
+        )
+        assert saved.status_code == 303
+
+        after = shopper.get(fragment, headers=htmx).text
+        assert "Available on Backorder" not in after
+        assert "Wheels: Carbon Deep is out of stock and cannot be ordered." in after

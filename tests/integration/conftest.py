@@ -1,12 +1,15 @@
-"""Integration fixtures: a real SQLite file per test, migrated and loaded with the demo."""
+"""Integration fixtures: a real database per test, migrated and loaded with the demo.
+
+SQLite by default; TEST_DATABASE=postgresql runs the same tests on databases in a throwaway
+PostgreSQL server that the session starts and stops (tests/postgres.py). Either way the demo is
+loaded once into a template that each test copies (a file copy, or CREATE DATABASE ... TEMPLATE).
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ from configurator.models import AdminUser
 from configurator.settings import Settings
 from configurator.web.app import create_app
 from configurator.web.common import ADMIN_COOKIE
+from tests.databases import Databases
 
 ADMIN_PASSWORD = "integration-password-1"
 TABLES = (
@@ -108,9 +112,11 @@ class Shop:
             return connection.execute(text(sql), params).scalar()
 
     def execute(self, sql: str, **params: object) -> None:
-        """Change the database behind the app's back (as another worker or the admin would)."""
+        """Change the database behind the app's back (as another worker or the admin would).
+        Like every writer of the catalog, it moves the catalog version, so caches notice."""
         with self.engine.begin() as connection:
             connection.execute(text(sql), params)
+            connection.execute(text("UPDATE catalog_version SET version = version + 1"))
 
     def count(self, table: str) -> int:
         return int(self.scalar(f"SELECT count(*) FROM {table}") or 0)  # noqa: S608
@@ -125,31 +131,35 @@ class Shop:
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate, create the admin (a slow scrypt hash) and load the demo once per run."""
-    path = tmp_path_factory.mktemp("template") / "shop.sqlite3"
-    url = f"sqlite:///{path}"
+def template_database(databases: Databases) -> str:
+    """Migrate, create the admin (a slow scrypt hash) and load the demo once per run; the URL
+    of that database, which every test copies."""
+    url = databases.empty("shop_template")
     migrate(url)
     engine = make_engine(url)
     with new_session(engine) as session:
         accounts.ensure_initial_admin(session, ADMIN_PASSWORD)
         load_demo(session)
         accounts.shared_secret(session)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    return path
+    return url
 
 
 @pytest.fixture(scope="session")
-def shared_app(template_database: Path) -> Iterator[Litestar]:
+def shared_app(template_database: str) -> Iterator[Litestar]:
     """One application for the whole run (building it and compiling its templates is the slow
     part); each test points it at its own database copy through `app.state.engine`. Every copy
     holds the same CSRF secret, which the app reads from the database when it is created."""
-    url = f"sqlite:///{template_database}"
-    engine = make_engine(url)
+    engine = make_engine(template_database)
     settings = Settings(
-        host="127.0.0.1", port=0, database_url=url, admin_password=None, secure_cookies=False
+        host="127.0.0.1",
+        port=0,
+        database_url=template_database,
+        admin_password=None,
+        secure_cookies=False,
     )
     app = create_app(settings, engine)
     engine.dispose()
@@ -157,14 +167,14 @@ def shared_app(template_database: Path) -> Iterator[Litestar]:
 
 
 @pytest.fixture
-def shop(tmp_path: Path, template_database: Path, shared_app: Litestar) -> Iterator[Shop]:
+def shop(databases: Databases, template_database: str, shared_app: Litestar) -> Iterator[Shop]:
     """A fresh copy of the migrated demo database for every test, served by the shared app."""
-    path = tmp_path / "shop.sqlite3"
-    shutil.copyfile(template_database, path)
-    engine = make_engine(f"sqlite:///{path}")
+    url = databases.copy(template_database)
+    engine = make_engine(url)
     shared_app.state.engine = engine
     yield Shop(app=shared_app, engine=engine)
     engine.dispose()
+    databases.discard(url)
 
 
 @pytest.fixture

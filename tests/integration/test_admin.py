@@ -465,8 +465,8 @@ def test_admin_orders_mark_the_backordered_ones(shop: Shop, client: TestClient[L
     assert post_form(client, "/checkout", CUSTOMER).status_code == 303
     add_to_cart(client, SNEAKER, {}, 1)
     assert post_form(client, "/checkout", {**CUSTOMER, "customer_name": "Grace"}).status_code == 303
-    backordered = shop.scalar("SELECT number FROM customer_order WHERE has_backorder = 1")
-    ready = shop.scalar("SELECT number FROM customer_order WHERE has_backorder = 0")
+    backordered = shop.scalar("SELECT number FROM customer_order WHERE has_backorder")
+    ready = shop.scalar("SELECT number FROM customer_order WHERE NOT has_backorder")
     login(client)
 
     listing = client.get("/admin/orders")

@@ -147,7 +147,9 @@ def test_a_forced_unavailable_option_is_refused_and_nothing_is_written(
     assert "cart" not in response.cookies
     assert shop.snapshot() == before
     if htmx:
-        assert response.headers["HX-Retarget"] == "#flash"
+        # Shown right under the add-to-cart button (the button's own target).
+        assert response.text.lstrip().startswith('<div id="purchase-dialog"')
+        assert 'role="alert"' in response.text
     else:
         assert "Cannot be ordered" in response.text
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,14 +16,9 @@ from configurator.db import make_engine, migrate, new_session
 from configurator.models import AdminUser, Product
 
 
-def _url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-
-
-def test_migrations_create_exactly_the_schema_the_models_describe(tmp_path: Path) -> None:
-    url = _url(tmp_path)
-    migrate(url)
-    engine = make_engine(url)
+def test_migrations_create_exactly_the_schema_the_models_describe(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     engine.dispose()
@@ -32,9 +26,9 @@ def test_migrations_create_exactly_the_schema_the_models_describe(tmp_path: Path
 
 
 def test_first_start_prints_a_generated_password_once_and_loads_the_demo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", _url(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("CONFIGURATOR_ADMIN_PASSWORD", raising=False)
 
     assert cli.main(["load-demo"]) == 0
@@ -48,7 +42,7 @@ def test_first_start_prints_a_generated_password_once_and_loads_the_demo(
     assert match.group(1) not in second
     assert "Loaded the demo catalog" not in second
 
-    engine = make_engine(_url(tmp_path))
+    engine = make_engine(database_url)
     with new_session(engine) as session:
         assert accounts.authenticate(session, "admin", match.group(1)) is not None
         assert len(session.exec(select(Product)).all()) == 2
@@ -56,15 +50,15 @@ def test_first_start_prints_a_generated_password_once_and_loads_the_demo(
 
 
 def test_admin_password_from_the_environment_is_hashed_not_stored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", _url(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("CONFIGURATOR_ADMIN_PASSWORD", "from-the-environment")
 
     assert cli.main(["load-demo"]) == 0
     assert "from-the-environment" not in capsys.readouterr().out
 
-    engine = make_engine(_url(tmp_path))
+    engine = make_engine(database_url)
     with new_session(engine) as session:
         user = session.exec(select(AdminUser)).one()
         assert user.username == "admin"
@@ -76,16 +70,16 @@ def test_admin_password_from_the_environment_is_hashed_not_stored(
 
 
 def test_create_admin_adds_an_account_and_resets_a_password(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", _url(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO("a-new-long-password\n"))
     assert cli.main(["create-admin", "--username", "maria", "--password-stdin"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("another-password\n"))
     assert cli.main(["create-admin", "--username", "maria", "--password-stdin"]) == 0
     assert "can now sign in" in capsys.readouterr().out
 
-    engine = make_engine(_url(tmp_path))
+    engine = make_engine(database_url)
     with new_session(engine) as session:
         assert accounts.authenticate(session, "maria", "another-password") is not None
         assert accounts.authenticate(session, "maria", "a-new-long-password") is None
@@ -93,23 +87,22 @@ def test_create_admin_adds_an_account_and_resets_a_password(
 
 
 def test_create_admin_refuses_a_short_password_and_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", _url(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert cli.main(["create-admin", "--username", "maria", "--password-stdin"]) == 1
     assert "Nothing changed" in capsys.readouterr().err
 
-    engine = make_engine(_url(tmp_path))
+    engine = make_engine(database_url)
     with new_session(engine) as session:
         assert session.exec(select(AdminUser)).all() == []
     engine.dispose()
 
 
-def test_ids_are_never_reused_so_old_links_cannot_name_new_things(tmp_path: Path) -> None:
-    url = _url(tmp_path)
-    migrate(url)
-    engine = make_engine(url)
+def test_ids_are_never_reused_so_old_links_cannot_name_new_things(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
     with new_session(engine) as session:
         first = Product(name="Walnut Desk", slug="walnut-desk", base_price_cents=90_000)
         session.add(first)

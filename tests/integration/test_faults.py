@@ -15,6 +15,7 @@ from configurator import accounts, db, orders
 from configurator.demo import load_demo
 from configurator.settings import Settings
 from configurator.web.app import create_app
+from tests.databases import BACKEND
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form
 
 BIKE = "aero-road-bike"
@@ -54,7 +55,12 @@ def test_a_database_that_is_down_answers_a_friendly_503(
 ) -> None:
     ids = shop.ids(BIKE)
     working = shop.app.state.engine
-    shop.app.state.engine = create_engine("sqlite:////nonexistent-directory/shop.sqlite3")
+    down = (
+        "postgresql+psycopg://postgres@/shop?host=/nonexistent-directory"
+        if BACKEND == "postgresql"
+        else "sqlite:////nonexistent-directory/shop.sqlite3"
+    )
+    shop.app.state.engine = create_engine(down)
     try:
         page = client.get(f"/products/{BIKE}")
         added = add_to_cart(client, BIKE, {ids["Wheels"]: ids["Gravel Tan"]}, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -145,6 +145,7 @@ def test_shop_forms_survive_hostile_values(
 
     @EXAMPLES
     @given(form=forms)
+    @example(form={"name": "\x00", "product": "\x00", "email": "a\x00@example.com"})
     def run(form: dict[str, str]) -> None:
         _check(shop, client, path, form)
 
@@ -160,6 +161,7 @@ def test_admin_forms_survive_hostile_values(
 
     @EXAMPLES
     @given(form=forms)
+    @example(form={"name": "\x00", "sku": "\x00", "slug": "a\x00"})
     def run(form: dict[str, str]) -> None:
         if target == "delete-product":
             form.pop("confirm", None)  # a fuzzed "yes" would delete the product under test
@@ -176,3 +178,24 @@ def test_the_configurator_page_survives_hostile_query_strings(
     for headers in (None, {"HX-Request": "true"}):
         response = client.get(f"/products/{BIKE}", params=params, headers=headers)
         assert response.status_code < 500, (params, response.text[:300])
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/products/%00", "/orders/%00", "/products/a%00b/configuration", "/media/%00"],
+)
+def test_nul_bytes_in_addresses_are_a_plain_404(client: TestClient[Litestar], path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+
+
+def test_nul_bytes_in_the_admin_are_refused_plainly(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    before = shop.snapshot()
+    login = post_form(client, "/admin/login", {"username": "ad\x00min", "password": "x"})
+    assert login.status_code == 401
+    sign_in(shop, client)
+    assert client.get("/admin/orders/%00").status_code == 404
+    assert post_form(client, "/admin/orders/%00/cancel").status_code == 404
+    assert shop.count("customer_order") == before["customer_order"]

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from alembic import command
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import inspect, text
 
 from configurator import cli
 from configurator.db import alembic_config, make_engine
@@ -57,11 +57,13 @@ def settings_form(shop: Shop, **changes: str | None) -> dict[str, str]:
     `changes` replace fields, None removes one."""
     with shop.engine.connect() as connection:
         row = (
-            connection.exec_driver_sql(
-                "SELECT stock_management, backorders, out_of_stock_threshold,"
-                " only_x_left_threshold, notify_below, new_option_backorders,"
-                " allow_custom_backordering FROM product WHERE slug = ?",
-                (BIKE,),
+            connection.execute(
+                text(
+                    "SELECT stock_management, backorders, out_of_stock_threshold,"
+                    " only_x_left_threshold, notify_below, new_option_backorders,"
+                    " allow_custom_backordering FROM product WHERE slug = :slug"
+                ),
+                {"slug": BIKE},
             )
             .mappings()
             .one()
@@ -84,11 +86,13 @@ def option_form(shop: Shop, option_id: int, **changes: str | None) -> dict[str, 
     """An option's form as the editor shows it (quantity_seen = the quantity shown)."""
     with shop.engine.connect() as connection:
         row = (
-            connection.exec_driver_sql(
-                "SELECT name, sku, price_delta_cents, stock_management, stock_status,"
-                " track_inventory, quantity, backorders, out_of_stock_threshold,"
-                " only_x_left_threshold, notify_below FROM option WHERE id = ?",
-                (option_id,),
+            connection.execute(
+                text(
+                    "SELECT name, sku, price_delta_cents, stock_management, stock_status,"
+                    " track_inventory, quantity, backorders, out_of_stock_threshold,"
+                    " only_x_left_threshold, notify_below FROM option WHERE id = :id"
+                ),
+                {"id": option_id},
             )
             .mappings()
             .one()
@@ -239,10 +243,12 @@ def movements(shop: Shop, option_id: int) -> list[tuple[Any, ...]]:
     with shop.engine.connect() as connection:
         return [
             tuple(row)
-            for row in connection.exec_driver_sql(
-                "SELECT delta, quantity_after, reason, order_number, username"
-                " FROM stock_movement WHERE option_id = ? ORDER BY id",
-                (option_id,),
+            for row in connection.execute(
+                text(
+                    "SELECT delta, quantity_after, reason, order_number, username"
+                    " FROM stock_movement WHERE option_id = :id ORDER BY id"
+                ),
+                {"id": option_id},
             )
         ]
 
@@ -685,14 +691,16 @@ def test_answering_yes_adds_two_lines_and_the_order_records_both(
             "SELECT quantity, quantity_in_stock, quantity_backordered, backorder_line,"
             " backorder_told FROM order_line ORDER BY position"
         ).all()
-        gravel_options = connection.exec_driver_sql(
-            "SELECT quantity_backordered, backordered, customer_told FROM order_line_option"
-            " WHERE option_id = ? ORDER BY order_line_id",
-            (gravel,),
+        gravel_options = connection.execute(
+            text(
+                "SELECT quantity_backordered, backordered, customer_told FROM order_line_option"
+                " WHERE option_id = :id ORDER BY order_line_id"
+            ),
+            {"id": gravel},
         ).all()
-        other_backordered = connection.exec_driver_sql(
-            "SELECT sum(quantity_backordered) FROM order_line_option WHERE option_id != ?",
-            (gravel,),
+        other_backordered = connection.execute(
+            text("SELECT sum(quantity_backordered) FROM order_line_option WHERE option_id != :id"),
+            {"id": gravel},
         ).scalar()
     assert [tuple(r) for r in lines] == [(5, 5, 0, 0, 0), (5, 0, 5, 1, 1)]
     assert [tuple(r) for r in gravel_options] == [(0, 0, 1), (5, 1, 1)]
@@ -1042,33 +1050,38 @@ def test_bad_option_stock_fields_are_refused(shop: Shop, client: Client) -> None
 # 9. Migration ------------------------------------------------------------------------------------
 
 
-def test_migration_0002_maps_enable_backorder_onto_the_three_choices(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    config = alembic_config(url)
+def test_migration_0002_maps_enable_backorder_onto_the_three_choices(database_url: str) -> None:
+    config = alembic_config(database_url)
     command.upgrade(config, "0001")
-    engine = make_engine(url)
+    engine = make_engine(database_url)
     with engine.begin() as connection:
-        for slug, backorder in (("with-backorder", 1), ("without-backorder", 0)):
-            connection.exec_driver_sql(
-                "INSERT INTO product (name, slug, description, base_price_cents,"
-                " stock_management, backorder, created_at, updated_at)"
-                " VALUES (?, ?, '', 1000, 1, ?, '2024-01-01 00:00:00', '2024-01-01 00:00:00')",
-                (slug.title(), slug, backorder),
+        for slug, backorder in (("with-backorder", True), ("without-backorder", False)):
+            connection.execute(
+                text(
+                    "INSERT INTO product (name, slug, description, base_price_cents,"
+                    " stock_management, backorder, created_at, updated_at)"
+                    " VALUES (:name, :slug, '', 1000, :on, :backorder,"
+                    " '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                ),
+                {"name": slug.title(), "slug": slug, "on": True, "backorder": backorder},
             )
     engine.dispose()
 
     command.upgrade(config, "head")
 
-    engine = make_engine(url)
+    engine = make_engine(database_url)
     with engine.connect() as connection:
-        rows = connection.exec_driver_sql(
-            "SELECT slug, backorders, out_of_stock_threshold, allow_custom_backordering,"
-            " new_option_backorders FROM product ORDER BY slug"
+        rows = connection.execute(
+            text(
+                "SELECT slug, backorders, out_of_stock_threshold, allow_custom_backordering,"
+                " new_option_backorders FROM product ORDER BY slug"
+            )
         ).all()
-        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(product)")}
+    columns = {column["name"] for column in inspect(engine).get_columns("product")}
     engine.dispose()
     assert [tuple(r) for r in rows] == [
         ("with-backorder", "notify", 0, 0, None),
         ("without-backorder", "no", 0, 0, None),
     ]
+    assert "backorders" in columns
     assert "backorder" not in columns

@@ -1,0 +1,422 @@
+"""`make bench`: throughput and latency of the app against the bare stack, with wrk.
+
+One uvicorn worker on a fresh SQLite demo database, 127.0.0.1 only, the same load tool and
+settings for every row. Each row is also given as a ratio to a bare Litestar endpoint that
+returns a short string (the ceiling of this stack on this machine), with the database round
+trips the request makes and the bytes it transfers. Writes the table to docs/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import platform
+import re
+import secrets
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from litestar import Litestar, get
+
+from configurator.settings import PROJECT_ROOT
+
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+THREADS = 2
+CARTS = 40_000
+PRODUCT = "aero-road-bike"
+ADMIN_PASSWORD = secrets.token_urlsafe(16)
+CUSTOMER = {
+    "customer_name": "Bench Shopper",
+    "email": "bench@example.com",
+    "address_line1": "1 Load Lane",
+    "city": "Wrk",
+    "postal_code": "12345",
+    "country": "Nowhere",
+}
+
+
+@get("/", sync_to_thread=False)
+def hello() -> str:
+    return "Hello, world"
+
+
+bare_app = Litestar(route_handlers=[hello])
+"""The ceiling: Litestar on uvicorn answering a short string, nothing else."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    round_trips: int | None = None
+    bytes_transferred: int | None = None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _serve(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    import time
+    import urllib.request
+
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603
+            command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            for _ in range(300):
+                try:
+                    with urllib.request.urlopen(url + "/", timeout=1):  # noqa: S310
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError(log.read_text())
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _wrk(
+    name: str, url: str, script: Path | None = None, headers: list[str] | None = None
+) -> Result:
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
+    for header in headers or []:
+        command += ["-H", header]
+    if script is not None:
+        command += ["-s", str(script)]
+    output = subprocess.run(  # noqa: S603
+        [*command, url], capture_output=True, text=True, check=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    errors = 0
+    if found := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(found.group(1))
+    if found := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        errors += sum(int(n) for n in found.groups())
+    return Result(name, rps, p50, p99, errors)
+
+
+def _lua(path: Path, body: str) -> Path:
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def _prepare_carts(database: Path, wheels: int, road: int) -> None:
+    """Carts ready to check out, one per checkout the benchmark may make (tokens bench-N)."""
+    import hashlib
+    import json
+
+    selection = json.dumps({str(wheels): road}, separators=(",", ":"))
+    now = datetime.now(UTC).isoformat(sep=" ")
+    with sqlite3.connect(database) as connection:
+        rows = [(hashlib.sha256(f"bench-{i}".encode()).hexdigest(), now, now) for i in range(CARTS)]
+        connection.executemany(
+            "INSERT INTO cart (id, created_at, updated_at) VALUES (?, ?, ?)", rows
+        )
+        product = connection.execute(
+            "SELECT id FROM product WHERE slug = ?", (PRODUCT,)
+        ).fetchone()[0]
+        connection.executemany(
+            "INSERT INTO cart_line (cart_id, product_id, selection, quantity, backorder_line,"
+            " created_at) VALUES (?, ?, ?, 1, 0, ?)",
+            [(row[0], product, selection, now) for row in rows],
+        )
+
+
+Request = tuple[str, str, dict[str, str], dict[str, str]]
+
+
+def _count_round_trips(
+    database_url: str, requests: dict[str, Request]
+) -> dict[str, tuple[int, int]]:
+    """Round trips to the database and compressed bytes of one request of each kind."""
+    from litestar.testing import TestClient
+    from sqlalchemy import event
+
+    from configurator.db import make_engine
+    from configurator.settings import Settings
+    from configurator.web.app import create_app
+
+    engine = make_engine(database_url)
+    settings = Settings("127.0.0.1", 0, database_url, None, False)
+    app = create_app(settings, engine)
+    counted = {"n": 0}
+
+    def count(*_args: object) -> None:
+        counted["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    found: dict[str, tuple[int, int]] = {}
+    with TestClient(app) as client:
+        client.get(f"/products/{PRODUCT}")
+        for name, (method, path, headers, form) in requests.items():
+            for _warm in range(2):
+                counted["n"] = 0
+                data = (
+                    {**form, "_csrf_token": client.cookies.get("csrftoken", "")} if form else None
+                )
+                response = client.request(
+                    method,
+                    path,
+                    headers={"Accept-Encoding": "gzip", **headers},
+                    data=data,
+                    follow_redirects=False,
+                )
+            size = (
+                len(gzip.compress(response.content))
+                if response.headers.get("content-encoding") != "gzip"
+                and len(response.content) >= 500
+                else len(response.content)
+            )
+            found[name] = (counted["n"], int(response.headers.get("content-length", size)))
+        # A full checkout: a cart with one item, then the one request that places the order.
+        method, path, headers, form = requests["add to cart"]
+        client.post(path, data={**form, "_csrf_token": client.cookies["csrftoken"]})
+        counted["n"] = 0
+        response = client.post(
+            "/checkout",
+            data={**CUSTOMER, "_csrf_token": client.cookies["csrftoken"]},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        found["full checkout (place order)"] = (counted["n"], len(response.content))
+    engine.dispose()
+    return found
+
+
+def _first_load_bytes(base: str) -> tuple[int, list[tuple[str, int]]]:
+    """Everything a first visit to the configurator page transfers, compressed as served."""
+    import urllib.request
+
+    def fetch(path: str) -> tuple[bytes, int]:
+        request = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip"})  # noqa: S310
+        with urllib.request.urlopen(request) as response:  # noqa: S310
+            raw = response.read()
+            body = (
+                gzip.decompress(raw) if response.headers.get("Content-Encoding") == "gzip" else raw
+            )
+            return body, len(raw)
+
+    page, size = fetch(f"/products/{PRODUCT}")
+    html = page.decode()
+    parts = [("page HTML", size)]
+    for path in re.findall(r'(?:href|src)="(/(?:static|media)/[^"]+)"', html):
+        _, transferred = fetch(path.replace("&amp;", "&"))
+        parts.append((path.split("?")[0], transferred))
+    return sum(n for _, n in parts), parts
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]  # noqa: S607
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {wrk.strip()}"
+    )
+
+
+def main() -> int:
+    from sqlmodel import select
+
+    from configurator.cli import prepare
+    from configurator.db import make_engine, new_session
+    from configurator.models import Option
+    from configurator.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="configurator-bench-") as tmp:
+        tmp_dir = Path(tmp)
+        database = tmp_dir / "bench.sqlite3"
+        database_url = f"sqlite:///{database}"
+        prepare(Settings("127.0.0.1", 0, database_url, ADMIN_PASSWORD, False))
+        engine = make_engine(database_url)
+        with new_session(engine) as session:
+            road = session.exec(select(Option).where(Option.sku == "WH-ROAD")).one()
+            carbon = session.exec(select(Option).where(Option.sku == "WH-CARBON")).one()
+            wheels, road_id, carbon_id = road.layer_id, road.id, carbon.id
+        engine.dispose()
+        assert road_id is not None and carbon_id is not None
+        _prepare_carts(database, wheels, road_id)
+        query = f"layer-{wheels}={carbon_id}"
+        csrf = secrets.token_hex(32)
+
+        fragment_path = f"/products/{PRODUCT}?{query}"
+        add_body = f"product={PRODUCT}&layer-{wheels}={carbon_id}&quantity=1"
+        requests = {
+            "configurator page": ("GET", f"/products/{PRODUCT}", {}, {}),
+            "option change (htmx fragment)": ("GET", fragment_path, {"HX-Request": "true"}, {}),
+            "add to cart": (
+                "POST",
+                "/cart/items",
+                {},
+                {"product": PRODUCT, f"layer-{wheels}": str(carbon_id), "quantity": "1"},
+            ),
+        }
+        trips = _count_round_trips(database_url, requests)
+
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CONFIGURATOR_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "WEB_CONCURRENCY": "1",
+            "HOST": "127.0.0.1",
+        }
+        bare_port, app_port = _free_port(), _free_port()
+        results: list[Result] = []
+        with _serve(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "configurator.bench:bare_app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+            ],
+            env,
+            bare_port,
+            tmp_dir / "bare.log",
+        ) as bare:
+            results.append(_wrk("bare Litestar endpoint", bare + "/"))
+        with _serve(
+            [sys.executable, "-m", "configurator.cli", "serve"],
+            {**env, "PORT": str(app_port)},
+            app_port,
+            tmp_dir / "app.log",
+        ) as app:
+            # A token the CSRF middleware accepts: the cookie a page load sets, and the same
+            # value in the form, as a browser sends it.
+            import urllib.request
+
+            with urllib.request.urlopen(app + f"/products/{PRODUCT}") as response:  # noqa: S310
+                cookie = response.headers["set-cookie"].split(";", 1)[0]
+            csrf = cookie.split("=", 1)[1]
+            common = [f"Cookie: {cookie}", "Accept-Encoding: gzip"]
+            total, parts = _first_load_bytes(app)
+            results.append(_wrk("configurator page", app + f"/products/{PRODUCT}", headers=common))
+            results.append(
+                _wrk(
+                    "option change (htmx fragment)",
+                    app + fragment_path,
+                    headers=[*common, "HX-Request: true"],
+                )
+            )
+            add = _lua(
+                tmp_dir / "add.lua",
+                f'''
+                wrk.method = "POST"
+                wrk.body = "{add_body}&_csrf_token={csrf}"
+                wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+            ''',
+            )
+            results.append(_wrk("add to cart", app + "/cart/items", add, headers=common))
+            checkout = _lua(
+                tmp_dir / "checkout.lua",
+                f'''
+                local counter = 0
+                local prefix = 0
+                function setup(thread)
+                    prefix = prefix + 1
+                    thread:set("prefix", prefix)
+                end
+                function request()
+                    counter = counter + 1
+                    local n = (counter * {THREADS}) + prefix
+                    local body = "customer_name=Bench+Shopper&email=bench%40example.com"
+                        .. "&address_line1=1+Load+Lane&city=Wrk&postal_code=12345&country=Nowhere"
+                        .. "&_csrf_token={csrf}"
+                    local headers = {{}}
+                    headers["Content-Type"] = "application/x-www-form-urlencoded"
+                    headers["Cookie"] = "{cookie}; cart=bench-" .. n
+                    return wrk.format("POST", "/checkout", headers, body)
+                end
+            ''',
+            )
+            results.append(_wrk("full checkout (place order)", app + "/checkout", checkout))
+            with sqlite3.connect(database) as connection:
+                placed = connection.execute("SELECT count(*) FROM customer_order").fetchone()[0]
+        trips["bare Litestar endpoint"] = (0, len("Hello, world"))
+        results = [
+            replace(r, round_trips=trips[r.name][0], bytes_transferred=trips[r.name][1])
+            for r in results
+        ]
+    report = _report(results, total, parts, placed)
+    print(report)
+    (PROJECT_ROOT / "docs").mkdir(exist_ok=True)
+    (PROJECT_ROOT / "docs" / "benchmark.md").write_text(report)
+    return 0
+
+
+def _report(results: list[Result], total: int, parts: list[tuple[str, int]], placed: int) -> str:
+    ceiling = results[0].requests_per_second
+    lines = [
+        "# Benchmark",
+        "",
+        f"`make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {_machine()}.",
+        f"One uvicorn worker, SQLite (WAL), wrk with {THREADS} threads and {CONNECTIONS} "
+        f"connections for {DURATION} per row, on 127.0.0.1. Ratios are to the bare endpoint.",
+        "",
+        "| request | req/s | ratio | p50 ms | p99 ms | errors | DB round trips | bytes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        trips = "" if r.round_trips is None else str(r.round_trips)
+        size = "" if r.bytes_transferred is None else f"{r.bytes_transferred:,}"
+        lines.append(
+            f"| {r.name} | {r.requests_per_second:,.0f} | {r.requests_per_second / ceiling:.0%} "
+            f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | {trips} | {size} |"
+        )
+    lines += [
+        "",
+        f"Orders placed by the checkout row: {placed:,} (each a full checkout: the cart checked "
+        "again, stock taken with conditional updates and movements, the order written, the "
+        "cart emptied, in one transaction).",
+        "",
+        f"First load of the configurator page: **{total:,} bytes** transferred in all "
+        "(compressed as served):",
+        "",
+    ]
+    lines += [f"- {name}: {size:,} bytes" for name, size in parts]
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""Per-worker caches of configurators and rendered fragments, kept honest across workers.
+
+Every transaction that changes a product, layer, option or image, or an option's quantity,
+bumps `catalog_version` before it commits (session events below, so no use case can forget).
+A request reads that one number first; whatever a worker cached under an older number is
+dropped. Worker processes and hosts share nothing but the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.orm import ORMExecuteState
+from sqlmodel import Session
+
+from configurator.models import CatalogVersion, Image, Layer, Option, Product
+
+CATALOG_TABLES = (Product, Layer, Option, Image)
+_CHANGED = "catalog_changed"
+T = TypeVar("T")
+
+
+def _holds_catalog_changes(session: Session) -> bool:
+    pending = (*session.new, *session.dirty, *session.deleted)
+    return any(isinstance(obj, CATALOG_TABLES) for obj in pending)
+
+
+@event.listens_for(Session, "before_flush")
+def _notice_catalog_objects(session: Session, _context: Any, _instances: Any) -> None:
+    if _holds_catalog_changes(session):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _notice_catalog_statements(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ in CATALOG_TABLES for mapper in state.all_mappers
+    ):
+        state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_catalog_version(session: Session) -> None:
+    # commit() calls this before its own flush, so look at what is still pending too.
+    if session.info.pop(_CHANGED, False) or _holds_catalog_changes(session):
+        session.execute(text("UPDATE catalog_version SET version = version + 1 WHERE id = 1"))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+Version = tuple[str, int]
+"""Which database (a worker may serve only one, tests use many) and its catalog version."""
+
+
+def catalog_version(session: Session) -> Version:
+    """The current version: one small query, no ORM."""
+    value = session.execute(text("SELECT version FROM catalog_version WHERE id = 1")).scalar()
+    bind = session.get_bind()
+    url = bind.engine.url if isinstance(bind, Connection) else bind.url
+    return (str(url), int(value or 0))
+
+
+def read_catalog_version(engine: Engine) -> Version:
+    """The current version outside any transaction: a pooled connection and one SELECT, no
+    ORM and no BEGIN (what the option-change fragment checks before serving from memory)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT version FROM catalog_version WHERE id = 1")
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    return (str(engine.url), int(row[0]) if row else 0)
+
+
+class VersionedCache:
+    """A bounded least-recently-used map whose entries belong to one catalog version."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._version: Version | None = None
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, version: Version, key: Hashable) -> Any | None:
+        with self._lock:
+            if version != self._version:
+                return None
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            return None
+
+    def put(self, version: Version, key: Hashable, value: Any) -> None:
+        with self._lock:
+            if version != self._version:
+                self._entries.clear()
+                self._version = version
+            self._entries[key] = value
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def get_or_make(self, version: Version, key: Hashable, make: Callable[[], T]) -> T:
+        with self._lock:
+            if version != self._version:
+                self._entries.clear()
+                self._version = version
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]  # type: ignore[no-any-return]
+        value = make()
+        with self._lock:
+            if version == self._version:
+                self._entries[key] = value
+                if len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return value
+
+
+__all__ = ["CatalogVersion", "VersionedCache", "catalog_version"]
