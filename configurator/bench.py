@@ -276,7 +276,7 @@ def main() -> int:
         query = f"layer-{wheels}={carbon_id}"
         csrf = secrets.token_hex(32)
 
-        fragment_path = f"/products/{PRODUCT}?{query}"
+        fragment_path = f"/products/{PRODUCT}/configuration?{query}"
         add_body = f"product={PRODUCT}&layer-{wheels}={carbon_id}&quantity=1"
         requests = {
             "configurator page": ("GET", f"/products/{PRODUCT}", {}, {}),
