@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from jinja2 import Environment
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         DataError: unstorable_value_handler,
         Exception: internal_error_handler,
     }
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             StorefrontController,
             ShopController,
@@ -129,3 +130,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request_max_body_size=MAX_REQUEST_BYTES,
         debug=False,
     )
+    # Everything built so far lives as long as the process: keep the garbage collector from
+    # walking it again and again (long pauses show up as slow requests).
+    gc.collect()
+    gc.freeze()
+    return app
