@@ -168,6 +168,7 @@ def _count_round_trips(
     from litestar.testing import TestClient
     from sqlalchemy import event
 
+    from configurator import cache
     from configurator.db import make_engine
     from configurator.settings import Settings
     from configurator.web.app import create_app
@@ -184,6 +185,7 @@ def _count_round_trips(
         dbapi_connection.set_trace_callback(count)
 
     event.listen(engine, "connect", trace)
+    cache.READER_HOOKS.append(lambda reader: reader.set_trace_callback(count))
     settings = Settings("127.0.0.1", 0, database_url, None, False)
     app = create_app(settings, engine)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sqlite3
 from typing import Any
 
 from jinja2 import Environment
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         LoginRequired: login_required_handler,
         NotFound: not_found_in_admin,
         OperationalError: database_unavailable_handler,
+        sqlite3.OperationalError: database_unavailable_handler,
         DataError: unstorable_value_handler,
         Exception: internal_error_handler,
     }

@@ -16,7 +16,7 @@ from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
 from configurator.configuration import parse_id
@@ -172,9 +172,7 @@ def unstorable_value_handler(request: Request[Any, Any, Any], exc: DataError) ->
     return error_response(request, 400, _DEFAULT_MESSAGES[400])
 
 
-def database_unavailable_handler(
-    request: Request[Any, Any, Any], exc: OperationalError
-) -> Response[Any]:
+def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.warning("database unavailable: %s", exc)
     return error_response(
         request, 503, "The shop is very busy right now. Please try again in a moment."

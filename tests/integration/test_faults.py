@@ -63,6 +63,10 @@ def test_a_database_that_is_down_answers_a_friendly_503(
     shop.app.state.engine = create_engine(down)
     try:
         page = client.get(f"/products/{BIKE}")
+        fragment = client.get(
+            f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Gravel Tan']}",
+            headers={"HX-Request": "true"},
+        )
         added = add_to_cart(client, BIKE, {ids["Wheels"]: ids["Gravel Tan"]}, 1)
     finally:
         shop.app.state.engine = working
@@ -70,6 +74,8 @@ def test_a_database_that_is_down_answers_a_friendly_503(
     assert page.status_code == 503
     assert "The shop is busy" in page.text
     assert "Please try again in a moment." in page.text
+    assert fragment.status_code == 503
+    assert fragment.headers["HX-Retarget"] == "#flash"
     assert added.status_code == 503
 
 
