@@ -286,7 +286,8 @@ def option_availability(settings: StockSettings, stock: OptionStock) -> Availabi
         code = AvailabilityCode.UNAVAILABLE
     only_left = None
     threshold = effective.only_x_left_threshold
-    if salable is not None and threshold > 0 and 0 < salable <= threshold:
+    in_stock = code is AvailabilityCode.IN_STOCK
+    if in_stock and salable is not None and threshold > 0 and 0 < salable <= threshold:
         only_left = salable
     return Availability(code, tells, salable=salable, on_hand=on_hand, only_left=only_left)
 

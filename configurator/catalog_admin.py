@@ -117,7 +117,13 @@ def create_product(session: Session, form: Mapping[str, str]) -> Product:
     fields, errors = _product_fields(session, form, None)
     if errors:
         raise FormError(errors)
-    product = Product(**fields, stock_management=True)  # type: ignore[arg-type]
+    # Like Lightspeed's default: options added from now on do not allow backorders until the
+    # merchant says otherwise (Global Settings > Backorders for new image layers).
+    product = Product(
+        **fields,  # type: ignore[arg-type]
+        stock_management=True,
+        new_option_backorders=Backorders.NO.value,
+    )
     session.add(product)
     session.commit()
     return product

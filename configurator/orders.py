@@ -8,6 +8,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from configurator.availability import lowest_quantity_after_sale
@@ -106,6 +108,13 @@ def place_order(
     twice (a double click, a retried request) returns the first order's token.
     """
     begin_write(session)
+    if cart_token:
+        # One checkout per cart at a time (a second tab, a double click): on PostgreSQL the
+        # cart's row lock makes the second wait and then find the order placed or the cart
+        # empty; SQLite's BEGIN IMMEDIATE already did the same.
+        session.exec(
+            select(Cart.id).where(Cart.id == cart_id_for(cart_token)).with_for_update()
+        ).first()
     key = _checkout_key(cart_token, checkout_key)
     if key is not None:
         placed = session.exec(
@@ -183,8 +192,19 @@ def place_order(
     cart_row = session.get(Cart, cart_id)
     if cart_row is not None:
         session.delete(cart_row)
-    session.commit()
-    return order.token
+    token = order.token
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same form, placed by a request that got there first: show that order.
+        session.rollback()
+        placed = session.exec(
+            select(CustomerOrder.token).where(CustomerOrder.checkout_key == key)
+        ).first()
+        if key is None or placed is None:
+            raise
+        return placed
+    return token
 
 
 def _write_line(
@@ -241,8 +261,17 @@ def cancel_order(session: Session, *, number: str, username: str) -> CustomerOrd
     order = session.exec(select(CustomerOrder).where(CustomerOrder.number == number)).first()
     if order is None:
         raise LookupError("No such order.")
-    if order.status == ORDER_CANCELLED:
+    # Claim the cancellation with a conditional update: of two merchants (or a double click)
+    # cancelling at once, exactly one gives the stock back.
+    claimed = session.execute(
+        update(CustomerOrder)
+        .where(col(CustomerOrder.id) == order.id, col(CustomerOrder.status) == ORDER_PLACED)
+        .values(status=ORDER_CANCELLED, cancelled_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
         raise OrderError("This order is already cancelled; its stock was given back then.")
+    session.refresh(order)
     line_ids = [
         line.id for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))
     ]
@@ -253,9 +282,6 @@ def cancel_order(session: Session, *, number: str, username: str) -> CustomerOrd
         if option.option_id is not None and option.stock_taken:
             taken[option.option_id] = taken.get(option.option_id, 0) + option.stock_taken
     give_back(session, taken, order, username)
-    order.status = ORDER_CANCELLED
-    order.cancelled_at = utcnow()
-    session.add(order)
     session.commit()
     return order
 

@@ -542,8 +542,14 @@ class AdminController(Controller):
 
     @post("/orders/{number:str}/cancel", sync_to_thread=True)
     def cancel_order(
-        self, request: Request[Any, Any, Any], db: DB, number: FromPath[str]
+        self, request: Request[Any, Any, Any], db: DB, number: FromPath[str], data: FormData
     ) -> Template | Redirect:
+        if data.get("confirm") != "yes":
+            view = order_by_number(db, clean_key(number, 20))
+            if view is None:
+                raise NotFoundException("No such order.")
+            context = {"view": view, "error": "Tick the box to confirm, then cancel again."}
+            return render(request, "admin/order.html", None, context, status_code=422)
         try:
             cancel_order(db, number=clean_key(number, 20), username=_username(request))
         except LookupError:

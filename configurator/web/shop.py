@@ -124,7 +124,9 @@ class ShopController(Controller):
             if is_htmx(request):
                 context = {"result": None, "closed_notice": result.notice}
                 return render(request, "", "cart/_backorder_question.html", context)
-            return see_other(product_url(spec.slug, configuration.query_pairs()))
+            return see_other(
+                product_url(spec.slug, [*configuration.query_pairs(), ("added", "none")])
+            )
         added = "1" if result.notice == carts.ADDED else result.notice
         target = "/cart?" + urlencode({"added": added})
         if is_htmx(request):

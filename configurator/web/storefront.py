@@ -194,6 +194,9 @@ class StorefrontController(Controller):
     ) -> Template:
         spec = spec_or_404(db, slug)
         context, status = configurator_context(spec, params)
+        if params.get("added") == "none":
+            context["result"] = None
+            context["closed_notice"] = "Nothing was added: none are in stock right now."
         return render(request, "storefront/product.html", None, context, status_code=status)
 
     @post("/products/{slug:str}/configure", sync_to_thread=True)

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -756,7 +758,7 @@ def test_cancelling_an_order_gives_the_stock_back_once(
     number, tracked = order_two_bikes(shop, client)
     sign_in(shop, client)
 
-    response = post_form(client, f"/admin/orders/{number}/cancel")
+    response = post_form(client, f"/admin/orders/{number}/cancel", {"confirm": "yes"})
 
     assert response.status_code == 303
     assert response.headers["location"] == f"/admin/orders/{number}?saved=cancelled"
@@ -782,7 +784,7 @@ def test_cancelling_an_order_gives_the_stock_back_once(
     capsys.readouterr()
     before = shop.snapshot()
 
-    again = post_form(client, f"/admin/orders/{number}/cancel")
+    again = post_form(client, f"/admin/orders/{number}/cancel", {"confirm": "yes"})
 
     assert again.status_code == 409
     assert "This order is already cancelled; its stock was given back then." in notices(again.text)
@@ -790,7 +792,9 @@ def test_cancelling_an_order_gives_the_stock_back_once(
     assert shop.scalar("SELECT status FROM customer_order WHERE number = :n", n=number) == (
         "cancelled"
     )
-    assert post_form(client, "/admin/orders/CFG-NOTREAL/cancel").status_code == 404
+    assert (
+        post_form(client, "/admin/orders/CFG-NOTREAL/cancel", {"confirm": "yes"}).status_code == 404
+    )
     assert shop.snapshot() == before
 
 
@@ -1085,3 +1089,41 @@ def test_migration_0002_maps_enable_backorder_onto_the_three_choices(database_ur
     ]
     assert "backorders" in columns
     assert "backorder" not in columns
+
+
+def test_cancelling_needs_the_confirmation_box(shop: Shop, client: Client) -> None:
+    number, _tracked = order_two_bikes(shop, client)
+    sign_in(shop, client)
+    before = shop.snapshot()
+
+    refused = post_form(client, f"/admin/orders/{number}/cancel")
+
+    assert refused.status_code == 422
+    assert "Tick the box to confirm" in refused.text
+    assert shop.snapshot() == before
+
+
+def test_cancels_racing_each_other_give_the_stock_back_once(shop: Shop, client: Client) -> None:
+    """A double click or two merchants at once: the stock comes back exactly once."""
+    number, tracked = order_two_bikes(shop, client)
+    original = {"Gravel Tan": 12, "Midnight Blue": 18, "Honey Leather": 3}
+    sign_in(shop, client)
+    client.get("/admin")
+    token = client.cookies["csrftoken"]
+    start = threading.Barrier(6)
+
+    def cancel(_: int) -> int:
+        start.wait()
+        return client.post(
+            f"/admin/orders/{number}/cancel",
+            data={"confirm": "yes", "_csrf_token": token},
+            follow_redirects=False,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(cancel, range(6)))
+
+    assert statuses.count(303) == 1, statuses
+    assert all(status in (303, 409) for status in statuses), statuses
+    for name, option_id in tracked.items():
+        assert quantity(shop, option_id) == original[name], name

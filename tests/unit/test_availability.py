@@ -374,3 +374,11 @@ def test_a_decision_never_adds_more_than_can_be_sold(
     else:
         assert decision.limit is not None and decision.limit < quantity
         assert all(a.can_buy(decision.limit) for a in availabilities) or decision.limit == 0
+
+
+def test_only_x_left_is_never_said_of_an_option_already_on_backorder() -> None:
+    silent = replace(settings(only_x_left_threshold=5), backorders=ALLOW)
+    result = option_availability(silent, tracked(0, out_of_stock_threshold=-3))
+    assert result.is_backorder
+    assert result.only_left is None
+    assert result.notice == ""
