@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, delete, func, select
 
+from configurator.db import begin_write
 from configurator.models import AdminSession, AdminUser, AppSetting, LoginAttempt, utcnow
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -136,6 +137,12 @@ def sign_in(session: Session, username: str, password: str, address: str) -> Adm
     """Check a sign-in, limited per account and address: after too many failures in a row the
     account is locked from that address (and a noisy address from every account) for a while,
     so that passwords cannot be guessed at speed. Every attempt is recorded."""
+    begin_write(session)
+    # Attempts on one account take turns (the row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already serialises them), so parallel guesses cannot all slip under the limit.
+    session.exec(
+        select(AdminUser.id).where(AdminUser.username == username).with_for_update()
+    ).first()
     now = utcnow()
     since = now - LOCKOUT_WINDOW
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.created_at) < now - ATTEMPTS_KEPT))

@@ -60,6 +60,10 @@ class Backorders(StrEnum):
         return _BACKORDER_LABELS[self]
 
     @property
+    def explanation(self) -> str:
+        return _BACKORDER_EXPLANATIONS[self]
+
+    @property
     def allowed(self) -> bool:
         return self is not Backorders.NO
 
@@ -70,8 +74,15 @@ class Backorders(StrEnum):
 
 _BACKORDER_LABELS = {
     Backorders.NO: "No backorders",
-    Backorders.ALLOW: "Allow backorders (yes, do not tell customers)",
-    Backorders.ALLOW_AND_NOTIFY: "Allow backorders and notify customer (yes, tell customers)",
+    Backorders.ALLOW: "Allow backorders",
+    Backorders.ALLOW_AND_NOTIFY: "Allow backorders and notify customer",
+}
+_BACKORDER_EXPLANATIONS = {
+    Backorders.NO: "Out of Stock options cannot be ordered.",
+    Backorders.ALLOW: "Yes, but do not tell customers: they see no notice; orders still record "
+    "what is backordered.",
+    Backorders.ALLOW_AND_NOTIFY: 'Yes, and tell customers: "Available on Backorder" on the '
+    'option, "(Available Backorder)" in the cart.',
 }
 
 

@@ -264,6 +264,15 @@ class AddResult:
     notice: str = ""
     in_stock: int = 0
     backordered: int = 0
+    repeated: bool = False
+
+
+def cart_state(session: Session, cart_token: str | None) -> str:
+    """A fingerprint of the cart's lines. The backorder question carries it, so an answer sent
+    twice (a double click, a retried request) adds once: the second finds the cart changed."""
+    lines = _lines(session, cart_token)
+    text = ";".join(f"{line.id}:{line.quantity}:{int(line.backorder_line)}" for line in lines)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _cart_demand(session: Session, cart_token: str) -> dict[int, int]:
@@ -277,6 +286,7 @@ def add_item(
     configuration: Configuration,
     quantity: int,
     backorder_answer: str | None = None,
+    answered_state: str | None = None,
 ) -> AddResult:
     """Add a configured item, asking first when the merchant wants shoppers to choose to back
     order what is not in stock (`backorder_answer` "yes" or "no" is that choice). Refuses what
@@ -284,6 +294,10 @@ def add_item(
     begin_write(session)
     if not configuration.can_purchase:
         raise CartError(" ".join(configuration.problems))
+    if backorder_answer and answered_state and answered_state != cart_state(session, cart_token):
+        # This answer was already acted on (or the cart changed since the question).
+        session.rollback()
+        return AddResult(notice=ADDED, repeated=True)
     decision = configuration.decide_add(quantity, _cart_demand(session, cart_token))
     chosen = configuration.chosen
     if decision.outcome is AddOutcome.REFUSE:
@@ -377,29 +391,76 @@ def _owned_line(session: Session, cart_token: str | None, line_id: int) -> CartL
     return line
 
 
+class QuestionNeeded(Exception):
+    """Raising a line past what is in stock: the shopper is asked first (nothing written)."""
+
+    def __init__(self, question: str, in_stock: int, backordered: int) -> None:
+        super().__init__(question)
+        self.question = question
+        self.in_stock = in_stock
+        self.backordered = backordered
+
+
 def change_quantity(
-    session: Session, *, cart_token: str | None, line_id: int, quantity: int
+    session: Session,
+    *,
+    cart_token: str | None,
+    line_id: int,
+    quantity: int,
+    backorder_answer: str | None = None,
+    answered_state: str | None = None,
 ) -> None:
-    """Change a line's quantity; more than can still be sold is refused with the number that
-    can be."""
+    """Change a line's quantity. More than can still be sold is refused with the number that
+    can be; more than is in stock asks first, like adding does, when the merchant allows
+    custom backordering ("yes" moves the rest to a back ordered line, "no" keeps what is in
+    stock)."""
     begin_write(session)
     line = _owned_line(session, cart_token, line_id)
+    if backorder_answer and answered_state and answered_state != cart_state(session, cart_token):
+        session.rollback()
+        return  # this answer was already acted on
     if quantity > line.quantity:
-        item = next(i for i in view_cart(session, cart_token).items if i.line_id == line_id)
+        cart = view_cart(session, cart_token)
+        item = next(i for i in cart.items if i.line_id == line_id)
         if item.configuration is not None:
-            others = view_cart(session, cart_token).demand()
+            others = cart.demand()
             for choice in item.configuration.chosen:
                 assert choice.option is not None
                 others[choice.option.id] = others.get(choice.option.id, 0) - line.quantity
             decision = item.configuration.decide_add(quantity, others)
+            chosen = item.configuration.chosen
             if decision.outcome is AddOutcome.REFUSE:
                 assert decision.limit is not None and decision.limiting is not None
-                name = choice_name(item.configuration.chosen[decision.limiting])
                 session.rollback()
                 raise CartError(
-                    f"Only {decision.limit} can be ordered (limited by {name}); "
-                    f"you asked for {quantity}."
+                    f"Only {decision.limit} can be ordered (limited by "
+                    f"{choice_name(chosen[decision.limiting])}); you asked for {quantity}."
                 )
+            if decision.outcome is AddOutcome.ASK and not line.backorder_line:
+                split = decision.split
+                if backorder_answer not in {"yes", "no"}:
+                    assert decision.bottleneck is not None
+                    name = choice_name(chosen[decision.bottleneck])
+                    session.rollback()
+                    raise QuestionNeeded(
+                        backorder_question(name, split.in_stock, quantity),
+                        split.in_stock,
+                        split.backordered,
+                    )
+                assert cart_token is not None
+                if backorder_answer == "yes":
+                    _add_line(
+                        session,
+                        cart_token,
+                        item.configuration,
+                        split.backordered,
+                        backorder_line=True,
+                    )
+                quantity = split.in_stock if split.in_stock else line.quantity
+                if backorder_answer == "yes" and not split.in_stock:
+                    session.delete(line)
+                    session.commit()
+                    return
     line.quantity = quantity
     session.add(line)
     session.commit()

@@ -46,7 +46,10 @@ def serve(settings: Settings, workers: int) -> None:
         port=settings.port,
         workers=workers if workers > 1 else None,
         log_level="warning",
-        proxy_headers=False,
+        # The client's address (which sign-in limits count by) comes from X-Forwarded-For only
+        # when the request comes from a proxy named in TRUSTED_PROXIES.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

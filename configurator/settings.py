@@ -18,6 +18,7 @@ class Settings:
     database_url: str
     admin_password: str | None
     secure_cookies: bool
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,4 +29,5 @@ class Settings:
             database_url=os.environ.get("DATABASE_URL", default_db),
             admin_password=os.environ.get("CONFIGURATOR_ADMIN_PASSWORD") or None,
             secure_cookies=os.environ.get("CONFIGURATOR_SECURE_COOKIES", "") == "1",
+            trusted_proxies=os.environ.get("TRUSTED_PROXIES", "").strip(),
         )

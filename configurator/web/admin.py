@@ -458,6 +458,12 @@ class AdminController(Controller):
         """ "Reset to global" for one of an option's stock settings."""
         pid, oid = path_id(product_id), path_id(option_id)
         edit.reset_option_setting(db, pid, oid, setting)
+        if is_htmx(request):
+            # Focus goes to the field that now follows the global setting again.
+            editor = self._editor(request, db, pid, "option", item_id=oid, saved="reset")
+            editor.context["focus"] = setting
+            editor.headers["HX-Replace-Url"] = f"/admin/products/{pid}?panel=option&item={oid}"
+            return editor
         return self._after_save(request, db, pid, "option", oid, "reset")
 
     @get("/products/{product_id:str}/options/{option_id:str}/movements", sync_to_thread=True)

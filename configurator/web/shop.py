@@ -94,6 +94,7 @@ class ShopController(Controller):
                 configuration=configuration,
                 quantity=quantity,
                 backorder_answer=answer,
+                answered_state=str(data.get("cart_state", "")) or None,
             )
         except carts.CartError as exc:
             return self._configurator_refusal(request, spec.slug, db, params, 409, str(exc))
@@ -105,6 +106,7 @@ class ShopController(Controller):
                     "pairs": configuration.query_pairs(),
                     "oob_summary": True,
                     "is_fragment": is_htmx(request),
+                    "cart_state": carts.cart_state(db, token),
                 }
             )
             return render(
@@ -120,7 +122,7 @@ class ShopController(Controller):
                     CART_COOKIE, token, secure=state.settings.secure_cookies, max_age=CART_MAX_AGE
                 )
             )
-        if not result.in_stock and not result.backordered:
+        if not result.repeated and not result.in_stock and not result.backordered:
             if is_htmx(request):
                 context = {"result": None, "closed_notice": result.notice}
                 return render(request, "", "cart/_backorder_question.html", context)
@@ -168,9 +170,33 @@ class ShopController(Controller):
         self, request: Request[Any, Any, Any], db: DB, line_id: FromPath[str], data: FormData
     ) -> Template | Redirect:
         token = request.cookies.get(CART_COOKIE)
+        line = path_id(line_id)
         try:
             quantity = parse_quantity(str(data.get("quantity", "")))
-            carts.change_quantity(db, cart_token=token, line_id=path_id(line_id), quantity=quantity)
+            carts.change_quantity(
+                db,
+                cart_token=token,
+                line_id=line,
+                quantity=quantity,
+                backorder_answer=str(data.get("backorder_answer", "")) or None,
+                answered_state=str(data.get("cart_state", "")) or None,
+            )
+        except carts.QuestionNeeded as asked:
+            cart = carts.view_cart(db, token)
+            question = {
+                "line_id": line,
+                "text": asked.question,
+                "quantity": quantity,
+                "in_stock": asked.in_stock,
+                "backordered": asked.backordered,
+                "cart_state": carts.cart_state(db, token),
+            }
+            return render(
+                request,
+                "cart/cart.html",
+                "cart/_cart.html",
+                _cart_context(cart, question=question),
+            )
         except (QuantityError, carts.CartError) as exc:
             status = 404 if isinstance(exc, carts.NotInCart) else 409
             status = 400 if isinstance(exc, QuantityError) else status

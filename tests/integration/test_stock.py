@@ -638,6 +638,32 @@ def test_adding_more_than_in_stock_asks_first_and_writes_nothing(
     assert shop.snapshot() == before
 
 
+def test_the_same_answer_sent_twice_adds_once(shop: Shop, client: Client) -> None:
+    """A double click on "Yes": the form carries the cart as it was when asked."""
+    choice = ask_setup(shop, client)
+    question = add(client, choice, 10)
+    state = re.search(r'name="cart_state" value="([0-9a-f]+)"', question.text)
+    assert state, "the question carries the cart's state"
+    data: dict[str, object] = {
+        "product": BIKE,
+        "quantity": 10,
+        "backorder_answer": "yes",
+        "cart_state": state.group(1),
+    }
+    data.update({f"layer-{layer}": chosen for layer, chosen in choice.items()})
+
+    first = post_form(client, "/cart/items", data)
+    second = post_form(client, "/cart/items", data)
+
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"].startswith("/cart")
+    with shop.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT quantity, backorder_line FROM cart_line ORDER BY id"
+        ).all()
+    assert [tuple(r) for r in rows] == [(5, 0), (5, 1)]
+
+
 def test_answering_no_adds_only_what_is_in_stock(shop: Shop, client: Client) -> None:
     choice = ask_setup(shop, client)
 
@@ -1127,3 +1153,36 @@ def test_cancels_racing_each_other_give_the_stock_back_once(shop: Shop, client: 
     assert all(status in (303, 409) for status in statuses), statuses
     for name, option_id in tracked.items():
         assert quantity(shop, option_id) == original[name], name
+
+
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_raising_a_line_past_stock_asks_too(shop: Shop, client: Client, answer: str) -> None:
+    choice = ask_setup(shop, client)
+    add(client, choice, 2)
+    (line,) = line_ids(client.get("/cart").text)
+    before = shop.snapshot()
+
+    asked = post_form(client, f"/cart/lines/{line}", {"quantity": 8}, htmx=True)
+
+    assert asked.status_code == 200
+    assert (
+        "There are only 5 of Gravel Tan (Wheels) in stock, and you have added 8, "
+        "do you want to back order the other 3?"
+    ) in asked.text
+    assert shop.snapshot() == before
+    state = re.search(r'name="cart_state" value="([0-9a-f]+)"', asked.text)
+    assert state
+
+    answered = post_form(
+        client,
+        f"/cart/lines/{line}",
+        {"quantity": 8, "backorder_answer": answer, "cart_state": state.group(1)},
+    )
+
+    assert answered.status_code == 303
+    with shop.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT quantity, backorder_line FROM cart_line ORDER BY id"
+        ).all()
+    expected = [(5, 0), (3, 1)] if answer == "yes" else [(5, 0)]
+    assert [tuple(r) for r in rows] == expected
