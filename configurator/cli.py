@@ -40,7 +40,7 @@ def serve(settings: Settings, workers: int) -> None:
     prepare(settings)
     print(f"  Serving on http://{settings.host}:{settings.port}/  (admin: /admin)", flush=True)
     uvicorn.run(
-        "configurator.web.app:create_app",
+        "configurator.web.app:create_asgi",
         factory=True,
         host=settings.host,
         port=settings.port,

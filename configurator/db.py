@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -39,6 +41,9 @@ def make_engine(database_url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
+        event.listen(engine.pool, "checkin", _sqlite_checkin(engine))
         return engine
     return create_engine(
         database_url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
@@ -59,12 +64,50 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 WRITE = {"write": True}
 
 
+_WRITERS: dict[str, threading.Lock] = {}
+_HOLDS_WRITER = "holds_writer_lock"
+
+
+def _writer_lock(connection: Connection) -> threading.Lock:
+    return _WRITERS.setdefault(str(connection.engine.url), threading.Lock())
+
+
 def _sqlite_begin(connection: Connection) -> None:
     """Writing use cases begin with BEGIN IMMEDIATE: they take SQLite's write lock first
     (waiting up to the busy timeout) instead of failing midway when another writer committed
-    after their first read."""
-    immediate = connection.get_execution_options().get("write", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    after their first read.
+
+    Writers of one process first queue on a plain lock: SQLite's own wait polls with growing
+    sleeps, so many threads waiting on it leave the database idle between them; the queue
+    hands the lock over at once. Other processes still wait on SQLite's lock."""
+    if not connection.get_execution_options().get("write", False):
+        connection.exec_driver_sql("BEGIN")
+        return
+    lock = _writer_lock(connection)
+    if not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        raise OperationalError("BEGIN IMMEDIATE", {}, TimeoutError("database is busy"))
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        lock.release()
+        raise
+    connection.info[_HOLDS_WRITER] = True
+
+
+def _sqlite_end(connection: Connection) -> None:
+    """After COMMIT or ROLLBACK: the next writer of this process may go."""
+    if connection.info.pop(_HOLDS_WRITER, False):
+        _writer_lock(connection).release()
+
+
+def _sqlite_checkin(engine: Engine) -> Any:
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        """A connection back in the pool never keeps the writers' queue (for instance after
+        an error that ended its transaction without a ROLLBACK event)."""
+        if record is not None and record.info.pop(_HOLDS_WRITER, False):
+            _WRITERS.setdefault(str(engine.url), threading.Lock()).release()
+
+    return checkin
 
 
 def begin_write(session: Session) -> None:

@@ -34,6 +34,7 @@ from configurator.web.common import (
     path_id,
     render,
     see_other,
+    served_securely,
 )
 
 SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
@@ -107,7 +108,7 @@ class LoginController(Controller):
             context = {"next": target, "error": "That username and password do not match."}
             return render(request, "admin/login.html", None, context, status_code=401)
         token = accounts.start_session(db, user)
-        secure = state.settings.secure_cookies
+        secure = served_securely(request)
         return see_other(
             target, cookies=[cookie(ADMIN_COOKIE, token, secure=secure, max_age=SESSION_MAX_AGE)]
         )

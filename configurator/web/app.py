@@ -42,6 +42,7 @@ from configurator.web.common import (
     provide_db,
     unstorable_value_handler,
 )
+from configurator.web.fragment_front import FragmentFront
 from configurator.web.shop import ShopController
 from configurator.web.storefront import NO_COMPRESSION, StorefrontController
 
@@ -84,6 +85,12 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
+
+
+def create_asgi() -> FragmentFront:
+    """What `configurator serve` runs: the app, with repeated option-change fragments answered
+    from memory in front of it."""
+    return FragmentFront(create_app(), SECURITY_HEADERS)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:

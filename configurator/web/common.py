@@ -87,6 +87,13 @@ def path_id(text: str) -> int:
     return value
 
 
+def served_securely(request: Request[Any, Any, Any]) -> bool:
+    """Cookies get the Secure flag when CONFIGURATOR_SECURE_COOKIES=1 or the request came over
+    HTTPS (directly, or through a proxy named in TRUSTED_PROXIES)."""
+    settings = request.app.state.settings
+    return bool(settings.secure_cookies) or request.url.scheme == "https"
+
+
 def cookie(key: str, value: str, *, secure: bool, max_age: int, path: str = "/") -> Cookie:
     return Cookie(
         key=key,

@@ -40,6 +40,7 @@ from configurator.web.common import (
     path_id,
     render,
     see_other,
+    served_securely,
 )
 from configurator.web.storefront import configurator_context, product_url, spec_or_404
 
@@ -118,9 +119,7 @@ class ShopController(Controller):
         cookies: list[Cookie] = []
         if request.cookies.get(CART_COOKIE) != token:
             cookies.append(
-                cookie(
-                    CART_COOKIE, token, secure=state.settings.secure_cookies, max_age=CART_MAX_AGE
-                )
+                cookie(CART_COOKIE, token, secure=served_securely(request), max_age=CART_MAX_AGE)
             )
         if not result.repeated and not result.in_stock and not result.backordered:
             if is_htmx(request):

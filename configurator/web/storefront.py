@@ -75,6 +75,17 @@ async def current_catalog_version(engine: Engine) -> Version:
 
 
 _FRAGMENTS = VersionedCache(size=2048)
+FragmentKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def fragment_key(slug: str, params: Mapping[str, str]) -> FragmentKey:
+    """What makes two option-change requests the same answer."""
+    return (slug[:80], tuple(sorted(params.items())))
+
+
+def cached_fragment(version: Version, key: FragmentKey) -> RenderedFragment | None:
+    found: RenderedFragment | None = _FRAGMENTS.peek(version, key)
+    return found
 
 
 def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
@@ -172,9 +183,9 @@ class StorefrontController(Controller):
         # The same for everyone who picks the same options: rendered and compressed once per
         # catalog version, then served from this worker's memory after one version check.
         engine = request.app.state.engine
-        key = (slug[:80], tuple(sorted(params.items())))
+        key = fragment_key(slug, params)
         version = await current_catalog_version(engine)
-        cached: RenderedFragment | None = _FRAGMENTS.peek(version, key)
+        cached = cached_fragment(version, key)
         if cached is None:
             cached = await sync_to_thread(_render_fragment, request, engine, slug, params)
             _FRAGMENTS.put(version, key, cached)

@@ -549,3 +549,22 @@ def test_too_many_failed_sign_ins_lock_the_account_from_that_address(
         ).status_code
         == 303
     )
+
+
+def test_cookies_are_secure_when_served_over_https(shop: Shop) -> None:
+    with TestClient(shop.app, base_url="https://shop.example") as client:
+        client.get("/admin/login")
+        response = client.post(
+            "/admin/login",
+            data={
+                "username": "admin",
+                "password": ADMIN_PASSWORD,
+                "_csrf_token": client.cookies["csrftoken"],
+            },
+            follow_redirects=False,
+        )
+    assert response.status_code == 303
+    session_cookie = response.headers["set-cookie"]
+    assert session_cookie.startswith("admin_session=")
+    assert "Secure" in session_cookie
+    assert "HttpOnly" in session_cookie

@@ -1,0 +1,71 @@
+"""A repeated option-change fragment served straight from memory, in front of Litestar.
+
+The fragment a shopper's option change asks for is the same for everyone who picks the same
+options, so the app renders it once per catalog version (see `storefront`). This small ASGI
+layer answers the repeats itself: one version check, then the cached bytes, without going
+through routing, middleware and dependency injection. Anything else, a first request, or a
+catalog version it has not rendered yet goes to the app as usual. It is a microcache, like a
+reverse proxy's, that can never serve a stale catalog: the version is read on every request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.types import Receive, Scope, Send
+
+from configurator.web.common import VARY
+from configurator.web.storefront import (
+    RenderedFragment,
+    cached_fragment,
+    current_catalog_version,
+    fragment_key,
+)
+
+FRAGMENT_PATH = re.compile(r"^/products/([^/]{1,80})/configuration$")
+
+
+class FragmentFront:
+    """The ASGI application `configurator serve` runs: the Litestar app behind this layer."""
+
+    def __init__(self, app: Litestar, security_headers: dict[str, str]) -> None:
+        self.app = app
+        self._security = [(k.encode(), v.encode()) for k, v in security_headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and scope.get("method") == "GET":
+            match = FRAGMENT_PATH.match(scope["path"])
+            if match is not None:
+                headers = dict(scope["headers"])
+                if headers.get(b"hx-request") == b"true" and (
+                    b"hx-history-restore-request" not in headers
+                ):
+                    query = scope["query_string"].decode("latin-1")
+                    params = dict(parse_qsl(query, keep_blank_values=True))
+                    version = await current_catalog_version(self.app.state.engine)
+                    cached = cached_fragment(version, fragment_key(match.group(1), params))
+                    if cached is not None:
+                        gzip = b"gzip" in headers.get(b"accept-encoding", b"")
+                        await self._send(send, cached, gzip=gzip)
+                        return
+        await self.app(scope, receive, send)
+
+    async def _send(self, send: Send, cached: RenderedFragment, *, gzip: bool) -> None:
+        body = cached.gzipped if gzip else cached.html
+        vary = VARY["Vary"] + (", Accept-Encoding" if gzip else "")
+        headers: list[tuple[bytes, bytes]] = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"vary", vary.encode()),
+            (b"hx-push-url", cached.url.encode()),
+            *self._security,
+        ]
+        if gzip:
+            headers.append((b"content-encoding", b"gzip"))
+        start: Any = {"type": "http.response.start", "status": cached.status, "headers": headers}
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})

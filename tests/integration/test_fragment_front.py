@@ -1,0 +1,84 @@
+"""The microcache in front of the app: repeats are answered from memory, byte for byte what
+the app answered, and never once the catalog version has moved."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from configurator.web.app import SECURITY_HEADERS
+from configurator.web.fragment_front import FragmentFront
+from tests.integration.conftest import Shop
+
+BIKE = "aero-road-bike"
+HTMX = {"HX-Request": "true", "Accept-Encoding": "gzip"}
+
+
+class Counting:
+    """The app, counting the requests that reach it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls = 0
+        self.state = app.state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        await self.app(scope, receive, send)
+
+
+def fetch(front: FragmentFront, path: str, headers: dict[str, str]) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=front)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+            return await client.get(path, headers=headers)
+
+    return asyncio.run(go())
+
+
+def test_repeats_come_from_memory_and_a_catalog_change_is_seen_at_once(shop: Shop) -> None:
+    ids = shop.ids(BIKE)
+    counting = Counting(shop.app)
+    front = FragmentFront(counting, SECURITY_HEADERS)  # type: ignore[arg-type]
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Carbon Deep']}"
+
+    first = fetch(front, path, HTMX)
+    second = fetch(front, path, HTMX)
+
+    assert first.status_code == second.status_code == 200
+    assert counting.calls == 1  # the repeat never reached the app
+    assert second.content == first.content
+    assert "Available on Backorder" in second.text
+    assert second.headers["content-encoding"] == "gzip"
+    assert second.headers["hx-push-url"] == first.headers["hx-push-url"]
+    assert second.headers["vary"] == first.headers["vary"]
+    for name in ("content-security-policy", "x-content-type-options", "referrer-policy"):
+        assert second.headers[name] == first.headers[name]
+
+    # The merchant turns backorders off (any change bumps the catalog version).
+    shop.execute("UPDATE product SET backorders = 'no' WHERE slug = :s", s=BIKE)
+    third = fetch(front, path, HTMX)
+
+    assert counting.calls == 2
+    assert "Available on Backorder" not in third.text
+    assert "Wheels: Carbon Deep is out of stock and cannot be ordered." in third.text
+
+
+def test_everything_else_goes_to_the_app(shop: Shop) -> None:
+    ids = shop.ids(BIKE)
+    counting = Counting(shop.app)
+    front = FragmentFront(counting, SECURITY_HEADERS)  # type: ignore[arg-type]
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Gravel Tan']}"
+    fetch(front, path, HTMX)
+    calls = counting.calls
+
+    plain = fetch(front, path, {})
+    restore = fetch(front, path, {**HTMX, "HX-History-Restore-Request": "true"})
+    page = fetch(front, f"/products/{BIKE}", {})
+
+    assert counting.calls == calls + 3
+    assert plain.status_code == 303  # no JavaScript: the product page's own address
+    assert restore.status_code == 303
+    assert page.status_code == 200
