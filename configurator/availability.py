@@ -323,23 +323,6 @@ def combined_availability(parts: Iterable[Availability]) -> Availability:
     return result
 
 
-def bottleneck(parts: Sequence[Availability]) -> int | None:
-    """Index of the option with the least stock to sell from (None if nothing is counted)."""
-    counted = [(a.on_hand, i) for i, a in enumerate(parts) if a.on_hand is not None]
-    if not counted:
-        return None
-    return min(counted)[1]
-
-
-def purchasable_quantity(parts: Sequence[Availability]) -> int | None:
-    """How many of a configuration can be bought in all: its options' smallest salable
-    quantity (None when nothing caps it)."""
-    if any(not a.is_purchasable for a in parts):
-        return 0
-    limits = [a.salable for a in parts if a.salable is not None]
-    return min(limits) if limits else None
-
-
 @dataclass(frozen=True, slots=True)
 class LineSplit:
     """A configured item's quantity divided: whole items that ship now, and the rest."""

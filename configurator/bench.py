@@ -287,7 +287,6 @@ def main() -> int:
         assert road_id is not None and carbon_id is not None
         _prepare_carts(database, wheels, road_id)
         query = f"layer-{wheels}={carbon_id}"
-        csrf = secrets.token_hex(32)
 
         fragment_path = f"/products/{PRODUCT}/configuration?{query}"
         add_body = f"product={PRODUCT}&layer-{wheels}={carbon_id}&quantity=1"

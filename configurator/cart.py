@@ -8,11 +8,13 @@ import hashlib
 import json
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from configurator.availability import (
+    AddDecision,
     AddOutcome,
     LineSplit,
     Split,
@@ -279,6 +281,30 @@ def _cart_demand(session: Session, cart_token: str) -> dict[int, int]:
     return view_cart(session, cart_token).demand()
 
 
+def _refusal(
+    decision: AddDecision, chosen: Sequence[Choice], quantity: int, *, more: bool
+) -> CartError:
+    """More than can still be sold: say how many can be, and which option limits it."""
+    assert decision.limit is not None and decision.limiting is not None
+    name = choice_name(chosen[decision.limiting])
+    if not more:
+        return CartError(
+            f"Only {decision.limit} can be ordered (limited by {name}); you asked for {quantity}."
+        )
+    if decision.limit == 0:
+        return CartError(f"{name} is sold out: no more can be ordered right now.")
+    return CartError(
+        f"Only {decision.limit} more can be ordered (limited by {name}); you asked for {quantity}."
+    )
+
+
+def _question(decision: AddDecision, chosen: Sequence[Choice], quantity: int) -> str:
+    """Seed 001's question, naming the option with the least stock."""
+    assert decision.bottleneck is not None
+    name = choice_name(chosen[decision.bottleneck])
+    return backorder_question(name, decision.split.in_stock, quantity)
+
+
 def add_item(
     session: Session,
     *,
@@ -301,20 +327,11 @@ def add_item(
     decision = configuration.decide_add(quantity, _cart_demand(session, cart_token))
     chosen = configuration.chosen
     if decision.outcome is AddOutcome.REFUSE:
-        assert decision.limit is not None and decision.limiting is not None
-        name = choice_name(chosen[decision.limiting])
-        if decision.limit == 0:
-            raise CartError(f"{name} is sold out: no more can be ordered right now.")
-        raise CartError(
-            f"Only {decision.limit} more can be ordered (limited by {name}); "
-            f"you asked for {quantity}."
-        )
+        raise _refusal(decision, chosen, quantity, more=True)
     split = decision.split
     if decision.outcome is AddOutcome.ASK and backorder_answer not in {"yes", "no"}:
-        assert decision.bottleneck is not None
-        name = choice_name(chosen[decision.bottleneck])
         return AddResult(
-            question=backorder_question(name, split.in_stock, quantity),
+            question=_question(decision, chosen, quantity),
             in_stock=split.in_stock,
             backordered=split.backordered,
         )
@@ -430,22 +447,14 @@ def change_quantity(
             decision = item.configuration.decide_add(quantity, others)
             chosen = item.configuration.chosen
             if decision.outcome is AddOutcome.REFUSE:
-                assert decision.limit is not None and decision.limiting is not None
                 session.rollback()
-                raise CartError(
-                    f"Only {decision.limit} can be ordered (limited by "
-                    f"{choice_name(chosen[decision.limiting])}); you asked for {quantity}."
-                )
+                raise _refusal(decision, chosen, quantity, more=False)
             if decision.outcome is AddOutcome.ASK and not line.backorder_line:
                 split = decision.split
                 if backorder_answer not in {"yes", "no"}:
-                    assert decision.bottleneck is not None
-                    name = choice_name(chosen[decision.bottleneck])
                     session.rollback()
                     raise QuestionNeeded(
-                        backorder_question(name, split.in_stock, quantity),
-                        split.in_stock,
-                        split.backordered,
+                        _question(decision, chosen, quantity), split.in_stock, split.backordered
                     )
                 assert cart_token is not None
                 if backorder_answer == "yes":

@@ -177,9 +177,18 @@ def place_order(
             f"{name} sold out while you were checking out; nothing was ordered.", fresh
         ) from None
 
-    # Split lines by the quantities actually taken (another order may have come first).
-    exact = {pid: with_quantities(spec, before) if spec else None for pid, spec in specs.items()}
-    cart = view_cart(session, cart_token, specs=exact)
+    # Split lines by the quantities actually taken, when another order came first.
+    seen = {
+        choice.option.id: choice.option.stock.quantity
+        for item in cart.items
+        for choice in (item.configuration.chosen if item.configuration else ())
+        if choice.option
+    }
+    if any(seen.get(option_id) != quantity for option_id, quantity in before.items()):
+        exact = {
+            pid: with_quantities(spec, before) if spec else None for pid, spec in specs.items()
+        }
+        cart = view_cart(session, cart_token, specs=exact)
     for position, item in enumerate(cart.items):
         _write_line(session, order, position, item, demand)
     order.has_backorder = any(item.has_backorder for item in cart.items)

@@ -17,7 +17,7 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from configurator.availability import effective_stock, is_low_stock
-from configurator.catalog import list_products, load_spec
+from configurator.catalog import list_products, spec_by_id
 from configurator.configuration import LayerSpec, OptionSpec
 from configurator.models import CustomerOrder, Option, StockMovement
 
@@ -223,7 +223,10 @@ def low_stock(session: Session) -> list[LowStock]:
     """Tracked options at or below Notify for Quantity Below, across all configurators."""
     found: list[LowStock] = []
     for product in list_products(session):
-        spec = load_spec(session, product)
+        assert product.id is not None
+        spec = spec_by_id(session, product.id)
+        if spec is None:
+            continue
         for layer in spec.layers:
             for option in layer.options:
                 if is_low_stock(spec.settings, option.stock):

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery
@@ -86,9 +86,7 @@ class LoginController(Controller):
         return render(request, "admin/login.html", None, {"next": _safe_next(next), "error": ""})
 
     @post("/login", sync_to_thread=True)
-    def login(
-        self, request: Request[Any, Any, Any], db: DB, state: State, data: FormData
-    ) -> Template | Redirect:
+    def login(self, request: Request[Any, Any, Any], db: DB, data: FormData) -> Template | Redirect:
         username = clean_key(str(data.get("username", "")).strip(), 64)
         password = str(data.get("password", ""))[:256]
         target = _safe_next(str(data.get("next", "/admin")))
@@ -201,7 +199,7 @@ class AdminController(Controller):
             if layer is None:
                 raise NotFoundException("No such layer in this product.")
         if panel == "option" and item_id is not None:
-            option = next((o for la in spec.layers for o in la.options if o.id == item_id), None)
+            option = spec.option(item_id)
             if option is None:
                 raise NotFoundException("No such option in this product.")
             layer = spec.layer(option.layer_id)

@@ -18,7 +18,6 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
-from configurator.web.common import VARY
 from configurator.web.storefront import (
     RenderedFragment,
     cached_fragment,
@@ -55,17 +54,13 @@ class FragmentFront:
         await self.app(scope, receive, send)
 
     async def _send(self, send: Send, cached: RenderedFragment, *, gzip: bool) -> None:
-        body = cached.gzipped if gzip else cached.html
-        vary = VARY["Vary"] + (", Accept-Encoding" if gzip else "")
+        body, named = cached.body_and_headers(gzip=gzip)
         headers: list[tuple[bytes, bytes]] = [
             (b"content-type", b"text/html; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),
-            (b"vary", vary.encode()),
-            (b"hx-push-url", cached.url.encode()),
+            *((name.lower().encode(), value.encode()) for name, value in named.items()),
             *self._security,
         ]
-        if gzip:
-            headers.append((b"content-encoding", b"gzip"))
         start: Any = {"type": "http.response.start", "status": cached.status, "headers": headers}
         await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})

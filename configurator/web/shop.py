@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -76,7 +76,7 @@ def added_notice(text: str) -> str:
 class ShopController(Controller):
     @post("/cart/items", sync_to_thread=True)
     def add_to_cart(
-        self, request: Request[Any, Any, Any], db: DB, state: State, data: FormData
+        self, request: Request[Any, Any, Any], db: DB, data: FormData
     ) -> Template | Redirect | Response[str]:
         spec = spec_or_404(db, str(data.get("product", "")))
         params = {k: str(v) for k, v in data.items()}

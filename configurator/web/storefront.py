@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from configurator.cache import Version, VersionedCache, read_catalog_version
-from configurator.catalog import get_image, list_products, load_spec, spec_by_slug
+from configurator.catalog import get_image, list_products, spec_by_id, spec_by_slug
 from configurator.configuration import (
     ConfiguratorSpec,
     QuantityError,
@@ -52,6 +52,14 @@ class RenderedFragment:
     html: bytes
     gzipped: bytes
     url: str
+
+    def body_and_headers(self, *, gzip: bool) -> tuple[bytes, dict[str, str]]:
+        """What to send: the app's handler and the microcache in front answer alike."""
+        headers = {**VARY, "HX-Push-Url": self.url}
+        if not gzip:
+            return self.html, headers
+        headers |= {"Content-Encoding": "gzip", "Vary": VARY["Vary"] + ", Accept-Encoding"}
+        return self.gzipped, headers
 
 
 def _render_fragment(
@@ -143,8 +151,11 @@ class StorefrontController(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any], db: DB) -> Template:
         products = list_products(db)
+        specs = {p.id: spec_by_id(db, p.id) if p.id is not None else None for p in products}
         from_prices = {
-            p.id: cheapest_price(load_spec(db, p), purchasable_only=True) for p in products
+            pid: cheapest_price(spec, purchasable_only=True)
+            for pid, spec in specs.items()
+            if spec is not None
         }
         context = {"products": products, "from_prices": from_prices}
         return render(request, "storefront/index.html", None, context)
@@ -189,12 +200,8 @@ class StorefrontController(Controller):
         if cached is None:
             cached = await sync_to_thread(_render_fragment, request, engine, slug, params)
             _FRAGMENTS.put(version, key, cached)
-        headers = {**VARY, "HX-Push-Url": cached.url}
-        if compressed and "gzip" in request.headers.get("accept-encoding", ""):
-            headers |= {"Content-Encoding": "gzip", "Vary": VARY["Vary"] + ", Accept-Encoding"}
-            body = cached.gzipped
-        else:
-            body = cached.html
+        gzip = compressed and "gzip" in request.headers.get("accept-encoding", "")
+        body, headers = cached.body_and_headers(gzip=gzip)
         return Response(
             content=body, status_code=cached.status, media_type=MediaType.HTML, headers=headers
         )
