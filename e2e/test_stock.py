@@ -315,3 +315,41 @@ def test_negative_threshold_accepts_exactly_that_many_backorders(fresh_page: Pag
     # Checked last so that the flow above still runs: the refused add must leave the
     # configurator's address alone (a reload of /cart/items is a 405 page).
     assert_stays_on_product(url_after_refusal, "a refused add")
+
+
+def test_raising_a_cart_line_past_stock_asks_in_the_cart(fresh_page: Page) -> None:
+    page = fresh_page
+    open_editor(page)
+    layers_nav(page).get_by_role("link", name="Global Settings").click()
+    page.get_by_label("Allow custom backordering").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(right_panel(page).get_by_role("status")).to_contain_text("Global Settings saved.")
+    open_option(page, "Gravel Tan", "Wheels")
+    page.get_by_label("Quantity on hand").fill("5")
+    save_option(page)
+
+    choose(page, "Gravel Tan", 2)
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart\?added=1$"))
+    expect(cart_lines(page)).to_have_count(1)
+
+    page.evaluate("window.__marker = 1")
+    cart_lines(page).get_by_label("Quantity").fill("8")
+    page.get_by_role("button", name="Update").click()
+    question = page.get_by_role("alertdialog")
+    expect(question).to_contain_text(
+        "There are only 5 of Gravel Tan (Wheels) in stock, and you have added 8, "
+        "do you want to back order the other 3?"
+    )
+    assert_not_reloaded(page)
+    screenshot(page, "cart-question.png")
+
+    question.get_by_role("button", name="Yes, back order the other 3").click()
+    expect(cart_lines(page)).to_have_count(2)
+    first, second = cart_lines(page).all()
+    expect(first.get_by_label("Quantity")).to_have_value("5")
+    expect(second).to_contain_text("back ordered")
+    expect(second.get_by_label("Quantity")).to_have_value("3")
+    expect(option_in(second, "Wheels")).to_contain_text("Gravel Tan (Available Backorder)")
+    assert_not_reloaded(page)
+    assert_subtotal_is_sum(page)
