@@ -1,0 +1,20 @@
+"""products start as drafts and are published by the merchant
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Placeholder: filled in by the change that needs it."""
+
+
+def downgrade() -> None:
+    """Placeholder: filled in by the change that needs it."""
