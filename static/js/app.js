@@ -11,3 +11,29 @@ document.addEventListener("submit", (event) => {
     window.setTimeout(() => { button.disabled = true; }, 0);
   }
 });
+
+// The Add to cart button is updated in place, never replaced. Pressing it moves focus out of
+// the quantity field, which asks for the updated configurator; if that answer arrived between
+// press and release and replaced the button, the browser would fire no click and the shopper's
+// add would be lost. So the answer's button only lends its state and label to the one on the
+// page. (Without JavaScript there is no swap, and the plain form posts.)
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const current = event.detail.target;
+  if (!current || current.id !== "add-to-cart") {
+    return;
+  }
+  const fresh = event.detail.fragment.querySelector("#add-to-cart");
+  if (!fresh) {
+    return;
+  }
+  current.disabled = fresh.disabled;
+  if (fresh.hasAttribute("aria-disabled")) {
+    current.setAttribute("aria-disabled", fresh.getAttribute("aria-disabled"));
+  } else {
+    current.removeAttribute("aria-disabled");
+  }
+  if (current.textContent !== fresh.textContent) {
+    current.textContent = fresh.textContent;
+  }
+  event.detail.shouldSwap = false;
+});
