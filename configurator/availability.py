@@ -303,6 +303,33 @@ def option_availability(settings: StockSettings, stock: OptionStock) -> Availabi
     return Availability(code, tells, salable=salable, on_hand=on_hand, only_left=only_left)
 
 
+def keep_selling_hint(settings: StockSettings, stock: OptionStock) -> str:
+    """What the merchant can do when an option cannot be ordered ("" when it can, or when
+    backorders are already allowed for it and only their cap stops it).
+
+    An option whose own Backorders setting says "No backorders" does not follow Global
+    Settings; telling the merchant to "allow backorders" while they are on globally would
+    send them to the wrong place, so the hint names the option's own setting instead.
+    """
+    if option_availability(settings, stock).is_purchasable:
+        return ""
+    effective = effective_stock(settings, stock)
+    if effective.backorders.allowed:
+        return ""
+    if "backorders" not in effective.inherited and settings.backorders.allowed:
+        return (
+            f'This option\'s own Backorders setting is "{effective.backorders.label}", so it '
+            f'does not follow Global Settings ("{settings.backorders.label}"). Choose "Use '
+            'global setting" to follow them.'
+        )
+    if "backorders" in effective.inherited:
+        return (
+            "Allow backorders in Global Settings (Enable Backorder), or for this option, to "
+            "keep selling it."
+        )
+    return "Allow backorders for this option (its Backorders setting) to keep selling it."
+
+
 def is_low_stock(settings: StockSettings, stock: OptionStock) -> bool:
     """Notify for Quantity Below: tracked options at or below it go on the low-stock list."""
     if not (settings.stock_management and stock.enabled and stock.track_inventory):
@@ -374,6 +401,7 @@ def decide_add(
     parts: Sequence[Availability],
     quantity: int,
     taken: Sequence[int] | None = None,
+    in_stock_taken: Sequence[int] | None = None,
 ) -> AddDecision:
     """Add, ask, or refuse.
 
@@ -381,8 +409,13 @@ def decide_add(
     `taken`), with `limit` the number that can still be added. Ask (seed 001's "custom
     backordering") when the merchant turned it on and part of the quantity would be
     backordered with the shopper told; otherwise add, with the split shown in the cart.
+
+    What is in stock is counted after `in_stock_taken` (default `taken`): the units the cart's
+    ordinary lines hold. Back ordered lines wait for stock, so they leave the stock on hand to
+    the ordinary lines and count only against the salable limit.
     """
     taken = taken or [0] * len(parts)
+    in_stock_taken = taken if in_stock_taken is None else in_stock_taken
     limits: list[tuple[int, int]] = []
     for index, (availability, already) in enumerate(zip(parts, taken, strict=True)):
         if not availability.is_purchasable:
@@ -390,7 +423,7 @@ def decide_add(
         elif availability.salable is not None:
             limits.append((max(0, availability.salable - already), index))
     limit, limiting = min(limits) if limits else (None, None)
-    split = split_line(parts, quantity, taken)
+    split = split_line(parts, quantity, in_stock_taken)
     bottleneck = None
     if split.options and split.in_stock < quantity:
         bottleneck = min(range(len(split.options)), key=lambda i: split.options[i].in_stock)
@@ -402,6 +435,34 @@ def decide_add(
     if split.backordered and settings.allow_custom_backordering and told:
         return AddDecision(AddOutcome.ASK, quantity, split, limit, limiting, bottleneck)
     return AddDecision(AddOutcome.ADD, quantity, split, limit, limiting, bottleneck)
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityChange:
+    """A cart line's new quantity (0 removes it), and the units moved to its back ordered
+    line (the line of the same configuration that waits for stock)."""
+
+    line_quantity: int
+    to_back_ordered_line: int
+
+
+def plan_quantity_change(
+    current: int, requested: int, in_stock: int, *, back_order_rest: bool | None
+) -> QuantityChange:
+    """How raising an ordinary cart line from `current` to `requested` divides when only
+    `in_stock` of it can ship now, after the shopper answered seed 001's question.
+
+    Yes (`back_order_rest`): the ordinary line keeps what is in stock and the rest joins the
+    back ordered line, so the cart keeps seed 001's two lines. No: the line takes what is in
+    stock, and never drops below what the shopper already had. None (nothing was asked): the
+    line simply becomes `requested`.
+    """
+    in_stock = max(0, min(in_stock, requested))
+    if back_order_rest is None or in_stock >= requested:
+        return QuantityChange(requested, 0)
+    if back_order_rest:
+        return QuantityChange(in_stock, requested - in_stock)
+    return QuantityChange(max(current, in_stock), 0)
 
 
 def backorder_question(name: str, in_stock: int, quantity: int) -> str:

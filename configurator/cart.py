@@ -19,6 +19,7 @@ from configurator.availability import (
     LineSplit,
     Split,
     backorder_question,
+    plan_quantity_change,
     split_summary,
 )
 from configurator.catalog import spec_by_id
@@ -142,11 +143,15 @@ class CartView:
     def can_checkout(self) -> bool:
         return bool(self.items) and not self.has_problems
 
-    def demand(self) -> dict[int, int]:
-        """Units per option id whose stock is counted (tracked), over the whole cart."""
+    def demand(self, *, ordinary_lines_only: bool = False) -> dict[int, int]:
+        """Units per option id whose stock is counted (tracked), over the whole cart, or over
+        its ordinary lines only (they have first claim on what is in stock; back ordered lines
+        wait for stock)."""
         totals: dict[int, int] = defaultdict(int)
         for item in self.items:
             if item.configuration is None:
+                continue
+            if ordinary_lines_only and item.backorder_line:
                 continue
             for choice in item.configuration.chosen:
                 assert choice.option is not None and choice.availability is not None
@@ -277,10 +282,6 @@ def cart_state(session: Session, cart_token: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _cart_demand(session: Session, cart_token: str) -> dict[int, int]:
-    return view_cart(session, cart_token).demand()
-
-
 def _refusal(
     decision: AddDecision, chosen: Sequence[Choice], quantity: int, *, more: bool
 ) -> CartError:
@@ -324,7 +325,10 @@ def add_item(
         # This answer was already acted on (or the cart changed since the question).
         session.rollback()
         return AddResult(notice=ADDED, repeated=True)
-    decision = configuration.decide_add(quantity, _cart_demand(session, cart_token))
+    cart = view_cart(session, cart_token)
+    decision = configuration.decide_add(
+        quantity, cart.demand(), cart.demand(ordinary_lines_only=True)
+    )
     chosen = configuration.chosen
     if decision.outcome is AddOutcome.REFUSE:
         raise _refusal(decision, chosen, quantity, more=True)
@@ -441,10 +445,13 @@ def change_quantity(
         item = next(i for i in cart.items if i.line_id == line_id)
         if item.configuration is not None:
             others = cart.demand()
+            ordinary = cart.demand(ordinary_lines_only=True)
             for choice in item.configuration.chosen:
                 assert choice.option is not None
                 others[choice.option.id] = others.get(choice.option.id, 0) - line.quantity
-            decision = item.configuration.decide_add(quantity, others)
+                if not line.backorder_line:
+                    ordinary[choice.option.id] = ordinary.get(choice.option.id, 0) - line.quantity
+            decision = item.configuration.decide_add(quantity, others, ordinary)
             chosen = item.configuration.chosen
             if decision.outcome is AddOutcome.REFUSE:
                 session.rollback()
@@ -457,19 +464,25 @@ def change_quantity(
                         _question(decision, chosen, quantity), split.in_stock, split.backordered
                     )
                 assert cart_token is not None
-                if backorder_answer == "yes":
+                plan = plan_quantity_change(
+                    line.quantity,
+                    quantity,
+                    split.in_stock,
+                    back_order_rest=backorder_answer == "yes",
+                )
+                if plan.to_back_ordered_line:
                     _add_line(
                         session,
                         cart_token,
                         item.configuration,
-                        split.backordered,
+                        plan.to_back_ordered_line,
                         backorder_line=True,
                     )
-                quantity = split.in_stock if split.in_stock else line.quantity
-                if backorder_answer == "yes" and not split.in_stock:
+                if not plan.line_quantity:
                     session.delete(line)
                     session.commit()
                     return
+                quantity = plan.line_quantity
     line.quantity = quantity
     session.add(line)
     session.commit()

@@ -117,12 +117,14 @@ def create_product(session: Session, form: Mapping[str, str]) -> Product:
     fields, errors = _product_fields(session, form, None)
     if errors:
         raise FormError(errors)
-    # Like Lightspeed's default: options added from now on do not allow backorders until the
-    # merchant says otherwise (Global Settings > Backorders for new image layers).
+    # The global backorder choice starts at "No backorders" (Lightspeed's default: off), and
+    # options added later follow it ("Use global setting", Magento's "Use Config Settings")
+    # until the merchant overrides one: seed 000's steps then give what the help page says.
     product = Product(
         **fields,  # type: ignore[arg-type]
         stock_management=True,
-        new_option_backorders=Backorders.NO.value,
+        backorders=Backorders.NO.value,
+        new_option_backorders=None,
     )
     session.add(product)
     session.commit()

@@ -81,6 +81,16 @@ class ConfiguratorSpec:
     def option(self, option_id: int) -> OptionSpec | None:
         return next((o for la in self.layers for o in la.options if o.id == option_id), None)
 
+    def backorder_overrides(self) -> tuple[tuple[LayerSpec, OptionSpec], ...]:
+        """Options whose own Backorders setting differs from Global Settings: they do not
+        follow the global choice until the merchant picks "Use global setting" for them."""
+        return tuple(
+            (layer, option)
+            for layer in self.layers
+            for option in layer.options
+            if option.stock.backorders not in {None, self.settings.backorders}
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -148,14 +158,24 @@ class Configuration:
             [taken.get(c.option.id, 0) for c in chosen if c.option],
         )
 
-    def decide_add(self, quantity: int, taken: Mapping[int, int] | None = None) -> AddDecision:
+    def decide_add(
+        self,
+        quantity: int,
+        taken: Mapping[int, int] | None = None,
+        in_stock_taken: Mapping[int, int] | None = None,
+    ) -> AddDecision:
+        """`taken`: units per option id the rest of the cart holds (the salable limit counts
+        them all); `in_stock_taken`: those held by ordinary lines, which have first claim on
+        what is in stock (default: `taken`)."""
         taken = taken or {}
         chosen = self.chosen
+        ids = [c.option.id for c in chosen if c.option]
         return decide_add(
             self.spec.settings,
             [c.availability for c in chosen if c.availability],
             quantity,
-            [taken.get(c.option.id, 0) for c in chosen if c.option],
+            [taken.get(i, 0) for i in ids],
+            None if in_stock_taken is None else [in_stock_taken.get(i, 0) for i in ids],
         )
 
     @property

@@ -189,7 +189,6 @@ def load_demo(session: Session) -> bool:
             stock_management=True,
             backorders=(Backorders.ALLOW_AND_NOTIFY if demo.backorder else Backorders.NO).value,
             only_x_left_threshold=demo.only_x_left_threshold,
-            new_option_backorders=Backorders.NO.value,
             notify_below=demo.notify_below,
         )
         session.add(product)

@@ -216,6 +216,9 @@ class AdminController(Controller):
             "effective": availability.effective_stock(spec.settings, option.stock)
             if option
             else None,
+            "keep_selling_hint": availability.keep_selling_hint(spec.settings, option.stock)
+            if option
+            else "",
             "is_low": bool(option and option.id in low_stock_ids),
             "movements": stock.movements(db, option.id, limit=8) if option else [],
             "preview": resolve(spec, {option.layer_id: option.id} if option else {}),

@@ -386,7 +386,10 @@ def test_marking_an_option_out_of_stock_blocks_carts_holding_it(
     assert response.status_code == 303
     editor = client.get(response.headers["location"]).text
     assert "Out of Stock (cannot be ordered)" in editor
-    assert "Allow backorders to keep selling it." in editor
+    assert (
+        "Allow backorders in Global Settings (Enable Backorder), or for this option, to keep "
+        "selling it." in editor
+    )
     assert "Laces: Black is out of stock and cannot be ordered." in client.get("/cart").text
     assert post_form(client, "/checkout", CUSTOMER).status_code == 409
     assert shop.count("customer_order") == 0
