@@ -16,6 +16,13 @@ from configurator.availability import lowest_quantity_after_sale
 from configurator.cart import CartItem, CartView, cart_id_for, choice_name, view_cart
 from configurator.configuration import ConfiguratorSpec, with_quantities
 from configurator.db import begin_write
+from configurator.fulfilment import (
+    Cancellation,
+    LineSnapshot,
+    ShippingSummary,
+    cancellation,
+    shipping_summary,
+)
 from configurator.models import (
     Cart,
     CartLine,
@@ -305,6 +312,37 @@ class OrderLineView:
 class OrderView:
     order: CustomerOrder
     lines: tuple[OrderLineView, ...]
+
+
+def line_snapshots(view: OrderView, *, merchant: bool) -> tuple[LineSnapshot, ...]:
+    """The order's lines as the fulfilment wording reads them: the merchant is told of every
+    backordered option, the customer only of those the shop told at checkout."""
+    snapshots = []
+    for entry in view.lines:
+        line = entry.line
+        backordered = [o for o in entry.options if o.backordered]
+        told = [o for o in backordered if merchant or o.customer_told]
+        snapshots.append(
+            LineSnapshot(
+                product_name=line.product_name,
+                quantity=line.quantity,
+                quantity_in_stock=line.quantity_in_stock if line.has_backorder else line.quantity,
+                backordered_options=tuple(f"{o.layer_name}: {o.option_name}" for o in told),
+                silent=len(told) < len(backordered),
+            )
+        )
+    return tuple(snapshots)
+
+
+def order_status(
+    view: OrderView, *, merchant: bool
+) -> tuple[ShippingSummary | None, Cancellation | None]:
+    """What the order's page says about shipping: what ships now and once restocked while it
+    is placed, or that it was cancelled and ships nothing."""
+    order = view.order
+    if order.status == ORDER_CANCELLED:
+        return None, cancellation(order.number, order.cancelled_at, merchant=merchant)
+    return shipping_summary(line_snapshots(view, merchant=merchant), merchant=merchant), None
 
 
 def _order_view(session: Session, order: CustomerOrder) -> OrderView:

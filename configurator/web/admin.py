@@ -21,7 +21,14 @@ from configurator.catalog import list_products, load_spec
 from configurator.configuration import cheapest_price, resolve
 from configurator.db import new_session
 from configurator.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
-from configurator.orders import OrderError, cancel_order, order_by_number, recent_orders
+from configurator.orders import (
+    OrderError,
+    OrderView,
+    cancel_order,
+    order_by_number,
+    order_status,
+    recent_orders,
+)
 from configurator.web.common import (
     ADMIN_COOKIE,
     DB,
@@ -546,7 +553,7 @@ class AdminController(Controller):
         if view is None:
             raise NotFoundException("No such order.")
         notice = "Order cancelled; its stock was given back." if saved == "cancelled" else ""
-        return render(request, "admin/order.html", None, {"view": view, "notice": notice})
+        return render(request, "admin/order.html", None, _order_context(view, notice=notice))
 
     @post("/orders/{number:str}/cancel", sync_to_thread=True)
     def cancel_order(
@@ -556,7 +563,7 @@ class AdminController(Controller):
             view = order_by_number(db, clean_key(number, 20))
             if view is None:
                 raise NotFoundException("No such order.")
-            context = {"view": view, "error": "Tick the box to confirm, then cancel again."}
+            context = _order_context(view, error="Tick the box to confirm, then cancel again.")
             return render(request, "admin/order.html", None, context, status_code=422)
         try:
             cancel_order(db, number=clean_key(number, 20), username=_username(request))
@@ -565,9 +572,16 @@ class AdminController(Controller):
         except OrderError as exc:
             db.rollback()
             view = order_by_number(db, clean_key(number, 20))
-            context = {"view": view, "error": str(exc)}
+            if view is None:
+                raise NotFoundException("No such order.") from None
+            context = _order_context(view, error=str(exc))
             return render(request, "admin/order.html", None, context, status_code=409)
         return see_other(f"/admin/orders/{clean_key(number, 20)}?saved=cancelled")
+
+
+def _order_context(view: OrderView, **extra: str) -> dict[str, Any]:
+    shipping, cancelled = order_status(view, merchant=True)
+    return {"view": view, "shipping": shipping, "cancelled": cancelled, **extra}
 
 
 _SAVED_MESSAGES = {

@@ -27,6 +27,7 @@ from configurator.orders import (
     CUSTOMER_FIELDS,
     CheckoutError,
     order_by_token,
+    order_status,
     place_order,
     validate_customer,
 )
@@ -292,9 +293,15 @@ class ShopController(Controller):
         view = order_by_token(db, clean_key(token, 64))
         if view is None:
             raise NotFoundException("We could not find that order.")
+        shipping, cancelled = order_status(view, merchant=False)
         return render(
             request,
             "checkout/confirmation.html",
             None,
-            {"view": view, "backorder_explanation": BACKORDER_EXPLANATION},
+            {
+                "view": view,
+                "shipping": shipping,
+                "cancelled": cancelled,
+                "backorder_explanation": BACKORDER_EXPLANATION,
+            },
         )

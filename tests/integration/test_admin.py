@@ -489,13 +489,14 @@ def test_admin_orders_mark_the_backordered_ones(shop: Shop, client: TestClient[L
 
     detail = client.get(f"/admin/orders/{backordered}")
     assert detail.status_code == 200
-    assert "Contains backordered options." in detail.text
+    assert "Nothing can ship yet: hold the whole order until it is restocked." in detail.text
     assert "(Available Backorder)" in detail.text
     assert "WH-CARBON" in detail.text
     assert CUSTOMER["address_line1"] in detail.text
 
     plain = client.get(f"/admin/orders/{ready}")
-    assert "Contains backordered options." not in plain.text
+    assert "Everything is in stock: ship the whole order now." in plain.text
+    assert "restocked" not in plain.text
     assert "(Available Backorder)" not in plain.text
 
 

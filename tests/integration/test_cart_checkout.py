@@ -380,7 +380,11 @@ def test_placing_an_order_confirms_it_and_empties_the_cart(
         option_row(html, option)
     assert "(Available Backorder)" in option_row(html, "Carbon Deep")
     assert html.count("(Available Backorder)") == 1
-    assert "Your order ships once restocked." in html
+    assert "Part of this order ships now; the rest ships once restocked." in html
+    assert "<li>Court Sneaker \N{MULTIPLICATION SIGN} 1</li>" in html
+    assert (
+        "<li>Aero Road Bike \N{MULTIPLICATION SIGN} 2, waiting for Wheels: Carbon Deep</li>" in html
+    )
     assert "Ships once restocked: the backordered options above ship" in html
     unit = BIKE_PRICE + CARBON_DELTA + 1_900
     assert f"{unit // 100:,}.00 each" in html
