@@ -21,7 +21,7 @@ from e2e.helpers import (
     option_radio,
 )
 
-BLOCKED = "Nothing was ordered: some items in your cart need your attention"
+BLOCKED = "You cannot check out yet: some items in your cart need your attention."
 
 
 @pytest.fixture

@@ -67,8 +67,8 @@ _ADDED = re.compile(
 
 
 CHECKOUT_BLOCKED = {
-    "attention": "Nothing was ordered: some items in your cart need your attention before you "
-    "can check out. Each one says why below.",
+    "attention": "You cannot check out yet: some items in your cart need your attention. Each "
+    "one says why below.",
     "sold-out": "Nothing was ordered: an option sold out while you were checking out. The item "
     "it is in says so below.",
 }

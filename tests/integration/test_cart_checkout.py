@@ -31,8 +31,8 @@ BIKE_PRICE = 129_900
 CARBON_DELTA = 45_000
 BLOCKED = "/cart?checkout=attention"
 BLOCKED_NOTICE = (
-    "Nothing was ordered: some items in your cart need your attention before you can check "
-    "out. Each one says why below."
+    "You cannot check out yet: some items in your cart need your attention. Each one says why "
+    "below."
 )
 
 
