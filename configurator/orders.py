@@ -309,6 +309,7 @@ class OrderLineView:
 
     @property
     def split_summary(self) -> str:
+        """What of this line ships now and what once restocked, as recorded at checkout."""
         return split_summary(Split(self.line.quantity_in_stock, self.line.quantity_backordered))
 
 

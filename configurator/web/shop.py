@@ -69,8 +69,8 @@ _ADDED = re.compile(
 CHECKOUT_BLOCKED = {
     "attention": "You cannot check out yet: some items in your cart need your attention. Each "
     "one says why below.",
-    "sold-out": "Nothing was ordered: an option sold out while you were checking out. The item "
-    "it is in says so below.",
+    "sold-out": "Nothing was ordered: an option sold out while you were checking out. Its item "
+    "below says what changed.",
 }
 
 
