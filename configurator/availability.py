@@ -480,5 +480,21 @@ def backorder_question(name: str, in_stock: int, quantity: int) -> str:
 
 
 def split_summary(split: Split | LineSplit) -> str:
-    """ "3 in stock, 2 backordered", as the cart and the order show a line."""
-    return f"{split.in_stock} in stock, {split.backordered} backordered"
+    """What ships now and what ships once restocked, as the product page, the cart and the
+    order say it: "3 ship now, 2 once restocked.", "All 5 backordered: they ship once
+    restocked.", "Backordered: ships once restocked." ("" when everything ships now)."""
+    now, later = split.in_stock, split.backordered
+    if not later:
+        return ""
+    if not now:
+        if later == 1:
+            return "Backordered: ships once restocked."
+        return f"All {later} backordered: they ship once restocked."
+    return f"{now} {'ships' if now == 1 else 'ship'} now, {later} once restocked."
+
+
+def stock_heading(in_stock: int, quantity: int) -> str:
+    """The heading over seed 001's question: how much of `quantity` is in stock."""
+    if not in_stock:
+        return "None in stock right now"
+    return f"Only {in_stock} of {quantity} in stock"

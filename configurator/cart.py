@@ -75,6 +75,12 @@ class CartOption:
             return self.choice.availability.cart_label
         return ""
 
+    @property
+    def shown(self) -> bool:
+        """Listed for the shopper: its layer is one they see, or they are told it waits for
+        stock (what is backordered is always named)."""
+        return self.choice.layer.shown_to_shopper or bool(self.label)
+
 
 @dataclass(frozen=True)
 class CartItem:
@@ -112,7 +118,7 @@ class CartItem:
 
     @property
     def split_summary(self) -> str:
-        """ "3 in stock, 2 backordered" when the shopper is told of a backorder."""
+        """ "3 ship now, 2 once restocked." when the shopper is told of a backorder."""
         if self.split and self.backorder_told:
             return split_summary(self.split)
         return ""

@@ -59,6 +59,13 @@ class LayerSpec:
     def option(self, option_id: int) -> OptionSpec | None:
         return next((o for o in self.options if o.id == option_id), None)
 
+    @property
+    def shown_to_shopper(self) -> bool:
+        """A required layer with a single option (a backdrop, say) offers no choice, so the
+        configurator, the cart, checkout and the confirmation leave it out; orders still
+        record it. The one rule every page asks."""
+        return not (self.required and len(self.options) == 1)
+
 
 @dataclass(frozen=True, slots=True)
 class ConfiguratorSpec:
@@ -90,6 +97,13 @@ class ConfiguratorSpec:
             for option in layer.options
             if option.stock.backorders not in {None, self.settings.backorders}
         )
+
+    def option_shown_to_shopper(self, option_id: int | None) -> bool:
+        """Whether an order's option is on a layer shoppers see (an option no longer in the
+        catalog is shown: nothing says it was hidden)."""
+        option = self.option(option_id) if option_id is not None else None
+        layer = self.layer(option.layer_id) if option else None
+        return layer is None or layer.shown_to_shopper
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +191,15 @@ class Configuration:
             [taken.get(i, 0) for i in ids],
             None if in_stock_taken is None else [in_stock_taken.get(i, 0) for i in ids],
         )
+
+    @property
+    def shown(self) -> tuple[Choice, ...]:
+        """The choices on layers the shopper sees (see `LayerSpec.shown_to_shopper`)."""
+        return tuple(c for c in self.choices if c.layer.shown_to_shopper)
+
+    def total(self, quantity: int) -> int:
+        """The price of `quantity` of this build."""
+        return self.unit_price * quantity
 
     @property
     def selection(self) -> Selection:

@@ -12,8 +12,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from configurator.availability import lowest_quantity_after_sale
+from configurator.availability import Split, lowest_quantity_after_sale, split_summary
 from configurator.cart import CartItem, CartView, cart_id_for, choice_name, view_cart
+from configurator.catalog import spec_by_id
 from configurator.configuration import ConfiguratorSpec, with_quantities
 from configurator.db import begin_write
 from configurator.fulfilment import (
@@ -52,9 +53,10 @@ CUSTOMER_FIELDS: dict[str, tuple[str, int, bool]] = {
 class CheckoutError(ValueError):
     """The order cannot be placed as it stands; the cart says why on each line."""
 
-    def __init__(self, message: str, cart: CartView) -> None:
+    def __init__(self, message: str, cart: CartView, *, sold_out: bool = False) -> None:
         super().__init__(message)
         self.cart = cart
+        self.sold_out = sold_out
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,9 @@ def place_order(
             "An option",
         )
         raise CheckoutError(
-            f"{name} sold out while you were checking out; nothing was ordered.", fresh
+            f"{name} sold out while you were checking out; nothing was ordered.",
+            fresh,
+            sold_out=True,
         ) from None
 
     # Split lines by the quantities actually taken, when another order came first.
@@ -306,6 +310,14 @@ def cancel_order(session: Session, *, number: str, username: str) -> CustomerOrd
 class OrderLineView:
     line: OrderLine
     options: tuple[OrderLineOption, ...]
+    shown_options: tuple[OrderLineOption, ...] = ()
+    """What the shopper is shown: the snapshot records every option, but a layer the
+    configurator never showed them stays hidden, unless they were told it is backordered."""
+
+    @property
+    def split_summary(self) -> str:
+        """What of this line ships now and what once restocked, as recorded at checkout."""
+        return split_summary(Split(self.line.quantity_in_stock, self.line.quantity_backordered))
 
 
 @dataclass(frozen=True)
@@ -355,13 +367,18 @@ def _order_view(session: Session, order: CustomerOrder) -> OrderView:
         .where(col(OrderLineOption.order_line_id).in_(line_ids))
         .order_by(col(OrderLineOption.position))
     ).all()
-    return OrderView(
-        order=order,
-        lines=tuple(
-            OrderLineView(line, tuple(o for o in options if o.order_line_id == line.id))
-            for line in lines
-        ),
-    )
+    specs = {pid: spec_by_id(session, pid) for pid in {line.product_id for line in lines} if pid}
+
+    def shown(line: OrderLine, option: OrderLineOption) -> bool:
+        spec = specs.get(line.product_id) if line.product_id else None
+        told = option.backordered and option.customer_told
+        return spec is None or told or spec.option_shown_to_shopper(option.option_id)
+
+    views = []
+    for line in lines:
+        own = tuple(o for o in options if o.order_line_id == line.id)
+        views.append(OrderLineView(line, own, tuple(o for o in own if shown(line, o))))
+    return OrderView(order=order, lines=tuple(views))
 
 
 def order_by_token(session: Session, token: str) -> OrderView | None:

@@ -148,7 +148,7 @@ def test_backorder_question_yes_and_no(
     choose(page, "Gravel Tan", 10)
     page.evaluate("window.__marker = 1")
     page.get_by_role("button", name="Add to cart").click()
-    dialog = page.get_by_role("alertdialog", name="Not all of it is in stock")
+    dialog = page.get_by_role("alertdialog", name="Only 5 of 10 in stock")
     expect(dialog).to_be_visible()
     expect(dialog).to_have_accessible_description(QUESTION_5_OF_10)
     expect(dialog).to_contain_text(QUESTION_5_OF_10)
@@ -174,7 +174,7 @@ def test_backorder_question_yes_and_no(
     choose(page, "Gravel Tan", 10)
     page.evaluate("window.__marker = 1")
     page.get_by_role("button", name="Add to cart").click()
-    dialog = page.get_by_role("alertdialog", name="Not all of it is in stock")
+    dialog = page.get_by_role("alertdialog", name="None in stock right now")
     expect(dialog).to_contain_text(
         "There are no Gravel Tan (Wheels) in stock, and you have added 10, "
         "do you want to back order all 10?"
@@ -191,7 +191,7 @@ def test_backorder_question_yes_and_no(
     expect(backordered.get_by_label("Quantity")).to_have_value("10")
     expect(backordered.get_by_role("heading")).to_contain_text("back ordered")
     expect(option_in(backordered, "Wheels")).to_contain_text(f"Gravel Tan {CART_LABEL}")
-    expect(backordered).to_contain_text("0 in stock, 10 backordered")
+    expect(backordered).to_contain_text("All 10 backordered: they ship once restocked.")
     assert line_total(ordinary) == 5 * unit
     assert line_total(backordered) == 10 * unit
     assert_subtotal_is_sum(page)
@@ -209,7 +209,7 @@ def test_backorder_question_yes_and_no(
         plain.get_by_role("button", name="Add to cart").click()
         expect(plain).to_have_url(re.compile(r"/cart/items$"))
         expect(plain).to_have_title(re.compile(r"^Back order\?"))
-        dialog = plain.get_by_role("alertdialog", name="Not all of it is in stock")
+        dialog = plain.get_by_role("alertdialog", name="Only 5 of 10 in stock")
         expect(dialog).to_contain_text(QUESTION_5_OF_10)
         dialog.get_by_role("button", name="Yes, back order the other 5").click()
         expect(plain).to_have_url(re.compile(r"/cart\?added="))
@@ -225,7 +225,7 @@ def test_backorder_question_yes_and_no(
         expect(backordered.get_by_label("Quantity")).to_have_value("5")
         expect(backordered.get_by_role("heading")).to_contain_text("back ordered")
         expect(option_in(backordered, "Wheels")).to_contain_text(f"Gravel Tan {CART_LABEL}")
-        expect(backordered).to_contain_text("0 in stock, 5 backordered")
+        expect(backordered).to_contain_text("All 5 backordered: they ship once restocked.")
         assert line_total(ordinary) == line_total(backordered) == 5 * unit
         assert_subtotal_is_sum(plain)
     finally:
@@ -299,11 +299,11 @@ def test_negative_threshold_accepts_exactly_that_many_backorders(fresh_page: Pag
     line = lines.nth(0)
     expect(line.get_by_label("Quantity")).to_have_value("5")
     expect(option_in(line, "Frame")).to_contain_text(f"Midnight Blue {CART_LABEL}")
-    expect(line).to_contain_text("2 in stock, 3 backordered")
+    expect(line).to_contain_text("2 ship now, 3 once restocked.")
     assert_subtotal_is_sum(page)
 
     place_order(page)
-    expect(page.get_by_role("main")).to_contain_text("2 in stock, 3 backordered")
+    expect(page.get_by_role("main")).to_contain_text("2 ship now, 3 once restocked.")
 
     page.goto(PRODUCT_PATH)
     blue = option_radio(page, "Midnight Blue")

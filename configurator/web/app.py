@@ -82,6 +82,8 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         "ships_once_restocked": availability.SHIPS_ONCE_RESTOCKED,
         "backordered_line": availability.BACKORDERED_LINE_LABEL,
     }
+    env.globals["split_summary"] = availability.split_summary
+    env.globals["stock_heading"] = availability.stock_heading
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE

@@ -67,6 +67,29 @@ _ADDED = re.compile(
 )
 
 
+CHECKOUT_BLOCKED = {
+    "attention": "You cannot check out yet: some items in your cart need your attention. Each "
+    "one says why below.",
+    "sold-out": "Nothing was ordered: an option sold out while you were checking out. Its item "
+    "below says what changed.",
+}
+
+
+def back_to_cart(
+    request: Request[Any, Any, Any], cart: carts.CartView, *, sold_out: bool = False
+) -> Redirect | Response[str] | None:
+    """A cart that cannot be checked out goes back to the cart page, which says why (an empty
+    one needs no reason); None when checkout can go ahead."""
+    if cart.can_checkout:
+        return None
+    target = "/cart"
+    if cart.items:
+        target += "?" + urlencode({"checkout": "sold-out" if sold_out else "attention"})
+    if is_htmx(request):
+        return Response(content="", status_code=200, headers={"HX-Redirect": target})
+    return see_other(target)
+
+
 def added_notice(text: str) -> str:
     """The notice after adding, from the redirect's query; only our own wording is shown."""
     if text == "1":
@@ -158,12 +181,18 @@ class ShopController(Controller):
         return render(request, "storefront/product.html", None, context, status_code=status)
 
     @get("/cart", sync_to_thread=True)
-    def view(self, request: Request[Any, Any, Any], db: DB, added: FromQuery[str] = "") -> Template:
+    def view(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        added: FromQuery[str] = "",
+        checkout: FromQuery[str] = "",
+    ) -> Template:
         cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
         notice = added_notice(added) if cart.items else ""
-        return render(
-            request, "cart/cart.html", "cart/_cart.html", _cart_context(cart, notice=notice)
-        )
+        error = CHECKOUT_BLOCKED.get(checkout, "") if cart.items and not cart.can_checkout else ""
+        context = _cart_context(cart, notice=notice, error=error)
+        return render(request, "cart/cart.html", "cart/_cart.html", context)
 
     @post("/cart/lines/{line_id:str}", sync_to_thread=True)
     def change_quantity(
@@ -247,10 +276,12 @@ class ShopController(Controller):
         )
 
     @get("/checkout", sync_to_thread=True)
-    def checkout_form(self, request: Request[Any, Any, Any], db: DB) -> Template | Redirect:
+    def checkout_form(
+        self, request: Request[Any, Any, Any], db: DB
+    ) -> Template | Redirect | Response[str]:
         cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
-        if not cart.items:
-            return see_other("/cart")
+        if blocked := back_to_cart(request, cart):
+            return blocked
         context = _cart_context(
             cart, fields=CUSTOMER_FIELDS, values={}, errors={}, checkout_key=new_checkout_key()
         )
@@ -259,7 +290,7 @@ class ShopController(Controller):
     @post("/checkout", sync_to_thread=True)
     def checkout(
         self, request: Request[Any, Any, Any], db: DB, data: FormData
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | Response[str]:
         token = request.cookies.get(CART_COOKIE)
         form = {k: str(v) for k, v in data.items() if k in CUSTOMER_FIELDS}
         key = str(data.get("checkout_key", ""))
@@ -267,6 +298,8 @@ class ShopController(Controller):
         customer, errors = validate_customer(form)
         if customer is None:
             cart = carts.view_cart(db, token)
+            if blocked := back_to_cart(request, cart):
+                return blocked
             context = _cart_context(
                 cart, fields=CUSTOMER_FIELDS, values=form, errors=errors, checkout_key=key
             )
@@ -275,6 +308,8 @@ class ShopController(Controller):
             order_token = place_order(db, cart_token=token, customer=customer, checkout_key=key)
         except CheckoutError as exc:
             db.rollback()
+            if blocked := back_to_cart(request, exc.cart, sold_out=exc.sold_out):
+                return blocked
             context = _cart_context(
                 exc.cart,
                 fields=CUSTOMER_FIELDS,

@@ -108,6 +108,11 @@ def spec_or_404(db: Session, slug: str) -> ConfiguratorSpec:
     return spec
 
 
+def _with_quantity(pairs: list[tuple[str, str]], quantity: int) -> list[tuple[str, str]]:
+    """A shared link keeps the quantity (1 goes without saying)."""
+    return [*pairs, ("quantity", str(quantity))] if quantity != 1 else pairs
+
+
 def configurator_context(
     spec: ConfiguratorSpec, params: Mapping[str, str]
 ) -> tuple[dict[str, Any], int]:
@@ -142,7 +147,7 @@ def configurator_context(
         "split_told": split_told,
         "decision": decision,
         "limiting": limiting,
-        "share_url": product_url(spec.slug, configuration.query_pairs()),
+        "share_url": product_url(spec.slug, _with_quantity(configuration.query_pairs(), quantity)),
     }
     return context, status
 
@@ -230,10 +235,11 @@ class StorefrontController(Controller):
             context, status = configurator_context(spec, params)
             return render(request, "storefront/product.html", None, context, status_code=status)
         pairs = resolve(spec, selection).query_pairs()
-        quantity = str(data.get("quantity", "1")).strip()
-        if quantity != "1" and quantity.isdigit() and len(quantity) <= 2:
-            pairs.append(("quantity", quantity))
-        return see_other(product_url(spec.slug, pairs))
+        try:
+            quantity = parse_quantity(str(data.get("quantity", "1")))
+        except QuantityError:
+            quantity = 1
+        return see_other(product_url(spec.slug, _with_quantity(pairs, quantity)))
 
     @get("/media/{image_id:str}", sync_to_thread=True)
     def media(self, db: DB, image_id: FromPath[str]) -> Response[bytes]:

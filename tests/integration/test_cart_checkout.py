@@ -29,6 +29,11 @@ BIKE = "aero-road-bike"
 SNEAKER = "court-sneaker"
 BIKE_PRICE = 129_900
 CARBON_DELTA = 45_000
+BLOCKED = "/cart?checkout=attention"
+BLOCKED_NOTICE = (
+    "You cannot check out yet: some items in your cart need your attention. Each one says why "
+    "below."
+)
 
 
 def carbon(shop: Shop) -> dict[int, int]:
@@ -242,17 +247,50 @@ def test_backorder_turned_off_after_adding_blocks_the_line_and_checkout(
     # A blocked line is not charged.
     assert cents(money_values(cart, "subtotal")) == 11_900
 
-    form = client.get("/checkout")
-    assert form.status_code == 200
-    assert re.search(r'<button[^>]*type="submit"[^>]*\sdisabled', form.text)
-
     before = shop.snapshot()
     response = post_form(client, "/checkout", CUSTOMER)
-    assert response.status_code == 409
-    assert "Some items in your cart need your attention." in response.text
-    assert "Carbon Deep is out of stock" in response.text
+    assert response.status_code == 303
+    assert response.headers["location"] == BLOCKED
+    back = client.get(BLOCKED).text
+    assert BLOCKED_NOTICE in notices(back)
+    assert "Carbon Deep is out of stock" in back
     assert shop.count("customer_order") == 0
     assert shop.snapshot() == before
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_checkout_with_nothing_orderable_goes_back_to_the_cart_with_the_reason(
+    shop: Shop, client: TestClient[Litestar], htmx: bool
+) -> None:
+    """Found failing: checkout opened with a disabled "Place order · $0.00" and "Subtotal
+    $0.00" beside a line of $4,152.00."""
+    add_to_cart(client, BIKE, carbon(shop), 3)
+    backorder_off(shop)
+    headers = HX if htmx else {}
+
+    form = client.get("/checkout", headers=headers, follow_redirects=False)
+    sent = post_form(client, "/checkout", CUSTOMER, htmx=htmx)
+
+    for response in (form, sent):
+        if htmx:
+            assert response.status_code == 200
+            assert response.headers["HX-Redirect"] == BLOCKED
+        else:
+            assert response.status_code == 303
+            assert response.headers["location"] == BLOCKED
+    cart = client.get(BLOCKED).text
+    assert BLOCKED_NOTICE in notices(cart)
+    reason = "Wheels: Carbon Deep is out of stock and cannot be ordered."
+    assert any(text.startswith(reason) for text in notices(cart))
+    assert "Place order" not in cart
+    assert shop.count("customer_order") == 0
+    assert notices(client.get("/cart?checkout=<b>made-up</b>").text) == notices(
+        client.get("/cart").text
+    ), "only our own reasons are shown"
+    # The reason is told only while it holds.
+    shop.execute("UPDATE product SET backorders = 'notify' WHERE slug = :s", s=BIKE)
+    assert BLOCKED_NOTICE not in client.get(BLOCKED).text
+    assert client.get("/checkout").status_code == 200
 
 
 def test_a_deleted_option_is_flagged_in_the_cart(shop: Shop, client: TestClient[Litestar]) -> None:
@@ -263,7 +301,7 @@ def test_a_deleted_option_is_flagged_in_the_cart(shop: Shop, client: TestClient[
 
     assert cart.status_code == 200
     assert "The Wheels option you chose is no longer offered." in cart.text
-    assert post_form(client, "/checkout", CUSTOMER).status_code == 409
+    assert post_form(client, "/checkout", CUSTOMER).headers["location"] == BLOCKED
     assert shop.count("customer_order") == 0
 
 
@@ -276,7 +314,7 @@ def test_a_deleted_product_is_flagged_in_the_cart(shop: Shop, client: TestClient
     assert cart.status_code == 200
     assert "This product is no longer sold. Please remove it." in cart.text
     (line,) = line_ids(cart.text)
-    assert post_form(client, "/checkout", CUSTOMER).status_code == 409
+    assert post_form(client, "/checkout", CUSTOMER).headers["location"] == BLOCKED
     assert post_form(client, f"/cart/lines/{line}/remove").status_code == 303
     assert shop.count("cart_line") == 0
 
@@ -385,7 +423,7 @@ def test_placing_an_order_confirms_it_and_empties_the_cart(
     assert (
         "<li>Aero Road Bike \N{MULTIPLICATION SIGN} 2, waiting for Wheels: Carbon Deep</li>" in html
     )
-    assert "Ships once restocked: the backordered options above ship" in html
+    assert "All 2 backordered: they ship once restocked." in notices(html, "backorder")
     unit = BIKE_PRICE + CARBON_DELTA + 1_900
     assert f"{unit // 100:,}.00 each" in html
     assert "Flat 2<br>" in html
@@ -397,6 +435,46 @@ def test_placing_an_order_confirms_it_and_empties_the_cart(
     assert shop.count("cart_line") == 0
     assert shop.count("cart") == 0
     assert "Your cart is empty." in client.get("/cart").text
+
+
+def test_a_layer_the_product_page_hides_is_hidden_in_cart_checkout_and_confirmation(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    """Found failing: "Backdrop: Studio · included" in the cart, checkout and confirmation,
+    a layer (one fixed option) the configurator never shows."""
+    assert "Backdrop" not in client.get(f"/products/{BIKE}").text
+    add_to_cart(client, BIKE, carbon(shop), 1)
+
+    for page in (client.get("/cart").text, client.get("/checkout").text):
+        option_row(page, "Carbon Deep")
+        assert "Backdrop" not in page
+    confirmation = client.get(place_order(client)).text
+    option_row(confirmation, "Carbon Deep")
+    assert "Backdrop" not in confirmation
+
+    # The order still records it, and the merchant sees it (with its SKU) to build the order.
+    recorded = shop.scalar("SELECT sku FROM order_line_option WHERE layer_name = 'Backdrop'")
+    assert recorded == "BK-STUDIO"
+    sign_in(shop, client)
+    number = shop.scalar("SELECT number FROM customer_order")
+    assert "BK-STUDIO" in option_row(client.get(f"/admin/orders/{number}").text, "Studio")
+
+
+def test_a_hidden_layer_that_is_backordered_is_still_named(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    """What waits for stock is always named, even on a layer with nothing to choose."""
+    studio = shop.option_id(BIKE, "Backdrop", "Studio")
+    shop.execute(
+        "UPDATE option SET stock_management = TRUE, stock_status = 'out_of_stock' WHERE id = :i",
+        i=studio,
+    )
+    add_to_cart(client, BIKE, {}, 1)
+
+    cart = client.get("/cart").text
+    assert "(Available Backorder)" in option_row(cart, "Studio")
+    confirmation = client.get(place_order(client)).text
+    assert "(Available Backorder)" in option_row(confirmation, "Studio")
 
 
 def test_an_order_without_backorders_does_not_promise_a_restock(
@@ -419,8 +497,8 @@ def test_submitting_checkout_twice_places_one_order(
 
     again = post_form(client, "/checkout", CUSTOMER)
 
-    assert again.status_code == 409
-    assert "Your cart is empty." in again.text
+    assert again.status_code == 303
+    assert again.headers["location"] == "/cart"
     assert shop.count("customer_order") == 1
 
 
@@ -529,7 +607,7 @@ def test_a_deleted_layer_does_not_silently_drop_the_shoppers_choice(
     (line,) = line_ids(cart)
 
     assert notices(cart_line(cart, line)), "the line changed but the shopper is not told"
-    assert post_form(client, "/checkout", CUSTOMER).status_code == 409
+    assert post_form(client, "/checkout", CUSTOMER).headers["location"] == BLOCKED
     assert shop.count("customer_order") == 0
 
 

@@ -15,6 +15,7 @@ from configurator.availability import (
     AvailabilityCode,
     Backorders,
     OptionStock,
+    Split,
     StockSettings,
     StockStatus,
     backorder_question,
@@ -26,6 +27,8 @@ from configurator.availability import (
     option_availability,
     salable_quantity,
     split_line,
+    split_summary,
+    stock_heading,
 )
 
 IN = StockStatus.IN_STOCK
@@ -382,3 +385,25 @@ def test_only_x_left_is_never_said_of_an_option_already_on_backorder() -> None:
     assert result.is_backorder
     assert result.only_left is None
     assert result.notice == ""
+
+
+@pytest.mark.parametrize(
+    ("in_stock", "backordered", "said"),
+    [
+        (0, 1, "Backordered: ships once restocked."),
+        (0, 5, "All 5 backordered: they ship once restocked."),
+        (3, 2, "3 ship now, 2 once restocked."),
+        (1, 4, "1 ships now, 4 once restocked."),
+        (4, 0, ""),
+    ],
+)
+def test_a_split_says_what_ships_now_and_what_once_restocked(
+    in_stock: int, backordered: int, said: str
+) -> None:
+    """Found failing: "0 in stock, 1 backordered" on a cart line."""
+    assert split_summary(Split(in_stock, backordered)) == said
+
+
+def test_the_question_heading_never_says_some_is_in_stock_when_none_is() -> None:
+    assert stock_heading(0, 10) == "None in stock right now"
+    assert stock_heading(5, 10) == "Only 5 of 10 in stock"

@@ -6,6 +6,7 @@ import pytest
 
 from configurator.configuration import (
     MAX_QUANTITY,
+    LayerSpec,
     QuantityError,
     SelectionError,
     cheapest_price,
@@ -13,7 +14,7 @@ from configurator.configuration import (
     parse_selection,
     resolve,
 )
-from tests.unit.specs import bike
+from tests.unit.specs import bike, option
 
 
 def test_defaults_fill_every_layer_and_price_is_the_base() -> None:
@@ -102,3 +103,22 @@ def test_quantity_refuses_everything_else(text: str | None) -> None:
 
 def test_cheapest_price_takes_negative_deltas_and_optional_layers_into_account() -> None:
     assert cheapest_price(bike()) == 100_000
+
+
+def test_a_required_layer_with_a_single_option_is_not_shown_to_shoppers() -> None:
+    spec = bike()
+    backdrop = LayerSpec(4, "Backdrop", True, 41, (option(41, 4),))
+    spec = replace(spec, layers=(backdrop, *spec.layers))
+    configuration = resolve(spec, {})
+
+    assert [c.layer.name for c in configuration.shown] == ["Wheels", "Frame", "Bell"]
+    assert configuration.chosen[0].layer.name == "Backdrop", "still ordered"
+    assert not spec.option_shown_to_shopper(41)
+    assert spec.option_shown_to_shopper(11)
+    assert spec.option_shown_to_shopper(31), "an optional layer of one option is a choice"
+    assert spec.option_shown_to_shopper(999), "an option no longer sold: nothing says hidden"
+
+
+def test_the_total_is_the_unit_price_times_the_quantity() -> None:
+    configuration = resolve(bike(), {1: 12})
+    assert configuration.total(5) == 5 * 145_000

@@ -1,0 +1,187 @@
+"""What the shopper reads on the product page, in the cart and at checkout (issue 8): the total
+for the quantity, no layer they never chose, checkout that cannot go ahead sends them back to
+the cart with the reason, and a failed checkout puts the focus on what went wrong."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from e2e.conftest import Server
+from e2e.helpers import (
+    PRODUCT_PATH,
+    VIEWPORT,
+    fill_checkout,
+    fmt,
+    money,
+    option_line,
+    option_radio,
+)
+
+BLOCKED = "You cannot check out yet: some items in your cart need your attention."
+
+
+@pytest.fixture
+def plain(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A page with JavaScript off: plain forms and full pages."""
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, java_script_enabled=False)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def price_block(page: Page) -> tuple[str, str]:
+    price = page.locator("#price")
+    return price.locator(".label").inner_text(), price.locator(".amount").inner_text()
+
+
+def test_quantity_five_shows_the_total_for_five_and_the_unit_price(page: Page) -> None:
+    """Found failing: "Total" showed the price of one at quantity 5 ($1,349.00)."""
+    page.goto(PRODUCT_PATH)
+    option_radio(page, "Gravel Tan").check()
+    price = page.locator("#price")
+    expect(price.locator(".amount")).to_have_text("$1,419.00")
+    unit = money(price.locator(".amount").inner_text())
+    page.evaluate("window.__marker = 1")
+
+    page.get_by_label("Quantity").fill("5")
+    page.get_by_label("Quantity").press("Tab")
+
+    expect(price.locator(".amount")).to_have_text(fmt(5 * unit))
+    expect(price.locator(".label")).to_have_text("Total for 5")
+    expect(price.locator(".unit-price")).to_have_text(f"{fmt(unit)} each")
+    expect(page).to_have_url(re.compile(r"quantity=5"))
+    assert page.evaluate("window.__marker") == 1, "the page reloaded instead of swapping"
+
+    # A reload (or a shared link) keeps the quantity and its total.
+    page.reload()
+    expect(page.get_by_label("Quantity")).to_have_value("5")
+    expect(price.locator(".amount")).to_have_text(fmt(5 * unit))
+
+    # Back to 1: the total is the unit price, said once.
+    page.get_by_label("Quantity").fill("1")
+    page.get_by_label("Quantity").press("Tab")
+    expect(price.locator(".amount")).to_have_text(fmt(unit))
+    expect(price.locator(".label")).to_have_text("Total")
+    expect(price.locator(".unit-price")).to_have_count(0)
+
+
+def test_quantity_five_shows_the_total_without_javascript(plain: Page) -> None:
+    plain.goto(PRODUCT_PATH)
+    option_radio(plain, "Gravel Tan").check()
+    plain.get_by_label("Quantity").fill("5")
+    plain.get_by_role("button", name="Update preview and price").click()
+
+    expect(plain).to_have_url(re.compile(r"quantity=5"))
+    expect(plain.get_by_label("Quantity")).to_have_value("5")
+    assert price_block(plain) == ("Total for 5", fmt(5 * money("$1,419.00")))
+    expect(plain.locator("#price .unit-price")).to_have_text("$1,419.00 each")
+
+
+def test_a_layer_shoppers_never_see_is_not_listed_in_cart_checkout_or_confirmation(
+    page: Page,
+) -> None:
+    """Found failing: "Backdrop: Studio · included" in the cart, checkout and confirmation."""
+    page.goto(PRODUCT_PATH)
+    expect(page.get_by_role("group", name="Wheels")).to_be_visible()
+    expect(page.get_by_role("group", name="Backdrop")).to_have_count(0)
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart\?added="))
+
+    expect(option_line(page, "Wheels")).to_have_count(1)
+    expect(option_line(page, "Backdrop")).to_have_count(0)
+    expect(page.get_by_role("main")).not_to_contain_text("Backdrop")
+
+    page.get_by_role("link", name="Proceed to checkout").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(option_line(page, "Wheels")).to_have_count(1)
+    expect(page.get_by_role("main")).not_to_contain_text("Backdrop")
+
+    fill_checkout(page, email="ada@example.com")
+    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    expect(page.get_by_role("heading", name="Thank you, your order is placed")).to_be_visible()
+    expect(option_line(page, "Wheels")).to_have_count(1)
+    expect(page.get_by_role("main")).not_to_contain_text("Backdrop")
+
+
+def add_honey_leather(page: Page, quantity: int) -> None:
+    page.goto(PRODUCT_PATH)
+    option_radio(page, "Honey Leather").check()
+    expect(option_radio(page, "Honey Leather")).to_be_checked()
+    page.get_by_label("Quantity").fill(str(quantity))
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart\?added="))
+
+
+def test_checkout_that_cannot_go_ahead_goes_back_to_the_cart_with_the_reason(
+    browser: Browser, fresh_server: Server
+) -> None:
+    """Found failing: checkout opened with a disabled "Place order · $0.00" and "Subtotal
+    $0.00" beside a line that could not be ordered. Honey Leather: 3 on hand, no backorders."""
+    contexts: list[BrowserContext] = []
+    try:
+        for javascript in (True, True, False):
+            contexts.append(
+                browser.new_context(
+                    base_url=fresh_server.url, viewport=VIEWPORT, java_script_enabled=javascript
+                )
+            )
+        shopper, rival, plain = (context.new_page() for context in contexts)
+
+        add_honey_leather(shopper, 3)
+        add_honey_leather(plain, 3)
+        shopper.get_by_role("link", name="Proceed to checkout").click()
+        expect(shopper.get_by_role("heading", name="Checkout")).to_be_visible()
+        fill_checkout(shopper, email="ada@example.com")
+
+        # Another shopper buys one while this one fills in the form.
+        add_honey_leather(rival, 1)
+        rival.get_by_role("link", name="Proceed to checkout").click()
+        fill_checkout(rival, email="rival@example.com")
+        rival.get_by_role("button", name=re.compile(r"^Place order")).click()
+        expect(rival.get_by_role("heading", name="Thank you, your order is placed")).to_be_visible()
+
+        for page in (shopper, plain):
+            if page is shopper:
+                page.get_by_role("button", name=re.compile(r"^Place order")).click()
+            else:
+                page.goto("/checkout")  # a bookmark, or the Back button
+            expect(page).to_have_url(re.compile(r"/cart\?checkout="))
+            status = page.locator(".cart-status")
+            expect(status).to_contain_text(BLOCKED)
+            expect(page.get_by_role("main")).to_contain_text(
+                "Only 2 of Honey Leather (Saddle) can be ordered, and your cart has 3."
+            )
+            expect(page.get_by_role("link", name="Proceed to checkout")).to_have_count(0)
+
+        # Lowered to what is left, checkout opens again.
+        shopper.get_by_label("Quantity").fill("2")
+        shopper.get_by_role("button", name="Update").click()
+        expect(shopper.get_by_role("link", name="Proceed to checkout")).to_be_visible()
+        expect(shopper.locator(".cart-status")).not_to_contain_text(BLOCKED)
+        shopper.get_by_role("link", name="Proceed to checkout").click()
+        expect(shopper.get_by_role("heading", name="Checkout")).to_be_visible()
+        expect(shopper.get_by_role("button", name=re.compile(r"^Place order"))).to_be_enabled()
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_a_failed_checkout_puts_the_focus_on_the_error_summary(page: Page) -> None:
+    """Found failing: after a failed submit the focus was on the body."""
+    page.goto(PRODUCT_PATH)
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart\?added="))
+    page.get_by_role("link", name="Proceed to checkout").click()
+    fill_checkout(page, email="")
+
+    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Please correct the 1 field marked below.")
+    expect(summary).to_be_focused()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
