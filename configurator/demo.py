@@ -191,6 +191,7 @@ def load_demo(session: Session) -> bool:
             only_x_left_threshold=demo.only_x_left_threshold,
             new_option_backorders=Backorders.NO.value,
             notify_below=demo.notify_below,
+            published=True,
         )
         session.add(product)
         session.flush()
