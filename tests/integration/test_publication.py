@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from alembic import command
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
 
+from configurator import cart as carts
 from configurator import catalog_admin
+from configurator.catalog import spec_by_id
+from configurator.configuration import resolve
 from configurator.db import alembic_config, make_engine, new_session
 from configurator.web.app import SECURITY_HEADERS
 from configurator.web.common import ADMIN_COOKIE
@@ -213,3 +217,18 @@ def test_upgrading_keeps_existing_products_published(databases: Databases) -> No
     command.downgrade(config, "0005")
     engine.dispose()
     databases.discard(url)
+
+
+def test_the_cart_use_case_itself_refuses_a_draft(shop: Shop) -> None:
+    """Behind the 404s: adding a draft's configuration is refused and writes nothing."""
+    with new_session(shop.engine) as session:
+        catalog_admin.unpublish_product(session, shop.product_id(SNEAKER))
+    before = shop.snapshot()
+    with new_session(shop.engine) as session:
+        spec = spec_by_id(session, shop.product_id(SNEAKER))
+        assert spec is not None and not spec.published
+        with pytest.raises(carts.CartError, match="not on sale"):
+            carts.add_item(
+                session, cart_token="t" * 43, configuration=resolve(spec, {}), quantity=1
+            )
+    assert shop.snapshot() == before
