@@ -167,6 +167,8 @@ class CartView:
 
 
 EMPTY_CART = CartView(items=())
+NO_LONGER_SOLD = "This product is no longer sold. Please remove it."
+NOT_ON_SALE = "This product is not on sale."
 
 
 def _selection_key(selection: Selection) -> str:
@@ -213,7 +215,13 @@ def view_cart(
         if line.product_id not in specs:
             specs[line.product_id] = spec_by_id(session, line.product_id)
         spec = specs[line.product_id]
-        configuration = resolve(spec, _load_selection(line.selection)) if spec else None
+        # A product taken back to draft after it was added is not sold: its line takes no
+        # stock from the others and cannot be checked out.
+        configuration = (
+            resolve(spec, _load_selection(line.selection))
+            if spec is not None and spec.published
+            else None
+        )
         resolved.append((line, spec, configuration))
 
     demand: dict[int, int] = defaultdict(int)
@@ -230,10 +238,10 @@ def view_cart(
             items[line.id] = CartItem(
                 line_id=line.id,
                 quantity=line.quantity,
-                product_name="A product that is no longer sold",
+                product_name=spec.name if spec else "A product that is no longer sold",
                 product_slug=None,
                 configuration=None,
-                problems=("This product is no longer sold. Please remove it.",),
+                problems=(NO_LONGER_SOLD,),
             )
             continue
         split = configuration.split(line.quantity, taken)
@@ -325,6 +333,9 @@ def add_item(
     order what is not in stock (`backorder_answer` "yes" or "no" is that choice). Refuses what
     cannot be bought, naming how many still can be."""
     begin_write(session)
+    if not configuration.spec.published:
+        session.rollback()
+        raise CartError(NOT_ON_SALE)
     if not configuration.can_purchase:
         raise CartError(" ".join(configuration.problems))
     if backorder_answer and answered_state and answered_state != cart_state(session, cart_token):

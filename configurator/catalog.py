@@ -58,8 +58,12 @@ def option_stock(option: Option) -> OptionStock:
     )
 
 
-def list_products(session: Session) -> list[Product]:
-    return list(session.exec(select(Product).order_by(col(Product.name))))
+def list_products(session: Session, *, published_only: bool = False) -> list[Product]:
+    """Every product for the admin; only published ones for the storefront."""
+    query = select(Product).order_by(col(Product.name))
+    if published_only:
+        query = query.where(col(Product.published))
+    return list(session.exec(query))
 
 
 def product_by_slug(session: Session, slug: str) -> Product | None:
@@ -104,6 +108,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
         description=product.description,
         base_price=product.base_price_cents,
         settings=stock_settings(product),
+        published=product.published,
         layers=tuple(
             LayerSpec(
                 id=la.id,

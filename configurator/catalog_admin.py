@@ -12,7 +12,8 @@ from sqlmodel import Session, col, func, select
 from configurator import stock
 from configurator.availability import Backorders, StockStatus
 from configurator.catalog import load_spec
-from configurator.configuration import cheapest_price, parse_id
+from configurator.configuration import cheapest_price, parse_id, publication_blockers
+from configurator.db import begin_write
 from configurator.images import CheckedImage
 from configurator.models import Image, Layer, Option, Product, utcnow
 from configurator.money import MoneyError, format_cents, parse_cents
@@ -148,6 +149,43 @@ def update_product(session: Session, product_id: int, form: Mapping[str, str]) -
     _touch(product)
     session.add(product)
     _guard_prices(session, product)
+    session.commit()
+    return product
+
+
+class NotPublishable(ValueError):
+    """The configurator cannot go live yet; `missing` says what it lacks."""
+
+    def __init__(self, missing: tuple[str, ...]) -> None:
+        super().__init__(" ".join(missing))
+        self.missing = missing
+
+
+def publish_product(session: Session, product_id: int) -> Product:
+    """Put a draft on the storefront, once a shopper could build it; refused otherwise, with
+    what is missing (nothing written)."""
+    begin_write(session)
+    product = get_product(session, product_id)
+    missing = publication_blockers(load_spec(session, product))
+    if missing:
+        session.rollback()
+        raise NotPublishable(missing)
+    if not product.published:
+        product.published = True
+        _touch(product)
+        session.add(product)
+    session.commit()
+    return product
+
+
+def unpublish_product(session: Session, product_id: int) -> Product:
+    """Back to draft: shoppers get 404, carts holding it say it is no longer sold."""
+    begin_write(session)
+    product = get_product(session, product_id)
+    if product.published:
+        product.published = False
+        _touch(product)
+        session.add(product)
     session.commit()
     return product
 

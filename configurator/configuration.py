@@ -78,6 +78,9 @@ class ConfiguratorSpec:
     base_price: int
     settings: StockSettings
     layers: tuple[LayerSpec, ...]
+    published: bool = True
+    """Shoppers see, configure and buy only a published configurator; a draft is the
+    merchant's alone (see `publication_blockers`)."""
 
     def layer(self, layer_id: int) -> LayerSpec | None:
         return next((la for la in self.layers if la.id == layer_id), None)
@@ -315,6 +318,30 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
         problems.append("This configuration cannot be priced; please contact the shop.")
         configuration = Configuration(spec, tuple(choices), tuple(problems))
     return configuration
+
+
+def publication_blockers(spec: ConfiguratorSpec) -> tuple[str, ...]:
+    """What stops a configurator from being published, in the merchant's words; empty when it
+    can be. A shopper must be able to build it: at least one layer, and every required layer
+    with at least one option a shopper can choose (in stock, or available on backorder)."""
+    if not spec.layers:
+        return ("Add at least one layer.",)
+    missing: list[str] = []
+    for layer in spec.layers:
+        if not layer.required:
+            continue
+        if not layer.options:
+            missing.append(f"{layer.name} is required but has no options yet.")
+        elif not any(spec.availability(o).is_purchasable for o in layer.options):
+            missing.append(
+                f"{layer.name} is required but every option is Out of Stock: "
+                "a shopper could not choose one."
+            )
+    return tuple(missing)
+
+
+def can_publish(spec: ConfiguratorSpec) -> bool:
+    return not publication_blockers(spec)
 
 
 def cheapest_price(spec: ConfiguratorSpec, *, purchasable_only: bool = False) -> int:

@@ -190,6 +190,7 @@ def load_demo(session: Session) -> bool:
             backorders=(Backorders.ALLOW_AND_NOTIFY if demo.backorder else Backorders.NO).value,
             only_x_left_threshold=demo.only_x_left_threshold,
             notify_below=demo.notify_below,
+            published=True,
         )
         session.add(product)
         session.flush()

@@ -42,6 +42,8 @@ class Product(SQLModel, table=True):
     notify_below: int = 1
     new_option_backorders: str | None = Field(default=None, max_length=16)
     allow_custom_backordering: bool = False
+    published: bool = False
+    """Shoppers see a product only once published; a new one starts as a draft."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -53,6 +53,11 @@ def test_seed_000_steps_on_a_new_configurator(fresh_page: Page) -> None:
     expect(right_panel).to_contain_text("Shoppers now see: Available on Backorder.")
     expect(right_panel).not_to_contain_text("Allow backorders to keep selling it")
 
+    # New products start as drafts: publish it, then shop.
+    publication = page.get_by_role("region", name=re.compile(r"^Status"))
+    publication.get_by_role("button", name="Publish").click()
+    expect(publication.get_by_role("heading")).to_have_text("Status: Published")
+
     # The storefront: available on backorder, and it can be added to the cart.
     page.goto("/products/desk-lamp")
     expect(purchase_status(page)).to_contain_text("Available on Backorder: Shade · Linen.")

@@ -197,6 +197,7 @@ class AdminController(Controller):
         values: dict[str, str] | None = None,
         status_code: int = 200,
         fragment: str | None = "admin/_editor.html",
+        publish_refusal: tuple[str, ...] = (),
     ) -> Template:
         product = edit.get_product(db, product_id)
         spec = load_spec(db, product)
@@ -232,7 +233,9 @@ class AdminController(Controller):
             "panel": panel,
             "layer": layer,
             "option": option,
-            "saved": _SAVED_MESSAGES.get(saved, ""),
+            "saved": "" if saved in _PUBLICATION_MESSAGES else _SAVED_MESSAGES.get(saved, ""),
+            "publication_notice": _PUBLICATION_MESSAGES.get(saved, ""),
+            "publish_refusal": publish_refusal,
             "errors": errors or {},
             "values": values or {},
             "cheapest": cheapest_price(spec),
@@ -270,7 +273,12 @@ class AdminController(Controller):
             raise NotFoundException("No such panel.")
         item_id = path_id(item) if item else None
         return self._editor(
-            request, db, path_id(product_id), panel, item_id=item_id, fragment="admin/_panel.html"
+            request,
+            db,
+            path_id(product_id),
+            panel,
+            item_id=item_id,
+            fragment="admin/_panel_update.html",
         )
 
     def _after_save(
@@ -349,6 +357,27 @@ class AdminController(Controller):
             )
         edit.delete_product(db, pid)
         return see_other("/admin?deleted=1")
+
+    @post("/products/{product_id:str}/publish", sync_to_thread=True)
+    def publish(
+        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str]
+    ) -> Template | Redirect:
+        pid = path_id(product_id)
+        try:
+            edit.publish_product(db, pid)
+        except edit.NotPublishable as exc:
+            return self._editor(
+                request, db, pid, "details", publish_refusal=exc.missing, status_code=409
+            )
+        return self._after_save(request, db, pid, "details", None, "published")
+
+    @post("/products/{product_id:str}/unpublish", sync_to_thread=True)
+    def unpublish(
+        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str]
+    ) -> Template | Redirect:
+        pid = path_id(product_id)
+        edit.unpublish_product(db, pid)
+        return self._after_save(request, db, pid, "details", None, "unpublished")
 
     @post("/products/{product_id:str}/settings", sync_to_thread=True)
     def save_settings(
@@ -597,6 +626,13 @@ _SAVED_MESSAGES = {
     "default": "Default option set.",
     "moved": "Order changed.",
     "reset": "Back to the global setting. The storefront shows the change on the next request.",
+}
+
+
+_PUBLICATION_MESSAGES = {
+    "published": "Published: shoppers can now see and buy it.",
+    "unpublished": "Back to draft: shoppers no longer see it, and carts holding it say it is "
+    "no longer sold.",
 }
 
 

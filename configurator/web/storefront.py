@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from configurator import accounts
 from configurator.cache import Version, VersionedCache, read_catalog_version
 from configurator.catalog import get_image, list_products, spec_by_id, spec_by_slug
 from configurator.configuration import (
@@ -30,6 +31,7 @@ from configurator.configuration import (
 )
 from configurator.db import new_session
 from configurator.web.common import (
+    ADMIN_COOKIE,
     DB,
     VARY,
     FormData,
@@ -52,6 +54,9 @@ class RenderedFragment:
     html: bytes
     gzipped: bytes
     url: str
+    shared: bool = True
+    """The same for everyone (a published product), so it may be cached; a draft's fragment
+    is for the signed-in merchant only and never kept."""
 
     def body_and_headers(self, *, gzip: bool) -> tuple[bytes, dict[str, str]]:
         """What to send: the app's handler and the microcache in front answer alike."""
@@ -66,12 +71,14 @@ def _render_fragment(
     request: Request[Any, Any, Any], engine: Engine, slug: str, params: dict[str, str]
 ) -> RenderedFragment:
     with new_session(engine) as db:
-        spec = spec_or_404(db, slug)
+        spec = viewable_spec_or_404(request, db, slug)
     context, status = configurator_context(spec, params)
     templates = request.app.template_engine
     assert templates is not None
     html = templates.get_template(FRAGMENT).render(**context).encode()
-    return RenderedFragment(status, html, gzip.compress(html, 6), context["share_url"])
+    return RenderedFragment(
+        status, html, gzip.compress(html, 6), context["share_url"], shared=spec.published
+    )
 
 
 async def current_catalog_version(engine: Engine) -> Version:
@@ -101,10 +108,29 @@ def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
+NOT_FOUND = "We could not find that product. It may no longer be sold."
+
+
 def spec_or_404(db: Session, slug: str) -> ConfiguratorSpec:
+    """A product shoppers may see and buy: published. A draft is not found, like no product."""
     spec = spec_by_slug(db, clean_key(slug, 80))
-    if spec is None:
-        raise NotFoundException("We could not find that product. It may no longer be sold.")
+    if spec is None or not spec.published:
+        raise NotFoundException(NOT_FOUND)
+    return spec
+
+
+def merchant_signed_in(request: Request[Any, Any, Any], db: Session) -> bool:
+    return accounts.user_for_session(db, request.cookies.get(ADMIN_COOKIE)) is not None
+
+
+def viewable_spec_or_404(
+    request: Request[Any, Any, Any], db: Session, slug: str
+) -> ConfiguratorSpec:
+    """A product to show: published, or a draft that the signed-in merchant previews (the
+    session is looked up only for a draft, so shoppers' pages cost no extra query)."""
+    spec = spec_by_slug(db, clean_key(slug, 80))
+    if spec is None or not (spec.published or merchant_signed_in(request, db)):
+        raise NotFoundException(NOT_FOUND)
     return spec
 
 
@@ -155,7 +181,7 @@ def configurator_context(
 class StorefrontController(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        products = list_products(db)
+        products = list_products(db, published_only=True)
         specs = {p.id: spec_by_id(db, p.id) if p.id is not None else None for p in products}
         from_prices = {
             pid: cheapest_price(spec, purchasable_only=True)
@@ -204,9 +230,12 @@ class StorefrontController(Controller):
         cached = cached_fragment(version, key)
         if cached is None:
             cached = await sync_to_thread(_render_fragment, request, engine, slug, params)
-            _FRAGMENTS.put(version, key, cached)
+            if cached.shared:
+                _FRAGMENTS.put(version, key, cached)
         gzip = compressed and "gzip" in request.headers.get("accept-encoding", "")
         body, headers = cached.body_and_headers(gzip=gzip)
+        if not cached.shared:
+            headers["Cache-Control"] = "private, no-store"
         return Response(
             content=body, status_code=cached.status, media_type=MediaType.HTML, headers=headers
         )
@@ -215,19 +244,27 @@ class StorefrontController(Controller):
     def _page(
         request: Request[Any, Any, Any], db: Session, slug: str, params: dict[str, str]
     ) -> Template:
-        spec = spec_or_404(db, slug)
+        spec = viewable_spec_or_404(request, db, slug)
         context, status = configurator_context(spec, params)
+        headers = {} if spec.published else {"Cache-Control": "private, no-store"}
         if params.get("added") == "none":
             context["result"] = None
             context["closed_notice"] = "Nothing was added: none are in stock right now."
-        return render(request, "storefront/product.html", None, context, status_code=status)
+        return render(
+            request,
+            "storefront/product.html",
+            None,
+            context,
+            status_code=status,
+            headers=headers,
+        )
 
     @post("/products/{slug:str}/configure", sync_to_thread=True)
     def configure(
         self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str], data: FormData
     ) -> Template | Redirect:
         """No-JavaScript "Update preview": turn the form into a shareable URL (PRG)."""
-        spec = spec_or_404(db, slug)
+        spec = viewable_spec_or_404(request, db, slug)
         params = {k: str(v) for k, v in data.items() if k.startswith("layer-")}
         try:
             selection = parse_selection(spec, params)

@@ -62,7 +62,8 @@ class Shop:
                 text(
                     "SELECT id, name, slug, base_price_cents, stock_management, backorders,"
                     " out_of_stock_threshold, only_x_left_threshold, notify_below,"
-                    " new_option_backorders, allow_custom_backordering FROM product ORDER BY id"
+                    " new_option_backorders, allow_custom_backordering, published FROM product"
+                    " ORDER BY id"
                 )
             ).all()
             state["options"] = connection.execute(

@@ -61,6 +61,8 @@ def admin_posts(shop: Shop) -> list[str]:
         f"{base}/details",
         f"{base}/settings",
         f"{base}/delete",
+        f"{base}/publish",
+        f"{base}/unpublish",
         f"{base}/layers",
         f"{base}/layers/{ids['Wheels']}",
         f"{base}/layers/{ids['Wheels']}/move",
@@ -442,6 +444,8 @@ def test_creating_a_product_from_scratch_puts_it_on_the_storefront(
     assert option.status_code == 303
     option_id = item_id(option.headers["location"])
     assert shop.scalar("SELECT default_option_id FROM layer WHERE id = :i", i=layer_id) == option_id
+    assert 'href="/products/desk-lamp"' not in client.get("/").text  # a draft until published
+    assert post_form(client, f"/admin/products/{product}/publish").status_code == 303
 
     index = client.get("/").text
     assert 'href="/products/desk-lamp"' in index

@@ -95,6 +95,8 @@ def test_seed_000_steps_on_a_new_configurator_put_the_option_on_backorder(
     editor = client.get(f"/admin/products/{product}?panel=option&item={linen}").text
     assert "Shoppers now see:\n      <strong>Available on Backorder</strong>" in editor
     assert "Allow backorders" not in editor.split("Shoppers now see:")[1].split("</p>")[0]
+    # New products start as drafts: publish it, then shop.
+    assert post_form(client, f"/admin/products/{product}/publish").status_code in {200, 303}
     page = client.get("/products/desk-lamp").text
     notice = re.search(r'<p class="notice notice-backorder">(.*?)</p>', page, re.S)
     assert notice

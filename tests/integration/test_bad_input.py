@@ -929,6 +929,8 @@ def test_merchant_typed_markup_is_shown_escaped_everywhere(
     product = shop.product_id("xss")
     layer = post_form(client, f"/admin/products/{product}/layers", {"name": XSS, "required": "on"})
     layer_id = int(layer.headers["location"].rsplit("item=", 1)[1])
+    refused = post_form(client, f"/admin/products/{product}/publish")  # the layer has no option
+    assert refused.status_code == 409
     option = post_form(
         client,
         f"/admin/products/{product}/layers/{layer_id}/options",
@@ -936,6 +938,7 @@ def test_merchant_typed_markup_is_shown_escaped_everywhere(
         files=NO_FILE,
     )
     assert option.status_code == 303
+    assert post_form(client, f"/admin/products/{product}/publish").status_code == 303
     assert shop.scalar("SELECT name FROM product WHERE id = :i", i=product) == XSS
     add_to_cart(client, "xss", {}, 1)
     checkout = client.get("/checkout").text
@@ -952,6 +955,7 @@ def test_merchant_typed_markup_is_shown_escaped_everywhere(
         "admin": client.get("/admin").text,
         "editor": client.get(f"/admin/products/{product}?panel=layer&item={layer_id}").text,
         "admin-order": client.get(f"/admin/orders/{number}").text,
+        "publish-refused": refused.text,
     }
     for page, text in pages.items():
         assert "&lt;script&gt;" in text, page

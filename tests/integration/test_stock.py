@@ -219,7 +219,7 @@ def low_stock_rows(html: str) -> list[str]:
     """The option cells of the dashboard's low-stock list."""
     start = html.index('id="low-stock-heading"')
     section = html[start : html.index("Recent orders", start)]
-    return re.findall(r"<tr><td><a [^>]*>([^<]*)</a>", section)
+    return re.findall(r"<tr><td[^>]*><a [^>]*>([^<]*)</a>", section)
 
 
 def layer_link(html: str, name: str) -> str:

@@ -9,9 +9,11 @@ from configurator.configuration import (
     LayerSpec,
     QuantityError,
     SelectionError,
+    can_publish,
     cheapest_price,
     parse_quantity,
     parse_selection,
+    publication_blockers,
     resolve,
 )
 from tests.unit.specs import bike, option
@@ -122,3 +124,35 @@ def test_a_required_layer_with_a_single_option_is_not_shown_to_shoppers() -> Non
 def test_the_total_is_the_unit_price_times_the_quantity() -> None:
     configuration = resolve(bike(), {1: 12})
     assert configuration.total(5) == 5 * 145_000
+
+
+# Publication --------------------------------------------------------------------------------
+
+
+def test_a_configurator_a_shopper_can_build_can_be_published() -> None:
+    assert publication_blockers(bike()) == ()
+    assert can_publish(bike())
+
+
+def test_a_configurator_without_layers_cannot_be_published() -> None:
+    assert publication_blockers(replace(bike(), layers=())) == ("Add at least one layer.",)
+
+
+def test_every_required_layer_needs_an_option_a_shopper_can_choose() -> None:
+    spec = bike(backorder=False)
+    wheels, frame, bell = spec.layers
+    no_frames = replace(spec, layers=(wheels, replace(frame, options=()), bell))
+    assert publication_blockers(no_frames) == ("Frame is required but has no options yet.",)
+
+    sold_out = (option(11, 1, out=True), option(12, 1, out=True))
+    no_wheels = replace(spec, layers=(replace(wheels, options=sold_out), frame, bell))
+    (blocker,) = publication_blockers(no_wheels)
+    assert blocker.startswith("Wheels is required but every option is Out of Stock")
+    # With backorders allowed, an Out of Stock option is still choosable.
+    assert can_publish(replace(no_wheels, settings=bike().settings))
+
+
+def test_an_optional_layer_without_options_does_not_stop_publishing() -> None:
+    spec = bike()
+    wheels, frame, bell = spec.layers
+    assert can_publish(replace(spec, layers=(wheels, frame, replace(bell, options=()))))

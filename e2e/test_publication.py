@@ -1,0 +1,162 @@
+"""A new product starts as a draft: the merchant previews it, cannot publish it before a
+shopper could build it, then publishes it; shoppers see it only then. The admin fits a phone,
+and its live preview reads the same however an option was opened."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.helpers import PRODUCT_PATH, VIEWPORT, fill_checkout, sign_in
+from tests.live_server import Server
+
+BANNER = "Draft preview \u2013 shoppers cannot see this."
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
+    browser: Browser, fresh_server: Server
+) -> None:
+    merchant_context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
+    shopper_context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
+    try:
+        page = merchant_context.new_page()
+        shopper = shopper_context.new_page()
+        sign_in(page)
+
+        page.get_by_role("link", name="New product").click()
+        page.get_by_label("Name").fill("Desk Lamp")
+        page.get_by_label("Web address (slug)").fill("desk-lamp")
+        page.get_by_label("Base price ($)").fill("49.90")
+        page.get_by_role("button", name="Create product").click()
+        expect(page.get_by_role("heading", name="Configurator: Desk Lamp")).to_be_visible()
+        publication = page.locator("#publication")
+        expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
+        page.get_by_label("Layer name").fill("Shade")
+        page.get_by_role("button", name="Add layer").click()
+        expect(
+            page.locator("#right-panel").get_by_role("heading", name="Layer: Shade")
+        ).to_be_visible()
+
+        # Shoppers: not on the home page, and its address is not found.
+        shopper.goto("/")
+        expect(shopper.get_by_role("link", name=re.compile("Aero Road Bike"))).to_be_visible()
+        expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
+        response = shopper.goto("/products/desk-lamp")
+        assert response is not None and response.status == 404
+        expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
+
+        # The merchant previews the draft, with the banner.
+        with merchant_context.expect_page() as opened:
+            publication.get_by_role("link", name="Preview draft").click()
+        preview = opened.value
+        expect(preview.get_by_text(BANNER)).to_be_visible()
+        expect(preview.get_by_role("heading", name="Desk Lamp", level=1)).to_be_visible()
+        preview.close()
+
+        # Publishing is refused while Shade has no option, and says so.
+        publication.get_by_role("button", name="Publish").click()
+        expect(publication.get_by_role("status")).to_contain_text(
+            "Not published: a shopper could not build it yet. "
+            "Shade is required but has no options yet."
+        )
+        expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
+        assert shopper.goto("/products/desk-lamp").status == 404  # type: ignore[union-attr]
+
+        # An option for Shade, then Publish works.
+        page.get_by_role("navigation", name="Layers").get_by_role("link", name="Shade").click()
+        page.get_by_label("Option name").fill("Linen")
+        page.get_by_role("button", name="Add option").click()
+        expect(page.locator("#right-panel").get_by_role("status")).to_contain_text("Option added.")
+        publication.get_by_role("button", name="Publish").click()
+        expect(publication.get_by_role("heading")).to_have_text("Status: Published")
+        expect(publication.get_by_role("status")).to_contain_text(
+            "Published: shoppers can now see and buy it."
+        )
+
+        # The shopper sees it now, without the banner.
+        shopper.goto("/")
+        shopper.get_by_role("link", name=re.compile("Desk Lamp")).click()
+        expect(shopper.get_by_role("heading", name="Desk Lamp", level=1)).to_be_visible()
+        expect(shopper.get_by_text(BANNER)).to_have_count(0)
+        expect(shopper.get_by_role("button", name="Add to cart")).to_be_enabled()
+    finally:
+        merchant_context.close()
+        shopper_context.close()
+
+
+def scroll_width(page: Page) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def test_the_admin_fits_a_phone(browser: Browser, fresh_server: Server) -> None:
+    context = browser.new_context(base_url=fresh_server.url, viewport=PHONE)
+    try:
+        page = context.new_page()
+        # One order, so the order tables have a row.
+        page.goto(PRODUCT_PATH)
+        page.get_by_role("button", name="Add to cart").click()
+        page.get_by_role("link", name="Proceed to checkout").click()
+        fill_checkout(page, email="ada@example.com")
+        page.get_by_role("button", name=re.compile(r"^Place order")).click()
+        expect(page).to_have_url(re.compile(r"/orders/"))
+
+        sign_in(page)
+        products = page.get_by_role("table", name="Products")
+        expect(products.get_by_role("cell", name="Aero Road Bike", exact=True)).to_be_visible()
+        assert scroll_width(page) <= PHONE["width"]
+        # Each stacked cell still says what it is.
+        status = products.locator("td[data-label='Status']").first
+        label = status.evaluate("cell => getComputedStyle(cell, '::before').content")
+        assert label.startswith('"Status"')
+
+        page.get_by_role("link", name="Orders", exact=True).click()
+        expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+        expect(page.get_by_role("cell", name="Ada Lovelace")).to_be_visible()
+        assert scroll_width(page) <= PHONE["width"]
+
+        page.goto("/admin")
+        page.get_by_role("link", name="Aero Road Bike").click()
+        expect(page.get_by_role("heading", name="Configurator: Aero Road Bike")).to_be_visible()
+        assert scroll_width(page) <= PHONE["width"]
+        page.get_by_role("navigation", name="Layers").get_by_role(
+            "link", name=re.compile(r"^Carbon Deep")
+        ).click()
+        expect(page.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
+        assert scroll_width(page) <= PHONE["width"]
+    finally:
+        context.close()
+
+
+def preview_state(page: Page) -> tuple[str, list[str]]:
+    stage = page.locator("#editor-stage")
+    heading = stage.get_by_role("heading").inner_text()
+    images = stage.locator("#admin-preview img").evaluate_all("imgs => imgs.map(i => i.src)")
+    return heading, images
+
+
+def test_the_live_preview_is_the_same_however_an_option_is_opened(page: Page) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="Aero Road Bike").click()
+    expect(page.get_by_role("heading", name="Live preview (default choices)")).to_be_visible()
+    _, default_images = preview_state(page)
+
+    page.get_by_role("navigation", name="Layers").get_by_role(
+        "link", name=re.compile(r"^Midnight Blue")
+    ).click()
+    expect(page.get_by_role("heading", name="Option: Midnight Blue in Frame")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"\?panel=option&item=\d+$"))
+    from_list = preview_state(page)
+
+    page.goto(page.url)
+    expect(page.get_by_role("heading", name="Option: Midnight Blue in Frame")).to_be_visible()
+    by_address = preview_state(page)
+
+    assert from_list == by_address
+    assert from_list[0] == "Live preview (with Midnight Blue)"
+    assert from_list[1] != default_images
+    # The Layers panel marks the option open, either way.
+    selected = page.locator(".layers-panel .is-selected")
+    expect(selected).to_have_count(1)
+    expect(selected).to_contain_text("Midnight Blue")
