@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
 from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
@@ -34,6 +34,7 @@ from configurator.web.common import (
     VARY,
     FormData,
     clean_key,
+    get,
     is_htmx,
     path_id,
     render,
