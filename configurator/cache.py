@@ -105,6 +105,9 @@ class VersionedCache:
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def peek(self, version: Version, key: Hashable) -> Any | None:
         with self._lock:
             if version != self._version:
@@ -133,7 +136,8 @@ class VersionedCache:
                 return self._entries[key]  # type: ignore[no-any-return]
         value = make()
         with self._lock:
-            if version == self._version:
+            # A miss (None) is not kept: unknown keys cannot push out the entries that matter.
+            if version == self._version and value is not None:
                 self._entries[key] = value
                 if len(self._entries) > self._size:
                     self._entries.popitem(last=False)

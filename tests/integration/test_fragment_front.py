@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from configurator.web import storefront
 from configurator.web.app import SECURITY_HEADERS
 from configurator.web.fragment_front import FragmentFront
 from tests.integration.conftest import Shop
@@ -29,7 +30,7 @@ class Counting:
         await self.app(scope, receive, send)
 
 
-def fetch(front: FragmentFront, path: str, headers: dict[str, str]) -> httpx.Response:
+def fetch(front: FragmentFront | Any, path: str, headers: dict[str, str]) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=front)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
@@ -82,3 +83,46 @@ def test_everything_else_goes_to_the_app(shop: Shop) -> None:
     assert plain.status_code == 303  # no JavaScript: the product page's own address
     assert restore.status_code == 303
     assert page.status_code == 200
+
+
+def test_parameters_that_do_not_change_the_answer_make_no_new_cache_entries(shop: Shop) -> None:
+    """Junk in the query string (?x=N, an unknown layer, a second spelling of an id) must not
+    fill the fragment cache and push out the entries shoppers use."""
+    ids = shop.ids(BIKE)
+    counting = Counting(shop.app)
+    front = FragmentFront(counting, SECURITY_HEADERS)  # type: ignore[arg-type]
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Carbon Deep']}"
+    first = fetch(front, path, HTMX)
+    entries = len(storefront._FRAGMENTS)
+
+    junk = [
+        *(f"{path}&x={n}" for n in range(40)),
+        f"{path}&quantity=1",
+        f"{path}&quantity=abc",
+        f"/products/{BIKE}/configuration?x=1&layer-{ids['Wheels']}=%20{ids['Carbon Deep']}",
+    ]
+    answers = [fetch(front, p, HTMX) for p in junk]
+
+    assert len(storefront._FRAGMENTS) == entries
+    assert counting.calls == 1
+    assert all(a.status_code == 200 and a.content == first.content for a in answers)
+    assert {a.headers["hx-push-url"] for a in answers} == {first.headers["hx-push-url"]}
+
+    # Unknown layers all read as the same refusal: one entry between them.
+    refused = [
+        fetch(front, f"/products/{BIKE}/configuration?layer-{900 + n}=1", HTMX) for n in range(20)
+    ]
+    assert len(storefront._FRAGMENTS) == entries + 1
+    assert {r.status_code for r in refused} == {400}
+
+
+def test_the_app_alone_keys_its_cache_the_same_way(shop: Shop) -> None:
+    ids = shop.ids(BIKE)
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Gravel Tan']}"
+    first = fetch(shop.app, path, HTMX)
+    entries = len(storefront._FRAGMENTS)
+
+    again = [fetch(shop.app, f"{path}&x={n}", HTMX) for n in range(20)]
+
+    assert len(storefront._FRAGMENTS) == entries
+    assert all(a.status_code == 200 and a.content == first.content for a in again)
