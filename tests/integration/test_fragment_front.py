@@ -4,13 +4,16 @@ the app answered, and never once the catalog version has moved."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from configurator.db import make_engine
 from configurator.web import storefront
 from configurator.web.app import SECURITY_HEADERS
 from configurator.web.fragment_front import FragmentFront
+from tests.databases import BACKEND
 from tests.integration.conftest import Shop
 
 BIKE = "aero-road-bike"
@@ -55,8 +58,7 @@ def test_repeats_come_from_memory_and_a_catalog_change_is_seen_at_once(shop: Sho
     assert second.headers["content-encoding"] == "gzip"
     assert second.headers["hx-push-url"] == first.headers["hx-push-url"]
     assert second.headers["vary"] == first.headers["vary"]
-    for name in ("content-security-policy", "x-content-type-options", "referrer-policy"):
-        assert second.headers[name] == first.headers[name]
+    assert dict(second.headers) == dict(first.headers)  # every header, as the app sends them
 
     # The merchant turns backorders off (any change bumps the catalog version).
     shop.execute("UPDATE product SET backorders = 'no' WHERE slug = :s", s=BIKE)
@@ -126,3 +128,32 @@ def test_the_app_alone_keys_its_cache_the_same_way(shop: Shop) -> None:
 
     assert len(storefront._FRAGMENTS) == entries
     assert all(a.status_code == 200 and a.content == first.content for a in again)
+
+
+def test_a_database_that_fails_is_answered_by_the_app_with_its_503_page(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """The microcache never answers an error itself: the app's page and headers, always."""
+    missing = tmp_path / "missing.sqlite3"
+    ids = shop.ids(BIKE)
+    front = FragmentFront(shop.app, SECURITY_HEADERS)
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Carbon Deep']}"
+    assert fetch(front, path, HTMX).status_code == 200
+    working = shop.app.state.engine
+    shop.app.state.engine = make_engine(
+        "postgresql+psycopg://postgres@/shop?host=/nonexistent-directory"
+        if BACKEND == "postgresql"
+        else f"sqlite:///{missing}"
+    )
+    try:
+        failed = fetch(front, path, HTMX)
+    finally:
+        shop.app.state.engine.dispose()
+        shop.app.state.engine = working
+
+    assert failed.status_code == 503
+    assert failed.headers["hx-retarget"] == "#flash"
+    assert "Please try again in a moment." in failed.text
+    for name, value in SECURITY_HEADERS.items():
+        assert failed.headers[name] == value
+    assert not missing.exists()  # a missing SQLite file is never created as an empty database
