@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from configurator import catalog
 from configurator.db import make_engine
 from configurator.web import storefront
 from configurator.web.app import SECURITY_HEADERS
@@ -116,6 +117,12 @@ def test_parameters_that_do_not_change_the_answer_make_no_new_cache_entries(shop
     ]
     assert len(storefront._FRAGMENTS) == entries + 1
     assert {r.status_code for r in refused} == {400}
+
+    # Nor do products that do not exist fill the configurators' cache.
+    configurators = len(catalog._SPECS)
+    missing = [fetch(front, f"/products/no-such-{n}/configuration", HTMX) for n in range(20)]
+    assert {m.status_code for m in missing} == {404}
+    assert len(catalog._SPECS) == configurators
 
 
 def test_the_app_alone_keys_its_cache_the_same_way(shop: Shop) -> None:
