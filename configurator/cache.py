@@ -13,11 +13,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import URL, Engine, event, text
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
+from configurator.db import FileId, SQLiteFileConnection, file_id
 from configurator.models import CatalogVersion, Image, Layer, Option, Product
 
 CATALOG_TABLES = (Product, Layer, Option, Image)
@@ -61,12 +63,18 @@ Version = tuple[str, int]
 """Which database (a worker may serve only one, tests use many) and its catalog version."""
 
 
+def _database(url: URL, opened_file: FileId | None) -> str:
+    """Which database: its URL, and for SQLite which file (one restored from a backup is
+    another database, whatever its version number says)."""
+    return f"{url}#{opened_file[0]}:{opened_file[1]}" if opened_file else str(url)
+
+
 def catalog_version(session: Session) -> Version:
     """The current version: one small query, no ORM."""
-    value = session.execute(text("SELECT version FROM catalog_version WHERE id = 1")).scalar()
-    bind = session.get_bind()
-    url = bind.engine.url if isinstance(bind, Connection) else bind.url
-    return (str(url), int(value or 0))
+    value = session.execute(text(VERSION_SQL)).scalar()
+    dbapi_connection = session.connection().connection.dbapi_connection
+    opened_file = getattr(dbapi_connection, "file_id", None)
+    return (_database(session.connection().engine.url, opened_file), int(value or 0))
 
 
 _local = threading.local()
@@ -79,18 +87,29 @@ def read_catalog_version(engine: Engine) -> Version:
     before serving from memory): one SELECT, no ORM, no BEGIN. On SQLite each thread keeps one
     plain read-only connection for it, cheaper than a trip through the pool."""
     url = str(engine.url)
-    if engine.dialect.name == "sqlite" and engine.url.database:
-        readers: dict[str, sqlite3.Connection] = _local.__dict__.setdefault("readers", {})
+    path = engine.url.database
+    if engine.dialect.name == "sqlite" and path and path != ":memory:":
+        readers: dict[str, SQLiteFileConnection] = _local.__dict__.setdefault("readers", {})
         reader = readers.get(url)
+        if reader is not None and reader.file_id != file_id(path):
+            # The file was deleted or replaced: read the one that is there now, if any.
+            del readers[url]
+            reader.close()
+            reader = None
         if reader is None:
+            opened_file = file_id(path)
             reader = sqlite3.connect(
-                f"file:{engine.url.database}?mode=ro", uri=True, isolation_level=None
+                f"file:{quote(path)}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                factory=SQLiteFileConnection,
             )
+            reader.file_id = opened_file
             for hook in READER_HOOKS:
                 hook(reader)
             readers[url] = reader
         row = reader.execute(VERSION_SQL).fetchone()
-        return (url, int(row[0]) if row else 0)
+        return (_database(engine.url, reader.file_id), int(row[0]) if row else 0)
     with engine.connect() as connection:
         value = connection.exec_driver_sql(VERSION_SQL).scalar()
     return (url, int(value or 0))
@@ -104,6 +123,9 @@ class VersionedCache:
         self._version: Version | None = None
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def peek(self, version: Version, key: Hashable) -> Any | None:
         with self._lock:
@@ -133,7 +155,8 @@ class VersionedCache:
                 return self._entries[key]  # type: ignore[no-any-return]
         value = make()
         with self._lock:
-            if version == self._version:
+            # A miss (None) is not kept: unknown keys cannot push out the entries that matter.
+            if version == self._version and value is not None:
                 self._entries[key] = value
                 if len(self._entries) > self._size:
                     self._entries.popitem(last=False)

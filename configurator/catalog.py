@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from configurator.availability import Backorders, OptionStock, StockSettings, StockStatus
-from configurator.cache import VersionedCache, catalog_version
+from configurator.cache import Version, VersionedCache, catalog_version
 from configurator.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
 from configurator.models import Image, Layer, Option, Product
 
@@ -135,6 +135,12 @@ def spec_by_slug(session: Session, slug: str) -> ConfiguratorSpec | None:
         return load_spec(session, product) if product else None
 
     return _SPECS.get_or_make(catalog_version(session), ("slug", slug), load)
+
+
+def cached_spec_by_slug(version: Version, slug: str) -> ConfiguratorSpec | None:
+    """The configurator if this worker already holds it for this catalog version; no I/O."""
+    found: ConfiguratorSpec | None = _SPECS.peek(version, ("slug", slug))
+    return found
 
 
 def spec_by_id(session: Session, product_id: int) -> ConfiguratorSpec | None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -24,21 +28,72 @@ max_connections (100 by default)."""
 BUSY_TIMEOUT_MS = 15_000
 
 
+FileId = tuple[int, int]
+"""A file's device and inode: what tells the database file apart from one put in its place."""
+
+
+def file_id(path: str) -> FileId | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+class SQLiteFileConnection(sqlite3.Connection):
+    """An SQLite connection that remembers which file it opened."""
+
+    file_id: FileId | None = None
+
+
+def _sqlite_file_connector(path: str) -> Callable[[], sqlite3.Connection]:
+    """Open the existing file only (mode=rw): a database file that is gone is an error, never
+    a new empty database. Creating it is the migrations' job."""
+    uri = f"file:{quote(path)}?mode=rw"
+
+    def connect() -> sqlite3.Connection:
+        # Looked at before opening: if the file is replaced in between, the next checkout
+        # sees the difference and opens it again.
+        opened_file = file_id(path)
+        connection = sqlite3.connect(
+            uri, uri=True, check_same_thread=False, factory=SQLiteFileConnection
+        )
+        connection.file_id = opened_file
+        return connection
+
+    return connect
+
+
+def _sqlite_same_file(path: str) -> Callable[[Any, Any, Any], None]:
+    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        """A pooled connection to a file that was deleted or replaced since it was opened
+        would read and write a file nobody sees any more: the pool drops it and opens the
+        file that is there now (or fails, and the request answers 503, while there is none)."""
+        if getattr(dbapi_connection, "file_id", None) != file_id(path):
+            raise DisconnectionError("the database file was removed or replaced")
+
+    return checkout
+
+
 def make_engine(database_url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = url.database if url.database and url.database != ":memory:" else None
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection per request thread: waiting for SQLite's write lock must not also
         # mean waiting for a pooled connection, or opening a new one.
-        engine = create_engine(
-            database_url,
-            connect_args={"check_same_thread": False},
-            pool_size=SQLITE_POOL_SIZE,
-            max_overflow=0,
-            pool_timeout=60,
+        connect: dict[str, Any] = (
+            {"creator": _sqlite_file_connector(path)}
+            if path is not None
+            else {"connect_args": {"check_same_thread": False}}
         )
+        engine = create_engine(
+            database_url, pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_timeout=60, **connect
+        )
+        if path is not None:
+            event.listen(engine.pool, "checkout", _sqlite_same_file(path))
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "commit", _sqlite_end)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
@@ -32,11 +32,13 @@ from configurator.orders import (
 from configurator.web.common import (
     ADMIN_COOKIE,
     DB,
+    PRIVATE,
     FormData,
     UploadForm,
     clean_key,
     cookie,
     error_response,
+    get,
     is_htmx,
     path_id,
     render,
@@ -85,6 +87,7 @@ def _safe_next(value: str) -> str:
 
 class LoginController(Controller):
     path = "/admin"
+    cache_control = PRIVATE
 
     @get("/login", sync_to_thread=False)
     def login_form(
@@ -147,6 +150,7 @@ def _text_fields(data: dict[str, Any]) -> dict[str, str]:
 class AdminController(Controller):
     path = "/admin"
     guards = [require_admin]
+    cache_control = PRIVATE
 
     # Dashboard, products ------------------------------------------------------------
 

@@ -70,6 +70,12 @@ async def security_headers(message: Message, scope: Scope) -> None:
                 headers[name] = value
 
 
+async def no_body_for_head(message: Message, scope: Scope) -> None:
+    """GET routes answer HEAD too (see `common.get`): same status and headers, no body."""
+    if message["type"] == "http.response.body" and scope.get("method") == "HEAD":
+        message["body"] = b""
+
+
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.filters["money"] = format_cents
@@ -137,7 +143,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_samesite="lax",
         ),
         exception_handlers=exception_handlers,
-        before_send=[security_headers],
+        before_send=[security_headers, no_body_for_head],
+        # No /schema: it would list every admin route to anyone who asks.
+        openapi_config=None,
         request_max_body_size=MAX_REQUEST_BYTES,
         debug=False,
     )

@@ -7,8 +7,8 @@ import logging
 from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
-from litestar import Request, Response
-from litestar.datastructures import Cookie, State
+from litestar import HttpMethod, Request, Response, route
+from litestar.datastructures import CacheControlHeader, Cookie, State
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
@@ -28,6 +28,9 @@ CART_COOKIE = "cart"
 ADMIN_COOKIE = "admin_session"
 VARY = {"Vary": "HX-Request, HX-History-Restore-Request"}
 
+PRIVATE = CacheControlHeader(no_store=True)
+"""For pages meant for one person only (the admin, an order confirmation): no cache keeps them."""
+
 DB = NamedDependency[Session]
 """The request's database session (see `provide_db`)."""
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -42,6 +45,11 @@ async def provide_db(state: State) -> AsyncGenerator[Session, None]:
         yield session
     finally:
         session.close()
+
+
+def get(path: str, **kwargs: Any) -> route:
+    """A GET route that answers HEAD too (same status and headers; the server sends no body)."""
+    return route(path, http_method=[HttpMethod.GET, HttpMethod.HEAD], **kwargs)
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:

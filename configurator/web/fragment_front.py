@@ -18,6 +18,8 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
+from configurator.catalog import cached_spec_by_slug
+from configurator.web.common import clean_key
 from configurator.web.storefront import (
     RenderedFragment,
     cached_fragment,
@@ -43,15 +45,27 @@ class FragmentFront:
                 if headers.get(b"hx-request") == b"true" and (
                     b"hx-history-restore-request" not in headers
                 ):
-                    query = scope["query_string"].decode("latin-1")
-                    params = dict(parse_qsl(query, keep_blank_values=True))
-                    version = await current_catalog_version(self.app.state.engine)
-                    cached = cached_fragment(version, fragment_key(match.group(1), params))
+                    cached = await self._cached(match.group(1), scope["query_string"])
                     if cached is not None:
                         gzip = b"gzip" in headers.get(b"accept-encoding", b"")
                         await self._send(send, cached, gzip=gzip)
                         return
         await self.app(scope, receive, send)
+
+    async def _cached(self, slug: str, query_string: bytes) -> RenderedFragment | None:
+        """The fragment this worker already rendered for this catalog version, if any.
+
+        Anything that goes wrong here (the database is gone, say) is the app's to answer:
+        the request goes to it, which answers with its own error page and headers."""
+        try:
+            version = await current_catalog_version(self.app.state.engine)
+            spec = cached_spec_by_slug(version, clean_key(slug, 80))
+            if spec is None:
+                return None
+            params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+            return cached_fragment(version, fragment_key(spec, params))
+        except Exception:
+            return None
 
     async def _send(self, send: Send, cached: RenderedFragment, *, gzip: bool) -> None:
         body, named = cached.body_and_headers(gzip=gzip)

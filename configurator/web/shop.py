@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -34,9 +34,11 @@ from configurator.orders import (
 from configurator.web.common import (
     CART_COOKIE,
     DB,
+    PRIVATE,
     FormData,
     clean_key,
     cookie,
+    get,
     is_htmx,
     path_id,
     render,
@@ -321,7 +323,7 @@ class ShopController(Controller):
             return render(request, "checkout/checkout.html", None, context, status_code=409)
         return see_other(f"/orders/{order_token}")
 
-    @get("/orders/{token:str}", sync_to_thread=True)
+    @get("/orders/{token:str}", sync_to_thread=True, cache_control=PRIVATE)
     def confirmation(
         self, request: Request[Any, Any, Any], db: DB, token: FromPath[str]
     ) -> Template:

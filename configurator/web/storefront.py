@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
 from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
@@ -19,10 +20,17 @@ from sqlmodel import Session
 
 from configurator import accounts
 from configurator.cache import Version, VersionedCache, read_catalog_version
-from configurator.catalog import get_image, list_products, spec_by_id, spec_by_slug
+from configurator.catalog import (
+    cached_spec_by_slug,
+    get_image,
+    list_products,
+    spec_by_id,
+    spec_by_slug,
+)
 from configurator.configuration import (
     ConfiguratorSpec,
     QuantityError,
+    Selection,
     SelectionError,
     cheapest_price,
     parse_quantity,
@@ -36,6 +44,7 @@ from configurator.web.common import (
     VARY,
     FormData,
     clean_key,
+    get,
     is_htmx,
     path_id,
     render,
@@ -67,11 +76,14 @@ class RenderedFragment:
         return self.gzipped, headers
 
 
-def _render_fragment(
-    request: Request[Any, Any, Any], engine: Engine, slug: str, params: dict[str, str]
-) -> RenderedFragment:
+def _load_spec(request: Request[Any, Any, Any], engine: Engine, slug: str) -> ConfiguratorSpec:
     with new_session(engine) as db:
-        spec = viewable_spec_or_404(request, db, slug)
+        return viewable_spec_or_404(request, db, slug)
+
+
+def _render_fragment(
+    request: Request[Any, Any, Any], spec: ConfiguratorSpec, params: dict[str, str]
+) -> RenderedFragment:
     context, status = configurator_context(spec, params)
     templates = request.app.template_engine
     assert templates is not None
@@ -90,12 +102,15 @@ async def current_catalog_version(engine: Engine) -> Version:
 
 
 _FRAGMENTS = VersionedCache(size=2048)
-FragmentKey = tuple[str, tuple[tuple[str, str], ...]]
+FragmentKey = tuple[int, tuple[tuple[int, int | None], ...], str, int]
 
 
-def fragment_key(slug: str, params: Mapping[str, str]) -> FragmentKey:
-    """What makes two option-change requests the same answer."""
-    return (slug[:80], tuple(sorted(params.items())))
+def fragment_key(spec: ConfiguratorSpec, params: Mapping[str, str]) -> FragmentKey:
+    """What makes two option-change requests the same answer: the product and the choices and
+    quantity as read from the request. Nothing else a request carries (another parameter, a
+    spelling of the same id) makes a new entry."""
+    selection, error, quantity = read_choices(spec, params)
+    return (spec.product_id, tuple(sorted(selection.items(), key=itemgetter(0))), error, quantity)
 
 
 def cached_fragment(version: Version, key: FragmentKey) -> RenderedFragment | None:
@@ -139,6 +154,20 @@ def _with_quantity(pairs: list[tuple[str, str]], quantity: int) -> list[tuple[st
     return [*pairs, ("quantity", str(quantity))] if quantity != 1 else pairs
 
 
+def read_choices(spec: ConfiguratorSpec, params: Mapping[str, str]) -> tuple[Selection, str, int]:
+    """The shopper's choices, an error to show if they name ids of something else (the choices
+    then fall back to the defaults), and the quantity (1 unless a valid one is asked for)."""
+    try:
+        selection, error = parse_selection(spec, params), ""
+    except SelectionError as exc:
+        selection, error = {}, str(exc)
+    try:
+        quantity = parse_quantity(params.get("quantity") or "1")
+    except QuantityError:
+        quantity = 1
+    return selection, error, quantity
+
+
 def configurator_context(
     spec: ConfiguratorSpec, params: Mapping[str, str]
 ) -> tuple[dict[str, Any], int]:
@@ -147,16 +176,9 @@ def configurator_context(
     A configuration that cannot be bought right now is still a page (200) that says why, so
     that a shared link, a reload or the Back button always shows it.
     """
-    status, error = 200, ""
-    try:
-        selection = parse_selection(spec, params)
-    except SelectionError as exc:
-        selection, status, error = {}, 400, str(exc)
+    selection, error, quantity = read_choices(spec, params)
+    status = 400 if error else 200
     configuration = resolve(spec, selection)
-    try:
-        quantity = parse_quantity(params.get("quantity") or "1")
-    except QuantityError:
-        quantity = 1
     decision = configuration.decide_add(quantity) if configuration.can_purchase else None
     limiting = None
     if decision is not None and decision.limiting is not None:
@@ -225,11 +247,15 @@ class StorefrontController(Controller):
         # The same for everyone who picks the same options: rendered and compressed once per
         # catalog version, then served from this worker's memory after one version check.
         engine = request.app.state.engine
-        key = fragment_key(slug, params)
         version = await current_catalog_version(engine)
-        cached = cached_fragment(version, key)
+        spec = cached_spec_by_slug(version, clean_key(slug, 80))
+        if spec is None or not spec.published:
+            # A draft is shown only to the signed-in merchant, and never from the cache.
+            spec = await sync_to_thread(_load_spec, request, engine, slug)
+        key = fragment_key(spec, params)
+        cached = cached_fragment(version, key) if spec.published else None
         if cached is None:
-            cached = await sync_to_thread(_render_fragment, request, engine, slug, params)
+            cached = await sync_to_thread(_render_fragment, request, spec, params)
             if cached.shared:
                 _FRAGMENTS.put(version, key, cached)
         gzip = compressed and "gzip" in request.headers.get("accept-encoding", "")
