@@ -7,6 +7,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
@@ -85,16 +86,22 @@ class LoginController(Controller):
     ) -> Template:
         return render(request, "admin/login.html", None, {"next": _safe_next(next), "error": ""})
 
-    @post("/login", sync_to_thread=True)
-    def login(self, request: Request[Any, Any, Any], db: DB, data: FormData) -> Template | Redirect:
+    @post("/login")
+    async def login(
+        self, request: Request[Any, Any, Any], db: DB, data: FormData
+    ) -> Template | Redirect:
+        """The password is checked on the hashing threads between two short transactions: a
+        flood of sign-ins neither holds the database's write lock nor the request threads."""
         username = clean_key(str(data.get("username", "")).strip(), 64)
         password = str(data.get("password", ""))[:256]
         target = _safe_next(str(data.get("next", "/admin")))
         address = (request.client.host if request.client else "")[:64]
+        user = None
         try:
-            user = (
-                accounts.sign_in(db, username, password, address) if username and password else None
-            )
+            if username and password:
+                attempt = await sync_to_thread(accounts.begin_sign_in, db, username, address)
+                check = await accounts.check_password_in_turn(attempt, password)
+                user = await sync_to_thread(accounts.finish_sign_in, db, attempt, check)
         except accounts.LockedOut as exc:
             context = {
                 "next": target,
@@ -105,7 +112,7 @@ class LoginController(Controller):
         if user is None:
             context = {"next": target, "error": "That username and password do not match."}
             return render(request, "admin/login.html", None, context, status_code=401)
-        token = accounts.start_session(db, user)
+        token = await sync_to_thread(accounts.start_session, db, user)
         secure = served_securely(request)
         return see_other(
             target, cookies=[cookie(ADMIN_COOKIE, token, secure=secure, max_age=SESSION_MAX_AGE)]
