@@ -96,8 +96,8 @@ _HASHING = ThreadPoolExecutor(
     thread_name_prefix="password-hashing",
     initializer=_lower_priority,
 )
-"""Password checks take turns on at most half the cores, at a lower priority, so a flood of
-sign-ins queues here instead of taking the CPU (and the request threads) from shoppers."""
+"""Sign-ins take turns on at most half the cores, at a lower priority, so a flood of them
+queues here instead of taking the CPU, the database and the request threads from shoppers."""
 
 
 def hash_password(password: str) -> str:
@@ -256,11 +256,6 @@ def check_password(attempt: SignInAttempt, password: str) -> PasswordCheck:
     return PasswordCheck(matches, new_hash)
 
 
-async def check_password_in_turn(attempt: SignInAttempt, password: str) -> PasswordCheck:
-    """`check_password` on the hashing threads; waiting for a turn holds no request thread."""
-    return await asyncio.wrap_future(_HASHING.submit(check_password, attempt, password))
-
-
 def finish_sign_in(
     session: Session, attempt: SignInAttempt, check: PasswordCheck
 ) -> AdminUser | None:
@@ -294,6 +289,15 @@ def sign_in(session: Session, username: str, password: str, address: str) -> Adm
     password is hashed between two short transactions, never while one is open."""
     attempt = begin_sign_in(session, username, address)
     return finish_sign_in(session, attempt, check_password(attempt, password))
+
+
+async def sign_in_in_turn(
+    session: Session, username: str, password: str, address: str
+) -> AdminUser | None:
+    """`sign_in` on the hashing threads. Sign-ins take turns there: a flood of them waits in a
+    queue that holds no request thread, and at most one sign-in per hashing thread writes to
+    the database or takes CPU at a time, so shoppers' requests keep theirs."""
+    return await asyncio.wrap_future(_HASHING.submit(sign_in, session, username, password, address))
 
 
 def start_session(session: Session, user: AdminUser) -> str:

@@ -90,8 +90,9 @@ class LoginController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], db: DB, data: FormData
     ) -> Template | Redirect:
-        """The password is checked on the hashing threads between two short transactions: a
-        flood of sign-ins neither holds the database's write lock nor the request threads."""
+        """Sign-ins take turns on the hashing threads, and the password is checked between two
+        short transactions: a flood of them holds neither the database's write lock nor the
+        request threads."""
         username = clean_key(str(data.get("username", "")).strip(), 64)
         password = str(data.get("password", ""))[:256]
         target = _safe_next(str(data.get("next", "/admin")))
@@ -99,9 +100,7 @@ class LoginController(Controller):
         user = None
         try:
             if username and password:
-                attempt = await sync_to_thread(accounts.begin_sign_in, db, username, address)
-                check = await accounts.check_password_in_turn(attempt, password)
-                user = await sync_to_thread(accounts.finish_sign_in, db, attempt, check)
+                user = await accounts.sign_in_in_turn(db, username, password, address)
         except accounts.LockedOut as exc:
             context = {
                 "next": target,
