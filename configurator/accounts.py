@@ -202,8 +202,8 @@ def begin_sign_in(session: Session, username: str, address: str) -> SignInAttemp
     checked, so parallel guesses cannot all slip under the limit while they are being hashed;
     `finish_sign_in` turns it into a success when the password matches."""
     begin_write(session)
-    # Attempts on one account take turns (the row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
-    # already serialises them), so parallel guesses cannot all slip under the limit.
+    # Attempts on one account take turns here (the row lock on PostgreSQL; SQLite's BEGIN
+    # IMMEDIATE already serialises them).
     user = session.exec(
         select(AdminUser).where(AdminUser.username == username).with_for_update()
     ).first()
