@@ -314,7 +314,7 @@ class StorefrontController(Controller):
             media_type=image.content_type,
             headers={
                 "Cache-Control": "public, max-age=31536000, immutable",
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
                 "X-Content-Type-Options": "nosniff",
             },
         )

@@ -63,7 +63,7 @@ def test_admin_password_from_the_environment_is_hashed_not_stored(
         user = session.exec(select(AdminUser)).one()
         assert user.username == "admin"
         assert "from-the-environment" not in user.password_hash
-        assert user.password_hash.startswith("scrypt$")
+        assert user.password_hash.startswith("$argon2id$")
         assert accounts.authenticate(session, "admin", "from-the-environment") is not None
         assert accounts.authenticate(session, "admin", "wrong-password") is None
     engine.dispose()

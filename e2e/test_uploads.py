@@ -1,0 +1,58 @@
+"""A merchant uploads an SVG with a hidden, animated link (issue #8). The upload is saved, the
+drawing shows, and a visitor who opens the image on its own and clicks it stays where they are.
+Runs on a server and database of its own."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, Route, expect
+
+from e2e.helpers import sign_in
+
+PHISHING_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+    b' viewBox="0 0 800 600" width="800" height="600">'
+    b'<a><set attributeName="xlink:href" to="https://evil.example/phish"/>'
+    b'<rect width="800" height="600" fill="#c0ffee"/></a></svg>'
+)
+
+
+def test_an_svg_with_an_animated_link_cannot_send_a_visitor_away(fresh_page: Page) -> None:
+    page = fresh_page
+    phished: list[str] = []
+
+    def phishing_site(route: Route) -> None:
+        phished.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Phished</h1>")
+
+    page.context.route(re.compile(r"^https?://evil\.example/"), phishing_site)
+    sign_in(page)
+    page.get_by_role("link", name="Aero Road Bike").click()
+    right_panel = page.locator("#right-panel")
+    page.get_by_role("navigation", name="Layers").get_by_role(
+        "link", name=re.compile(r"^Carbon Deep")
+    ).click()
+    expect(right_panel.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
+
+    right_panel.get_by_label(re.compile(r"^Replace image")).set_input_files(
+        files=[{"name": "wheels.svg", "mimeType": "image/svg+xml", "buffer": PHISHING_SVG}]
+    )
+    right_panel.get_by_role("button", name="Save option").click()
+    expect(right_panel.get_by_role("status")).to_contain_text("Option saved.")
+    thumbnail = right_panel.get_by_role("img", name="Current image of Carbon Deep")
+    expect(thumbnail).to_be_visible()
+    image_url = thumbnail.get_attribute("src")
+    assert image_url
+
+    # The image opened on its own: it shows, and clicking it goes nowhere.
+    response = page.goto(image_url)
+    assert response is not None and response.status == 200
+    assert "sandbox" in response.headers["content-security-policy"]
+    expect(page.locator("rect")).to_be_visible()
+    page.locator("rect").click()
+    page.wait_for_load_state("networkidle")
+
+    assert phished == []
+    expect(page).to_have_url(re.compile(re.escape(image_url.split("?")[0])))
+    expect(page.get_by_role("heading", name="Phished")).to_have_count(0)
