@@ -21,6 +21,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import MetaData, inspect, text
@@ -180,6 +181,8 @@ def restore(database_url: str, path: Path, *, force: bool = False) -> int:
         _check_sqlite_backup(path)
         target = _sqlite_path(url)
         target.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        _run_pg("pg_restore", None, "--list", str(path))  # a readable archive, or stop here
     engine = make_engine(database_url)
     try:
         orders = _count_orders(engine)
@@ -190,16 +193,7 @@ def restore(database_url: str, path: Path, *, force: bool = False) -> int:
             engine.dispose()
             _restore_sqlite(path, target)
         else:
-            _drop_all_tables(engine)
-            _run_pg(
-                "pg_restore",
-                url,
-                "--no-owner",
-                "--no-acl",
-                "--single-transaction",
-                "--exit-on-error",
-                str(path),
-            )
+            _restore_postgresql(engine, url, path)
         migrate(database_url)
         with engine.begin() as connection:
             connection.execute(
@@ -242,11 +236,46 @@ def _restore_sqlite(path: Path, target: Path) -> None:
         source.close()
 
 
-def _drop_all_tables(engine: Engine) -> None:
+def _restore_postgresql(engine: Engine, url: URL, path: Path) -> None:
+    """Drop the tables and replay the dump in one transaction, committed only once pg_restore
+    has read the whole archive: if anything fails, the database is left as it was."""
     metadata = MetaData()
     metadata.reflect(engine)
-    with engine.begin():
-        metadata.drop_all(engine)
+    engine.dispose()
+    quote = engine.dialect.identifier_preparer.quote
+    drops = "".join(f"DROP TABLE IF EXISTS {quote(name)} CASCADE;\n" for name in metadata.tables)
+    with tempfile.TemporaryFile() as dump_errors, tempfile.TemporaryFile() as replay_errors:
+        dump = subprocess.Popen(  # noqa: S603
+            [pg_program("pg_restore"), "--no-owner", "--no-acl", "--file=-", str(path)],
+            env=_libpq_environment(None),
+            stdout=subprocess.PIPE,
+            stderr=dump_errors,
+        )
+        replay = subprocess.Popen(  # noqa: S603
+            [pg_program("psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=-"],
+            env=_libpq_environment(url),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=replay_errors,
+        )
+        assert dump.stdout is not None and replay.stdin is not None
+        try:
+            replay.stdin.write(f"BEGIN;\n{drops}".encode())
+            shutil.copyfileobj(dump.stdout, replay.stdin)
+            if dump.wait() == 0:
+                replay.stdin.write(b"\nCOMMIT;\n")
+            replay.stdin.close()  # without COMMIT the transaction rolls back
+        except BrokenPipeError:
+            pass  # psql stopped at an error (ON_ERROR_STOP): nothing was committed
+        dump.stdout.close()
+        dump_failed, replay_failed = dump.wait() != 0, replay.wait() != 0
+        if dump_failed or replay_failed:
+            program, errors = (
+                ("psql", replay_errors) if replay_failed else ("pg_restore", dump_errors)
+            )
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip()
+            raise BackupError(f"{program} failed, nothing changed: {message}")
 
 
 # --- PostgreSQL client programs ---------------------------------------------------------------
