@@ -18,13 +18,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import configurator.models  # noqa: F401  (registers the tables)
 from configurator import cli, stock
 from configurator.db import alembic_config, make_engine, migrate, new_session
-from tests.databases import Databases
+from tests.databases import BACKEND, Databases
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form
 from tests.live_server import PROJECT_ROOT, run_server
 
@@ -229,3 +230,29 @@ def test_a_backup_of_an_older_schema_restores_and_is_upgraded(
     engine.dispose()
     assert differences == []
     databases.discard(restored_url)
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="PostgreSQL syncs every commit already")
+def test_placing_an_order_is_synced_to_disk_before_the_shopper_sees_it(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    """WAL with synchronous=NORMAL can lose the last commits on a power cut; the order's
+    commit runs with synchronous=FULL (2), other writes keep NORMAL (1)."""
+    levels: list[int] = []
+
+    def at_commit(connection: Connection) -> None:
+        levels.append(int(connection.exec_driver_sql("PRAGMA synchronous").scalar_one()))
+
+    event.listen(shop.engine, "commit", at_commit)
+    try:
+        assert add_to_cart(client, SNEAKER).status_code == 303
+        adding, levels[:] = list(levels), []
+        assert post_form(client, "/checkout", CUSTOMER).status_code == 303
+        placing, levels[:] = list(levels), []
+        assert add_to_cart(client, SNEAKER).status_code == 303
+        adding_again = list(levels)
+    finally:
+        event.remove(shop.engine, "commit", at_commit)
+
+    assert set(adding) == {1} and set(adding_again) == {1}
+    assert 2 in placing
