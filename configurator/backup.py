@@ -98,6 +98,9 @@ def backup(database_url: str, path: Path) -> int:
         raise BackupError(f"{path} is a directory; name the backup file.")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    # Customers' addresses and the merchants' password hashes: for the owner's eyes only.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         if _is_sqlite(url):
             _backup_sqlite(_sqlite_path(url), partial)

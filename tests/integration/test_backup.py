@@ -172,6 +172,7 @@ def test_restore_refuses_to_replace_a_shop_with_orders_unless_forced(
     first = _place_order(client)
     assert cli.main(["backup", str(backup_file)]) == 0
     assert "Backed up the shop (1 order(s))" in capsys.readouterr().out
+    assert backup_file.stat().st_mode & 0o777 == 0o600  # it holds customers' addresses
     second = _place_order(client)
     version = shop.scalar("SELECT version FROM catalog_version")
 
