@@ -422,6 +422,14 @@ def _add_line(
     return line
 
 
+def _touch(session: Session, cart_id: str) -> None:
+    """The shopper used the cart: it is not abandoned (see `housekeeping`)."""
+    cart = session.get(Cart, cart_id)
+    if cart is not None:
+        cart.updated_at = utcnow()
+        session.add(cart)
+
+
 def _owned_line(session: Session, cart_token: str | None, line_id: int) -> CartLine:
     line = session.get(CartLine, line_id)
     if line is None or not cart_token or line.cart_id != cart_id_for(cart_token):
@@ -502,6 +510,7 @@ def change_quantity(
                 quantity = plan.line_quantity
     line.quantity = quantity
     session.add(line)
+    _touch(session, line.cart_id)
     session.commit()
 
 
@@ -509,4 +518,5 @@ def remove_line(session: Session, *, cart_token: str | None, line_id: int) -> No
     begin_write(session)
     line = _owned_line(session, cart_token, line_id)
     session.delete(line)
+    _touch(session, line.cart_id)
     session.commit()

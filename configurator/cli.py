@@ -1,4 +1,5 @@
-"""`configurator` command: serve, migrate, load-demo, create-admin, stock check."""
+"""`configurator` command: serve, migrate, load-demo, create-admin, stock check, prune,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import timedelta
+from pathlib import Path
 
-from configurator import accounts, stock
+from configurator import accounts, housekeeping, stock
+from configurator.backup import BackupError, backup, restore
 from configurator.db import make_engine, migrate, new_session
 from configurator.demo import load_demo
 from configurator.settings import Settings
@@ -93,6 +97,44 @@ def stock_check(settings: Settings) -> int:
     return 1
 
 
+def prune(settings: Settings) -> int:
+    """Delete abandoned carts, expired merchant sessions and old sign-in attempts."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        pruned = housekeeping.prune(
+            engine, cart_retention=timedelta(days=settings.cart_retention_days)
+        )
+    finally:
+        engine.dispose()
+    print(
+        f"Pruned {pruned.carts} abandoned cart(s) (idle over {settings.cart_retention_days} "
+        f"days), {pruned.sessions} expired merchant session(s), {pruned.attempts} old sign-in "
+        "attempt(s). Orders are never pruned."
+    )
+    return 0
+
+
+def backup_to(settings: Settings, path: Path) -> int:
+    try:
+        orders = backup(settings.database_url, path)
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up the shop ({orders} order(s)) to {path}.")
+    return 0
+
+
+def restore_from(settings: Settings, path: Path, force: bool) -> int:
+    try:
+        orders = restore(settings.database_url, path, force=force)
+    except BackupError as exc:
+        print(f"Not restored: {exc}", file=sys.stderr)
+        return 1
+    print(f"Restored {path}: the shop now holds {orders} order(s).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="configurator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +152,20 @@ def main(argv: list[str] | None = None) -> int:
     stock_commands.add_parser(
         "check", help="report options whose quantity disagrees with their movements (exit 1)"
     )
+    commands.add_parser(
+        "prune", help="delete abandoned carts, expired sessions, old sign-in attempts"
+    )
+    backup_parser = commands.add_parser(
+        "backup", help="write a consistent copy of the database to PATH (while serving)"
+    )
+    backup_parser.add_argument("path", type=Path, metavar="PATH")
+    restore_parser = commands.add_parser(
+        "restore", help="replace the database with the backup at PATH, then migrate it"
+    )
+    restore_parser.add_argument("path", type=Path, metavar="PATH")
+    restore_parser.add_argument(
+        "--force", action="store_true", help="replace a database that already holds orders"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "serve":
@@ -122,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         return create_admin(settings, args.username, args.password_stdin)
     elif args.command == "stock":
         return stock_check(settings)
+    elif args.command == "prune":
+        return prune(settings)
+    elif args.command == "backup":
+        return backup_to(settings, args.path)
+    elif args.command == "restore":
+        return restore_from(settings, args.path, args.force)
     return 0
 
 

@@ -99,7 +99,7 @@ class Cart(SQLModel, table=True):
     __tablename__ = "cart"
     id: str = Field(primary_key=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class CartLine(SQLModel, table=True):
@@ -213,7 +213,7 @@ class AdminSession(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="admin_user.id", ondelete="CASCADE", index=True)
     created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
+    expires_at: datetime = Field(index=True)
 
 
 class LoginAttempt(SQLModel, table=True):

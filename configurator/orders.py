@@ -114,9 +114,10 @@ def place_order(
 
     One transaction: either the whole order is written with its stock movements and the cart
     emptied, or nothing is. Returns the order's public token. The same checkout form sent
-    twice (a double click, a retried request) returns the first order's token.
+    twice (a double click, a retried request) returns the first order's token. The commit is
+    durable: once the shopper sees the confirmation, a power cut cannot take the order back.
     """
-    begin_write(session)
+    begin_write(session, durable=True)
     if cart_token:
         # One checkout per cart at a time (a second tab, a double click): on PostgreSQL the
         # cart's row lock makes the second wait and then find the order placed or the cart

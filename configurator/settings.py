@@ -19,6 +19,8 @@ class Settings:
     admin_password: str | None
     secure_cookies: bool
     trusted_proxies: str = ""
+    cart_retention_days: int = 30
+    prune_interval_minutes: int = 60
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -30,4 +32,19 @@ class Settings:
             admin_password=os.environ.get("CONFIGURATOR_ADMIN_PASSWORD") or None,
             secure_cookies=os.environ.get("CONFIGURATOR_SECURE_COOKIES", "") == "1",
             trusted_proxies=os.environ.get("TRUSTED_PROXIES", "").strip(),
+            cart_retention_days=_whole_number("CART_RETENTION_DAYS", 30, least=1),
+            prune_interval_minutes=_whole_number("PRUNE_INTERVAL_MINUTES", 60, least=0),
         )
+
+
+def _whole_number(name: str, default: int, *, least: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise SystemExit(f"{name}={text!r}: use a whole number of at least {least}.")
+    return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
+from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment
@@ -25,6 +26,7 @@ from configurator import availability
 from configurator.accounts import shared_secret
 from configurator.catalog_admin import NotFound
 from configurator.db import make_engine, new_session
+from configurator.housekeeping import PruneSchedule
 from configurator.money import cents_to_input, format_cents, format_delta
 from configurator.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from configurator.web.admin import (
@@ -115,6 +117,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         DataError: unstorable_value_handler,
         Exception: internal_error_handler,
     }
+    # Every worker prunes abandoned carts, expired sessions and old sign-in attempts now and
+    # then (idempotent, short transactions), on whatever database the app serves at the time.
+    prune_schedule = PruneSchedule(
+        lambda: app.state.engine,
+        cart_retention=timedelta(days=settings.cart_retention_days),
+        interval=timedelta(minutes=settings.prune_interval_minutes),
+    )
     app = Litestar(
         route_handlers=[
             StorefrontController,
@@ -126,7 +135,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ),
         ],
         dependencies={"db": Provide(provide_db)},
-        state=State({"engine": engine, "settings": settings}),
+        state=State({"engine": engine, "settings": settings, "prune_schedule": prune_schedule}),
+        on_startup=[prune_schedule.start],
+        on_shutdown=[prune_schedule.stop],
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
