@@ -9,7 +9,14 @@ import re
 from playwright.sync_api import BrowserContext, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.helpers import PRODUCT_PATH, fill_checkout, option_radio, purchase_status, sign_in
+from e2e.helpers import (
+    PRODUCT_PATH,
+    fill_checkout,
+    option_radio,
+    purchase_status,
+    screenshot,
+    sign_in,
+)
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 WHEN = re.compile(r"Cancelled on \w+day \d{1,2} \w+ 20\d\d at \d\d:\d\d UTC\.")
@@ -47,6 +54,7 @@ def test_a_cancelled_order_tells_the_shopper(
         [f"Aero Road Bike {TIMES} 1, waiting for Wheels: Carbon Deep"]
     )
     expect(page.get_by_role("main")).not_to_contain_text("Your order ships once restocked")
+    screenshot(page, "confirmation-split.png")
 
     merchant: BrowserContext = new_context()
     admin = merchant.new_page()
@@ -73,3 +81,4 @@ def test_a_cancelled_order_tells_the_shopper(
     expect(main).not_to_contain_text("Ships now")
     expect(page.get_by_role("heading", name=f"Aero Road Bike {TIMES} 1")).to_be_visible()
     expect(page.get_by_role("heading", name=f"Court Sneaker {TIMES} 2")).to_be_visible()
+    screenshot(page, "order-cancelled.png")

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.helpers import PRODUCT_PATH, VIEWPORT, fill_checkout, sign_in
+from e2e.helpers import PRODUCT_PATH, VIEWPORT, fill_checkout, screenshot, sign_in
 from tests.live_server import Server
 
 BANNER = "Draft preview \u2013 shoppers cannot see this."
@@ -33,6 +33,7 @@ def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
         expect(page.get_by_role("heading", name="Configurator: Desk Lamp")).to_be_visible()
         publication = page.locator("#publication")
         expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
+        screenshot(page, "admin-draft-refused.png")
         page.get_by_label("Layer name").fill("Shade")
         page.get_by_role("button", name="Add layer").click()
         expect(
@@ -110,6 +111,7 @@ def test_the_admin_fits_a_phone(browser: Browser, fresh_server: Server) -> None:
         status = products.locator("td[data-label='Status']").first
         label = status.evaluate("cell => getComputedStyle(cell, '::before').content")
         assert label.startswith('"Status"')
+        screenshot(page, "admin-dashboard-phone.png")
 
         page.get_by_role("link", name="Orders", exact=True).click()
         expect(page.get_by_role("heading", name="Orders")).to_be_visible()
