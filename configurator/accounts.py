@@ -17,7 +17,7 @@ from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.base import ensure_str
-from sqlmodel import Session, col, delete, func, select, update
+from sqlmodel import Session, col, func, select, update
 
 from configurator.db import begin_write
 from configurator.models import AdminSession, AdminUser, AppSetting, LoginAttempt, utcnow
@@ -209,7 +209,6 @@ def begin_sign_in(session: Session, username: str, address: str) -> SignInAttemp
     ).first()
     now = utcnow()
     since = now - LOCKOUT_WINDOW
-    session.exec(delete(LoginAttempt).where(col(LoginAttempt.created_at) < now - ATTEMPTS_KEPT))
     if (
         _failures_since(session, since, username=username, address=address)
         >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
