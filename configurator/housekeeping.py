@@ -14,8 +14,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import ColumnElement, exists
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete, select
 
@@ -60,30 +61,13 @@ def _prune_carts_batch(engine: Engine, cutoff: datetime, batch: int) -> int:
     return len(ids)
 
 
-def _prune_sessions_batch(engine: Engine, now: datetime, batch: int) -> int:
+def _prune_rows_batch(engine: Engine, id_column: Any, old: ColumnElement[bool], batch: int) -> int:
+    """One transaction: delete up to `batch` rows of `id_column`'s table matching `old`."""
     with new_session(engine) as session:
         begin_write(session)
-        ids = list(
-            session.exec(
-                select(AdminSession.id).where(col(AdminSession.expires_at) <= now).limit(batch)
-            )
-        )
+        ids = list(session.exec(select(id_column).where(old).limit(batch)))
         if ids:
-            session.exec(delete(AdminSession).where(col(AdminSession.id).in_(ids)))
-        session.commit()
-    return len(ids)
-
-
-def _prune_attempts_batch(engine: Engine, cutoff: datetime, batch: int) -> int:
-    with new_session(engine) as session:
-        begin_write(session)
-        ids = list(
-            session.exec(
-                select(LoginAttempt.id).where(col(LoginAttempt.created_at) < cutoff).limit(batch)
-            )
-        )
-        if ids:
-            session.exec(delete(LoginAttempt).where(col(LoginAttempt.id).in_(ids)))
+            session.exec(delete(id_column.table).where(id_column.in_(ids)))
         session.commit()
     return len(ids)
 
@@ -111,8 +95,18 @@ def prune(
     carts_before, attempts_before = now - cart_retention, now - ATTEMPTS_KEPT
     return Pruned(
         carts=_until_done(lambda n: _prune_carts_batch(engine, carts_before, n), batch),
-        sessions=_until_done(lambda n: _prune_sessions_batch(engine, now, n), batch),
-        attempts=_until_done(lambda n: _prune_attempts_batch(engine, attempts_before, n), batch),
+        sessions=_until_done(
+            lambda n: _prune_rows_batch(
+                engine, col(AdminSession.id), col(AdminSession.expires_at) <= now, n
+            ),
+            batch,
+        ),
+        attempts=_until_done(
+            lambda n: _prune_rows_batch(
+                engine, col(LoginAttempt.id), col(LoginAttempt.created_at) < attempts_before, n
+            ),
+            batch,
+        ),
     )
 
 
