@@ -7,7 +7,6 @@ import argparse
 import getpass
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 from configurator import accounts, housekeeping, stock
@@ -102,9 +101,7 @@ def prune(settings: Settings) -> int:
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        pruned = housekeeping.prune(
-            engine, cart_retention=timedelta(days=settings.cart_retention_days)
-        )
+        pruned = housekeeping.prune(engine, cart_retention=settings.cart_retention)
     finally:
         engine.dispose()
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,12 @@ class Settings:
     trusted_proxies: str = ""
     cart_retention_days: int = 30
     prune_interval_minutes: int = 60
+
+    @property
+    def cart_retention(self) -> timedelta:
+        """How long a cart nobody changes is kept: pruning deletes it after this, and the
+        shopper's cart cookie lasts this long from the last change."""
+        return timedelta(days=self.cart_retention_days)
 
     @classmethod
     def from_env(cls) -> Settings:

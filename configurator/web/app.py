@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # then (idempotent, short transactions), on whatever database the app serves at the time.
     prune_schedule = PruneSchedule(
         lambda: app.state.engine,
-        cart_retention=timedelta(days=settings.cart_retention_days),
+        cart_retention=settings.cart_retention,
         interval=timedelta(minutes=settings.prune_interval_minutes),
     )
     app = Litestar(

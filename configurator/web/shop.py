@@ -47,7 +47,13 @@ from configurator.web.common import (
 )
 from configurator.web.storefront import configurator_context, product_url, spec_or_404
 
-CART_MAX_AGE = 60 * 60 * 24 * 30
+
+def cart_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
+    """The cart cookie, set again on every change to the cart: it lasts CART_RETENTION_DAYS
+    from the last change, as long as pruning keeps the cart itself."""
+    retention = request.app.state.settings.cart_retention
+    max_age = int(retention.total_seconds())
+    return cookie(CART_COOKIE, token, secure=served_securely(request), max_age=max_age)
 
 
 def _cart_context(cart: carts.CartView, **extra: Any) -> dict[str, Any]:
@@ -142,11 +148,9 @@ class ShopController(Controller):
                 "cart/_backorder_question.html",
                 context,
             )
-        cookies: list[Cookie] = []
-        if request.cookies.get(CART_COOKIE) != token:
-            cookies.append(
-                cookie(CART_COOKIE, token, secure=served_securely(request), max_age=CART_MAX_AGE)
-            )
+        # Something was written (or the same answer arrived twice): the cookie starts its
+        # lifetime again, like the cart's.
+        cookies = [cart_cookie(request, token)]
         if not result.repeated and not result.in_stock and not result.backordered:
             if is_htmx(request):
                 context = {"result": None, "closed_notice": result.notice}
@@ -192,8 +196,9 @@ class ShopController(Controller):
     ) -> Template:
         cart = carts.view_cart(db, request.cookies.get(CART_COOKIE))
         notice = added_notice(added) if cart.items else ""
-        error = CHECKOUT_BLOCKED.get(checkout, "") if cart.items and not cart.can_checkout else ""
-        context = _cart_context(cart, notice=notice, error=error)
+        blocked = CHECKOUT_BLOCKED.get(checkout, "") if cart.items and not cart.can_checkout else ""
+        # Checkout sent the shopper back: that notice is the one saying why (not twice).
+        context = _cart_context(cart, notice=notice, error=blocked, checkout_blocked=bool(blocked))
         return render(request, "cart/cart.html", "cart/_cart.html", context)
 
     @post("/cart/lines/{line_id:str}", sync_to_thread=True)
@@ -248,8 +253,10 @@ class ShopController(Controller):
     def _cart_updated(
         self, request: Request[Any, Any, Any], db: Session, token: str | None, notice: str
     ) -> Template | Redirect:
+        # The cart changed: its cookie lasts CART_RETENTION_DAYS from now again.
+        cookies = [cart_cookie(request, token)] if token else []
         if not is_htmx(request):
-            return see_other("/cart")
+            return see_other("/cart", cookies=cookies)
         cart = carts.view_cart(db, token)
         context = _cart_context(cart, notice=notice, focus_heading=notice == "Item removed.")
         return render(
@@ -258,6 +265,7 @@ class ShopController(Controller):
             "cart/_cart.html",
             context,
             headers={"HX-Replace-Url": "/cart"},
+            cookies=cookies,
         )
 
     def _cart_refusal(

@@ -8,6 +8,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from configurator import catalog_admin
+from configurator.db import new_session
 from tests.integration.conftest import (
     CUSTOMER,
     HX,
@@ -291,6 +293,40 @@ def test_checkout_with_nothing_orderable_goes_back_to_the_cart_with_the_reason(
     shop.execute("UPDATE product SET backorders = 'notify' WHERE slug = :s", s=BIKE)
     assert BLOCKED_NOTICE not in client.get(BLOCKED).text
     assert client.get("/checkout").status_code == 200
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_line_no_longer_sold_says_so_once_and_shows_no_price(
+    shop: Shop, client: TestClient[Litestar], htmx: bool
+) -> None:
+    """Found failing: after checkout sent the shopper back, the cart said twice that items
+    need attention, and the unsold line showed "$0.00 each" and a $0.00 line total."""
+    add_to_cart(client, BIKE, carbon(shop), 2)
+    add_to_cart(client, SNEAKER, {}, 1)
+    with new_session(shop.engine) as session:
+        catalog_admin.unpublish_product(session, shop.product_id(BIKE))
+
+    sent = post_form(client, "/checkout", CUSTOMER, htmx=htmx)
+    target = sent.headers["HX-Redirect"] if htmx else sent.headers["location"]
+    assert target == BLOCKED
+    cart = client.get(BLOCKED).text
+
+    attention = [text for text in notices(cart) if "attention" in text]
+    assert attention == [BLOCKED_NOTICE]
+    bike_line, sneaker_line = line_ids(cart)
+    unsold = cart_line(cart, bike_line)
+    assert "This product is no longer sold. Please remove it." in unsold
+    assert "$" not in unsold
+    assert "each" not in unsold and "Line total" not in unsold
+    assert f'id="qty-{bike_line}"' not in unsold
+    assert f'action="/cart/lines/{bike_line}/remove"' in unsold
+    assert line_totals(cart) == [11_900]
+    assert cents(money_values(cart, "subtotal")) == 11_900
+    assert "$119.00 each" in cart_line(cart, sneaker_line)
+    # Opened again without the checkout's reason, the summary says it (once).
+    plain = [text for text in notices(client.get("/cart").text) if "attention" in text]
+    assert plain == ["Some items need your attention before you can check out."]
+    assert shop.count("customer_order") == 0
 
 
 def test_a_deleted_option_is_flagged_in_the_cart(shop: Shop, client: TestClient[Litestar]) -> None:
