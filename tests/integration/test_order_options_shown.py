@@ -154,13 +154,14 @@ def test_migration_0008_records_what_the_order_pages_showed_before_the_upgrade(
                     " option_name, sku, price_delta_cents, backordered, customer_told,"
                     " quantity_backordered, option_id, stock_taken)"
                     " SELECT order_line.id, :position, :layer, :option, '', 0, :off, :on, 0,"
-                    " (SELECT option.id FROM option WHERE option.name = :option), 0"
+                    " (SELECT option.id FROM option WHERE option.name = :catalog_name), 0"
                     " FROM order_line"
                 ),
                 {
                     "position": position,
                     "layer": layer_name,
                     "option": option_name,
+                    "catalog_name": option_name,
                     "on": True,
                     "off": False,
                 },
