@@ -175,6 +175,10 @@ class OrderLineOption(SQLModel, table=True):
     quantity_backordered: int = 0
     option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="SET NULL")
     stock_taken: int = 0
+    shown_to_shopper: bool | None = None
+    """Whether the shopper saw this option's layer when they ordered (see
+    `LayerSpec.shown_to_shopper`): the order pages list what the shopper saw then, whatever
+    the catalog says now. NULL only for a row written without it (see migration 0008)."""
 
 
 class StockMovement(SQLModel, table=True):

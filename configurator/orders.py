@@ -268,6 +268,7 @@ def _write_line(
                 quantity_backordered=cart_option.backordered,
                 option_id=option.id,
                 stock_taken=item.quantity if option.id in demand else 0,
+                shown_to_shopper=cart_option.choice.layer.shown_to_shopper,
             )
         )
 
@@ -313,7 +314,8 @@ class OrderLineView:
     options: tuple[OrderLineOption, ...]
     shown_options: tuple[OrderLineOption, ...] = ()
     """What the shopper is shown: the snapshot records every option, but a layer the
-    configurator never showed them stays hidden, unless they were told it is backordered."""
+    configurator did not show them when they ordered stays hidden, unless they were told it
+    is backordered. Recorded at checkout, so a later change to the catalog changes nothing."""
 
     @property
     def split_summary(self) -> str:
@@ -368,12 +370,20 @@ def _order_view(session: Session, order: CustomerOrder) -> OrderView:
         .where(col(OrderLineOption.order_line_id).in_(line_ids))
         .order_by(col(OrderLineOption.position))
     ).all()
-    specs = {pid: spec_by_id(session, pid) for pid in {line.product_id for line in lines} if pid}
+    specs: dict[int, ConfiguratorSpec | None] = {}
 
     def shown(line: OrderLine, option: OrderLineOption) -> bool:
-        spec = specs.get(line.product_id) if line.product_id else None
-        told = option.backordered and option.customer_told
-        return spec is None or told or spec.option_shown_to_shopper(option.option_id)
+        if option.backordered and option.customer_told:
+            return True  # what waits for stock is always named
+        if option.shown_to_shopper is not None:
+            return option.shown_to_shopper  # as the shopper saw it when they ordered
+        # Not recorded (see migration 0008): ask the catalog as it is now.
+        if not line.product_id:
+            return True
+        if line.product_id not in specs:
+            specs[line.product_id] = spec_by_id(session, line.product_id)
+        spec = specs[line.product_id]
+        return spec is None or spec.option_shown_to_shopper(option.option_id)
 
     views = []
     for line in lines:
