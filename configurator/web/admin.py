@@ -19,7 +19,7 @@ from sqlmodel import Session
 from configurator import accounts, availability, stock
 from configurator import catalog_admin as edit
 from configurator.catalog import list_products, load_spec
-from configurator.configuration import cheapest_price, resolve
+from configurator.configuration import cheapest_price, resolve, structure_gaps
 from configurator.db import new_session
 from configurator.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
 from configurator.orders import (
@@ -248,6 +248,7 @@ class AdminController(Controller):
             "publication_notice": _PUBLICATION_MESSAGES.get(saved, ""),
             "publish_refusal": publish_refusal,
             "refusal": refusal,
+            "structure_gaps": structure_gaps(spec),
             "errors": errors or {},
             "values": values or {},
             "cheapest": cheapest_price(spec),

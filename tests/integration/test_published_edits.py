@@ -136,6 +136,8 @@ def test_a_layer_added_to_a_published_product_is_allowed_and_the_shop_says_it_ca
         client, f"/admin/products/{product}/layers", {"name": "Tongue", "required": "on"}
     )
     assert added.status_code == 303
+    editor = client.get(added.headers["location"]).text
+    assert "Shoppers can see it but cannot order it until Tongue has an option." in editor
 
     client.cookies.clear()
     page = client.get(f"/products/{SNEAKER}")
