@@ -12,7 +12,13 @@ from sqlmodel import Session, col, func, select
 from configurator import stock
 from configurator.availability import Backorders, StockStatus
 from configurator.catalog import load_spec
-from configurator.configuration import cheapest_price, parse_id, publication_blockers
+from configurator.configuration import (
+    ConfiguratorSpec,
+    cheapest_price,
+    parse_id,
+    publication_blockers,
+    published_edit_refusal,
+)
 from configurator.db import begin_write
 from configurator.images import CheckedImage
 from configurator.models import Image, Layer, Option, Product, utcnow
@@ -80,6 +86,31 @@ def _guard_prices(session: Session, product: Product) -> None:
                 f"{format_cents(lowest)}; totals can never be negative."
             }
         )
+
+
+class RefusedWhilePublished(ValueError):
+    """An edit that would leave a published product unbuildable; the message says what would
+    break and how to go on (`configuration.published_edit_refusal`). Nothing is written."""
+
+
+def _lock_product(session: Session, product_id: int) -> Product:
+    """Begin a writing transaction holding the product, for edits that must see its structure
+    as it is (publish, and the edits `_guard_publication` checks): SQLite's write lock, the
+    product's row lock on PostgreSQL, so two deletes cannot each leave the other the last one."""
+    begin_write(session)
+    product = session.get(Product, product_id, with_for_update=True)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def _guard_publication(session: Session, product: Product, before: ConfiguratorSpec) -> None:
+    """A published product must stay buildable after the edit just made (flushed here)."""
+    session.flush()
+    refusal = published_edit_refusal(before, load_spec(session, product))
+    if refusal:
+        session.rollback()
+        raise RefusedWhilePublished(refusal)
 
 
 def _touch(product: Product) -> None:
@@ -164,8 +195,7 @@ class NotPublishable(ValueError):
 def publish_product(session: Session, product_id: int) -> Product:
     """Put a draft on the storefront, once a shopper could build it; refused otherwise, with
     what is missing (nothing written)."""
-    begin_write(session)
-    product = get_product(session, product_id)
+    product = _lock_product(session, product_id)
     missing = publication_blockers(load_spec(session, product))
     if missing:
         session.rollback()
@@ -322,8 +352,9 @@ def add_layer(session: Session, product_id: int, form: Mapping[str, str]) -> Lay
 def update_layer(
     session: Session, product_id: int, layer_id: int, form: Mapping[str, str]
 ) -> Layer:
-    product = get_product(session, product_id)
+    product = _lock_product(session, product_id)
     layer = get_layer(session, product_id, layer_id)
+    before = load_spec(session, product)
     errors: dict[str, str] = {}
     name = _text(form, "name", "Layer name", 80, errors)
     raw_default = str(form.get("default_option_id", "")).strip()
@@ -346,6 +377,7 @@ def update_layer(
     layer.default_option_id = default_id
     _touch(product)
     session.add(layer)
+    _guard_publication(session, product, before)
     _guard_prices(session, product)
     session.commit()
     return layer
@@ -393,10 +425,13 @@ def move_layer(session: Session, product_id: int, layer_id: int, direction: Dire
 
 
 def delete_layer(session: Session, product_id: int, layer_id: int) -> None:
-    product = get_product(session, product_id)
+    """Refused while the product is published if it would be left with no layers."""
+    product = _lock_product(session, product_id)
     layer = get_layer(session, product_id, layer_id)
+    before = load_spec(session, product)
     session.delete(layer)
     _touch(product)
+    _guard_publication(session, product, before)
     _guard_prices(session, product)
     session.commit()
 
@@ -588,13 +623,17 @@ def make_default(session: Session, product_id: int, option_id: int) -> None:
 
 
 def delete_option(session: Session, product_id: int, option_id: int) -> None:
-    product = get_product(session, product_id)
+    """Refused while the product is published if a required layer would be left with no
+    options (an option that is only Out of Stock still counts: stock never blocks a delete)."""
+    product = _lock_product(session, product_id)
     layer, option = get_option(session, product_id, option_id)
+    before = load_spec(session, product)
     if layer.default_option_id == option.id:
         remaining = [o for o in _options_of(session, option.layer_id) if o.id != option.id]
         layer.default_option_id = remaining[0].id if remaining and layer.required else None
         session.add(layer)
     session.delete(option)
     _touch(product)
+    _guard_publication(session, product, before)
     _guard_prices(session, product)
     session.commit()

@@ -306,7 +306,12 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
         if option is None:
             already_told = any(p.startswith(f"The {layer.name} ") for p in problems)
             if layer.required and not already_told:
-                problems.append(f"Choose a {layer.name}.")
+                # No options at all: a layer the merchant has just added (`structure_gaps`).
+                problems.append(
+                    f"Choose a {layer.name}."
+                    if layer.options
+                    else f"This product cannot be ordered yet: {layer.name} has no options."
+                )
             choices.append(Choice(layer, None, None))
             continue
         availability = spec.availability(option)
@@ -320,19 +325,48 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
     return configuration
 
 
+@dataclass(frozen=True, slots=True)
+class StructureGap:
+    """Something a shopper needs to build a configurator and it lacks, whatever the stock:
+    a layer at all (`layer_id` None), or an option on a required layer."""
+
+    layer_id: int | None = None
+    layer_name: str = field(default="", compare=False)
+
+    @property
+    def blocker(self) -> str:
+        """How Publish names it."""
+        if self.layer_id is None:
+            return "Add at least one layer."
+        return f"{self.layer_name} is required but has no options yet."
+
+
+def structure_gaps(spec: ConfiguratorSpec) -> tuple[StructureGap, ...]:
+    """What stops any shopper from building this configurator, by its structure alone: no
+    layers, or a required layer with no options. Stock is not structure: an option running out
+    never opens a gap (it is the storefront's "Out of Stock", and a restock ends it)."""
+    if not spec.layers:
+        return (StructureGap(),)
+    return tuple(
+        StructureGap(layer.id, layer.name)
+        for layer in spec.layers
+        if layer.required and not layer.options
+    )
+
+
 def publication_blockers(spec: ConfiguratorSpec) -> tuple[str, ...]:
     """What stops a configurator from being published, in the merchant's words; empty when it
-    can be. A shopper must be able to build it: at least one layer, and every required layer
-    with at least one option a shopper can choose (in stock, or available on backorder)."""
-    if not spec.layers:
-        return ("Add at least one layer.",)
+    can be. A shopper must be able to build it: no `structure_gaps`, and every required layer
+    with at least one option a shopper can choose now (in stock, or available on backorder)."""
+    gaps = structure_gaps(spec)
+    if gaps and gaps[0].layer_id is None:
+        return (gaps[0].blocker,)
+    gap_ids = {gap.layer_id for gap in gaps}
     missing: list[str] = []
     for layer in spec.layers:
-        if not layer.required:
-            continue
-        if not layer.options:
-            missing.append(f"{layer.name} is required but has no options yet.")
-        elif not any(spec.availability(o).is_purchasable for o in layer.options):
+        if layer.id in gap_ids:
+            missing.append(StructureGap(layer.id, layer.name).blocker)
+        elif layer.required and not any(spec.availability(o).is_purchasable for o in layer.options):
             missing.append(
                 f"{layer.name} is required but every option is Out of Stock: "
                 "a shopper could not choose one."
@@ -340,8 +374,32 @@ def publication_blockers(spec: ConfiguratorSpec) -> tuple[str, ...]:
     return tuple(missing)
 
 
-def can_publish(spec: ConfiguratorSpec) -> bool:
-    return not publication_blockers(spec)
+def published_edit_refusal(before: ConfiguratorSpec, after: ConfiguratorSpec) -> str | None:
+    """Why an edit (a delete, a layer made required) must not be saved, or None.
+
+    A published configurator must stay buildable: an edit that opens a new `structure_gap` is
+    refused, and the merchant is told what would break and how to go on (unpublish first, or
+    add what it needs). Gaps that were already there (a layer just added, still without
+    options) are an edit in progress and do not block other edits. A draft takes any edit."""
+    if not before.published:
+        return None
+    old = set(structure_gaps(before))
+    gap = next((g for g in structure_gaps(after) if g not in old), None)
+    if gap is None:
+        return None
+    unpublish = f"Unpublish {after.name} first"
+    if gap.layer_id is None:
+        return (
+            f"This would leave {after.name} with no layers, so shoppers could not build it. "
+            f"{unpublish}, or add another layer: a published product needs at least one layer."
+        )
+    had = before.layer(gap.layer_id)
+    another = "another" if had is not None and had.options else "an"
+    return (
+        f"This would leave {gap.layer_name}, a required layer, with no options, so shoppers "
+        f"could not build {after.name}. {unpublish}, or add {another} option to "
+        f"{gap.layer_name}: a published product needs an option on every required layer."
+    )
 
 
 def cheapest_price(spec: ConfiguratorSpec, *, purchasable_only: bool = False) -> int:

@@ -54,6 +54,15 @@ def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
         preview = opened.value
         expect(preview.get_by_text(BANNER)).to_be_visible()
         expect(preview.get_by_role("heading", name="Desk Lamp", level=1)).to_be_visible()
+        # No Add to cart on a draft, before or after the page updates itself.
+        add = preview.locator("#add-to-cart")
+        expect(add).to_have_text("Publish to sell it")
+        expect(add).to_be_disabled()
+        with preview.expect_response(re.compile(r"/products/desk-lamp/configuration")):
+            preview.get_by_label("Quantity").fill("2")
+            preview.get_by_label("Quantity").press("Tab")
+        expect(add).to_have_text("Publish to sell it")
+        expect(add).to_be_disabled()
         preview.close()
 
         # Publishing is refused while Shade has no option, and says so.
@@ -85,6 +94,31 @@ def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
     finally:
         merchant_context.close()
         shopper_context.close()
+
+
+def test_a_published_product_keeps_an_option_on_every_required_layer(
+    browser: Browser, fresh_server: Server
+) -> None:
+    context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        sign_in(page)
+        page.get_by_role("link", name="Court Sneaker").click()
+        page.get_by_role("navigation", name="Layers").get_by_role(
+            "link", name=re.compile(r"^Studio")
+        ).click()
+        expect(page.get_by_role("heading", name="Option: Studio in Backdrop")).to_be_visible()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Delete option").click()
+        expect(page.locator("#right-panel").get_by_role("status")).to_contain_text(
+            "Unpublish Court Sneaker first, or add another option to Backdrop"
+        )
+        expect(page.get_by_role("heading", name="Option: Studio in Backdrop")).to_be_visible()
+
+        page.goto("/products/court-sneaker")
+        expect(page.get_by_role("button", name="Add to cart")).to_be_enabled()
+    finally:
+        context.close()
 
 
 def scroll_width(page: Page) -> int:

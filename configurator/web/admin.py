@@ -19,7 +19,7 @@ from sqlmodel import Session
 from configurator import accounts, availability, stock
 from configurator import catalog_admin as edit
 from configurator.catalog import list_products, load_spec
-from configurator.configuration import cheapest_price, resolve
+from configurator.configuration import cheapest_price, resolve, structure_gaps
 from configurator.db import new_session
 from configurator.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
 from configurator.orders import (
@@ -208,6 +208,7 @@ class AdminController(Controller):
         status_code: int = 200,
         fragment: str | None = "admin/_editor.html",
         publish_refusal: tuple[str, ...] = (),
+        refusal: str = "",
     ) -> Template:
         product = edit.get_product(db, product_id)
         spec = load_spec(db, product)
@@ -246,6 +247,8 @@ class AdminController(Controller):
             "saved": "" if saved in _PUBLICATION_MESSAGES else _SAVED_MESSAGES.get(saved, ""),
             "publication_notice": _PUBLICATION_MESSAGES.get(saved, ""),
             "publish_refusal": publish_refusal,
+            "refusal": refusal,
+            "structure_gaps": structure_gaps(spec),
             "errors": errors or {},
             "values": values or {},
             "cheapest": cheapest_price(spec),
@@ -338,6 +341,29 @@ class AdminController(Controller):
             status_code=422,
         )
 
+    def _refused_while_published(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        panel: str,
+        item_id: int,
+        exc: edit.RefusedWhilePublished,
+        values: dict[str, str] | None = None,
+    ) -> Template:
+        """409: the panel the merchant acted from, as it was, saying why nothing changed."""
+        db.rollback()
+        return self._editor(
+            request,
+            db,
+            product_id,
+            panel,
+            item_id=item_id,
+            values=values,
+            refusal=str(exc),
+            status_code=409,
+        )
+
     @post("/products/{product_id:str}/details", sync_to_thread=True)
     def save_details(
         self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
@@ -427,6 +453,8 @@ class AdminController(Controller):
             edit.update_layer(db, pid, lid, form)
         except edit.FormError as exc:
             return self._refused(request, db, pid, "layer", lid, exc, form)
+        except edit.RefusedWhilePublished as exc:
+            return self._refused_while_published(request, db, pid, "layer", lid, exc, form)
         return self._after_save(request, db, pid, "layer", lid, "layer")
 
     @post("/products/{product_id:str}/layers/{layer_id:str}/move", sync_to_thread=True)
@@ -455,6 +483,8 @@ class AdminController(Controller):
             edit.delete_layer(db, pid, lid)
         except edit.FormError as exc:
             return self._refused(request, db, pid, "layer", lid, exc, {})
+        except edit.RefusedWhilePublished as exc:
+            return self._refused_while_published(request, db, pid, "layer", lid, exc)
         return self._after_save(request, db, pid, "details", None, "layer-deleted")
 
     @post("/products/{product_id:str}/layers/{layer_id:str}/options", sync_to_thread=True)
@@ -572,6 +602,8 @@ class AdminController(Controller):
             edit.delete_option(db, pid, oid)
         except edit.FormError as exc:
             return self._refused(request, db, pid, "option", oid, exc, {})
+        except edit.RefusedWhilePublished as exc:
+            return self._refused_while_published(request, db, pid, "option", oid, exc)
         return self._after_save(request, db, pid, "layer", layer.id, "option-deleted")
 
     # Orders ---------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from configurator.configuration import (
     LayerSpec,
     QuantityError,
     SelectionError,
-    can_publish,
     cheapest_price,
     parse_quantity,
     parse_selection,
     publication_blockers,
+    published_edit_refusal,
     resolve,
+    structure_gaps,
 )
 from tests.unit.specs import bike, option
 
@@ -131,7 +132,7 @@ def test_the_total_is_the_unit_price_times_the_quantity() -> None:
 
 def test_a_configurator_a_shopper_can_build_can_be_published() -> None:
     assert publication_blockers(bike()) == ()
-    assert can_publish(bike())
+    assert structure_gaps(bike()) == ()
 
 
 def test_a_configurator_without_layers_cannot_be_published() -> None:
@@ -149,10 +150,60 @@ def test_every_required_layer_needs_an_option_a_shopper_can_choose() -> None:
     (blocker,) = publication_blockers(no_wheels)
     assert blocker.startswith("Wheels is required but every option is Out of Stock")
     # With backorders allowed, an Out of Stock option is still choosable.
-    assert can_publish(replace(no_wheels, settings=bike().settings))
+    assert publication_blockers(replace(no_wheels, settings=bike().settings)) == ()
+    # Running out is not structure: only the layer without options is a gap.
+    assert [gap.layer_name for gap in structure_gaps(no_wheels)] == []
+    assert [gap.layer_name for gap in structure_gaps(no_frames)] == ["Frame"]
 
 
 def test_an_optional_layer_without_options_does_not_stop_publishing() -> None:
     spec = bike()
     wheels, frame, bell = spec.layers
-    assert can_publish(replace(spec, layers=(wheels, frame, replace(bell, options=()))))
+    no_bells = replace(spec, layers=(wheels, frame, replace(bell, options=())))
+    assert publication_blockers(no_bells) == ()
+    assert structure_gaps(no_bells) == ()
+
+
+def test_a_published_configurator_refuses_an_edit_that_leaves_nothing_to_build() -> None:
+    spec = bike()
+    wheels, frame, bell = spec.layers
+    no_frames = replace(spec, layers=(wheels, replace(frame, options=()), bell))
+    refusal = published_edit_refusal(spec, no_frames)
+    assert refusal == (
+        "This would leave Frame, a required layer, with no options, so shoppers could not "
+        "build Bike. Unpublish Bike first, or add another option to Frame: a published "
+        "product needs an option on every required layer."
+    )
+    no_layers = published_edit_refusal(spec, replace(spec, layers=()))
+    assert no_layers is not None
+    assert no_layers.startswith("This would leave Bike with no layers")
+    assert "Unpublish Bike first, or add another layer" in no_layers
+    # An empty layer made required: "an" option, not "another".
+    empty_bell = replace(bell, options=())
+    before = replace(spec, layers=(wheels, frame, empty_bell))
+    after = replace(spec, layers=(wheels, frame, replace(empty_bell, required=True)))
+    assert "or add an option to Bell:" in (published_edit_refusal(before, after) or "")
+
+
+def test_a_draft_or_a_gap_already_there_or_stock_never_refuses_an_edit() -> None:
+    spec = bike(backorder=False)
+    wheels, frame, bell = spec.layers
+    no_frames = replace(spec, layers=(wheels, replace(frame, options=()), bell))
+    assert published_edit_refusal(replace(spec, published=False), no_frames) is None
+    # A required layer just added, still empty: other edits go on (renaming it too).
+    with_new = replace(spec, layers=(*spec.layers, LayerSpec(4, "Light", True, None, ())))
+    renamed = replace(with_new, layers=(wheels, frame, LayerSpec(4, "Lamp", True, None, ())))
+    assert published_edit_refusal(with_new, renamed) is None
+    # Deleting the wheels that are in stock leaves only sold-out ones: stock, not structure.
+    only_sold_out = replace(
+        spec, layers=(replace(wheels, options=(wheels.options[1],)), frame, bell)
+    )
+    assert published_edit_refusal(spec, only_sold_out) is None
+
+
+def test_a_required_layer_without_options_says_the_product_cannot_be_ordered_yet() -> None:
+    spec = bike()
+    spec = replace(spec, layers=(*spec.layers, LayerSpec(4, "Light", True, None, ())))
+    configuration = resolve(spec, {})
+    assert not configuration.can_purchase
+    assert configuration.problems == ("This product cannot be ordered yet: Light has no options.",)
