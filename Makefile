@@ -33,11 +33,11 @@ postgres:
 	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check configurator tests e2e
-	$(BIN)/ruff check configurator tests e2e
+	$(BIN)/ruff format --check configurator tests e2e benchmarks
+	$(BIN)/ruff check configurator tests e2e benchmarks
 
 types: $(STAMP)
-	$(BIN)/mypy configurator
+	$(BIN)/mypy configurator benchmarks
 
 ## make unit: unit and integration tests on SQLite
 unit: $(STAMP)
@@ -61,7 +61,7 @@ wrk:
 
 ## make bench: throughput and latency against the bare stack; writes docs/benchmark.md
 bench: $(STAMP) wrk
-	$(BIN)/python -m configurator.bench
+	$(BIN)/python -m benchmarks.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,11 +9,11 @@ import os
 import sys
 from pathlib import Path
 
-from configurator import accounts, housekeeping, stock
-from configurator.backup import BackupError, backup, restore
-from configurator.db import make_engine, migrate, new_session
-from configurator.demo import load_demo
+from configurator.services import accounts, housekeeping, stock
+from configurator.services.backup import BackupError, backup, restore
+from configurator.services.demo import load_demo
 from configurator.settings import Settings
+from configurator.store.db import make_engine, migrate, new_session
 
 
 def prepare(settings: Settings) -> None:

@@ -16,13 +16,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from configurator import accounts, availability, stock
-from configurator import catalog_admin as edit
-from configurator.catalog import list_products, load_spec
-from configurator.configuration import cheapest_price, resolve, structure_gaps
-from configurator.db import new_session
-from configurator.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
-from configurator.orders import (
+from configurator.core import availability
+from configurator.core.configuration import cheapest_price, resolve, structure_gaps
+from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
+from configurator.services import accounts, stock
+from configurator.services import catalog_admin as edit
+from configurator.services.catalog import list_products, load_spec
+from configurator.services.orders import (
     OrderError,
     OrderView,
     cancel_order,
@@ -30,6 +30,7 @@ from configurator.orders import (
     order_status,
     recent_orders,
 )
+from configurator.store.db import new_session
 from configurator.web.common import (
     ADMIN_COOKIE,
     DB,

@@ -22,13 +22,13 @@ from litestar.types import Message, Scope
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
-from configurator import availability
-from configurator.accounts import shared_secret
-from configurator.catalog_admin import NotFound
-from configurator.db import make_engine, new_session
-from configurator.housekeeping import PruneSchedule
-from configurator.money import cents_to_input, format_cents, format_delta
+from configurator.core import availability
+from configurator.core.money import cents_to_input, format_cents, format_delta
+from configurator.services.accounts import shared_secret
+from configurator.services.catalog_admin import NotFound
+from configurator.services.housekeeping import PruneSchedule
 from configurator.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+from configurator.store.db import make_engine, new_session
 from configurator.web.admin import (
     AdminController,
     LoginController,

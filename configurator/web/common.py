@@ -19,8 +19,8 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
-from configurator.configuration import parse_id
-from configurator.db import new_session
+from configurator.core.configuration import parse_id
+from configurator.store.db import new_session
 
 log = logging.getLogger("configurator")
 

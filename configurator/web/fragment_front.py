@@ -18,7 +18,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
-from configurator.catalog import cached_spec_by_slug
+from configurator.services.catalog import cached_spec_by_slug
 from configurator.web.common import clean_key
 from configurator.web.storefront import (
     RenderedFragment,

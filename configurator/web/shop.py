@@ -14,16 +14,16 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from configurator import cart as carts
-from configurator.availability import BACKORDER_EXPLANATION
-from configurator.configuration import (
+from configurator.core.availability import BACKORDER_EXPLANATION
+from configurator.core.configuration import (
     QuantityError,
     SelectionError,
     parse_quantity,
     parse_selection,
     resolve,
 )
-from configurator.orders import (
+from configurator.services import cart as carts
+from configurator.services.orders import (
     CUSTOMER_FIELDS,
     CheckoutError,
     order_by_token,

@@ -18,16 +18,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from configurator import accounts
-from configurator.cache import Version, VersionedCache, read_catalog_version
-from configurator.catalog import (
-    cached_spec_by_slug,
-    get_image,
-    list_products,
-    spec_by_id,
-    spec_by_slug,
-)
-from configurator.configuration import (
+from configurator.core.configuration import (
     ConfiguratorSpec,
     QuantityError,
     Selection,
@@ -37,7 +28,16 @@ from configurator.configuration import (
     parse_selection,
     resolve,
 )
-from configurator.db import new_session
+from configurator.services import accounts
+from configurator.services.catalog import (
+    cached_spec_by_slug,
+    get_image,
+    list_products,
+    spec_by_id,
+    spec_by_slug,
+)
+from configurator.store.cache import Version, VersionedCache, read_catalog_version
+from configurator.store.db import new_session
 from configurator.web.common import (
     ADMIN_COOKIE,
     DB,

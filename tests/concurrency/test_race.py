@@ -16,11 +16,11 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import select
 
-from configurator import stock
 from configurator.cli import prepare
-from configurator.db import make_engine, new_session
-from configurator.models import Option
+from configurator.services import stock
 from configurator.settings import Settings
+from configurator.store.db import make_engine, new_session
+from configurator.store.models import Option
 from tests.live_server import run_server
 
 SHOPPERS = 100

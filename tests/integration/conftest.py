@@ -20,11 +20,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from configurator import accounts
-from configurator.db import make_engine, migrate, new_session
-from configurator.demo import load_demo
-from configurator.models import AdminUser
+from configurator.services import accounts
+from configurator.services.demo import load_demo
 from configurator.settings import Settings
+from configurator.store.db import make_engine, migrate, new_session
+from configurator.store.models import AdminUser
 from configurator.web.app import create_app
 from configurator.web.common import ADMIN_COOKIE
 from tests.databases import Databases

@@ -8,7 +8,7 @@ import re
 from alembic import command
 from sqlalchemy import text
 
-from configurator.db import alembic_config, make_engine
+from configurator.store.db import alembic_config, make_engine
 from tests.integration.conftest import NO_FILE, Shop, add_to_cart, post_form, sign_in
 from tests.integration.test_admin import item_id
 from tests.integration.test_stock import (

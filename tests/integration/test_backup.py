@@ -22,9 +22,10 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import configurator.models  # noqa: F401  (registers the tables)
-from configurator import cli, stock
-from configurator.db import alembic_config, make_engine, migrate, new_session
+import configurator.store.models  # noqa: F401  (registers the tables)
+from configurator import cli
+from configurator.services import stock
+from configurator.store.db import alembic_config, make_engine, migrate, new_session
 from tests.databases import BACKEND, Databases
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form
 from tests.live_server import PROJECT_ROOT, run_server

@@ -8,8 +8,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from configurator import catalog_admin
-from configurator.db import new_session
+from configurator.services import catalog_admin
+from configurator.store.db import new_session
 from tests.integration.conftest import (
     CUSTOMER,
     HX,

@@ -10,10 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
-import configurator.models  # noqa: F401  (registers the tables)
-from configurator import accounts, cli
-from configurator.db import make_engine, migrate, new_session
-from configurator.models import AdminUser, Product
+import configurator.store.models  # noqa: F401  (registers the tables)
+from configurator import cli
+from configurator.services import accounts
+from configurator.store.db import make_engine, migrate, new_session
+from configurator.store.models import AdminUser, Product
 
 
 def test_migrations_create_exactly_the_schema_the_models_describe(database_url: str) -> None:

@@ -16,9 +16,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 
-from configurator import accounts, db, orders
-from configurator.demo import load_demo
+from configurator.services import accounts, orders
+from configurator.services.demo import load_demo
 from configurator.settings import Settings
+from configurator.store import db
 from configurator.web.app import create_app
 from tests.databases import BACKEND
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form

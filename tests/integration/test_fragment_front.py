@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from configurator import catalog
-from configurator.db import make_engine
+from configurator.services import catalog
+from configurator.store.db import make_engine
 from configurator.web import storefront
 from configurator.web.app import SECURITY_HEADERS
 from configurator.web.fragment_front import FragmentFront

@@ -12,9 +12,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import col, select, update
 
-from configurator import cli, housekeeping
-from configurator.models import AdminSession, AdminUser, Cart, CartLine, LoginAttempt, utcnow
+from configurator import cli
+from configurator.services import housekeeping
 from configurator.settings import Settings
+from configurator.store.models import AdminSession, AdminUser, Cart, CartLine, LoginAttempt, utcnow
 from configurator.web.app import create_app
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, line_ids, post_form
 

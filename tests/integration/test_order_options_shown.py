@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from configurator.db import alembic_config, make_engine
+from configurator.store.db import alembic_config, make_engine
 from tests.integration.conftest import NO_FILE, Shop, add_to_cart, post_form, sign_in
 from tests.integration.test_cart_checkout import BIKE, carbon, option_row, place_order
 

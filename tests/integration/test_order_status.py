@@ -10,7 +10,7 @@ from itertools import pairwise
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from configurator.fulfilment import in_words
+from configurator.core.fulfilment import in_words
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form, sign_in
 
 BIKE = "aero-road-bike"

@@ -11,11 +11,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from configurator import cart as carts
-from configurator import catalog_admin
-from configurator.catalog import spec_by_id
-from configurator.configuration import resolve
-from configurator.db import alembic_config, make_engine, new_session
+from configurator.core.configuration import resolve
+from configurator.services import cart as carts
+from configurator.services import catalog_admin
+from configurator.services.catalog import spec_by_id
+from configurator.store.db import alembic_config, make_engine, new_session
 from configurator.web.app import SECURITY_HEADERS
 from configurator.web.common import ADMIN_COOKIE
 from configurator.web.fragment_front import FragmentFront

@@ -14,8 +14,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from configurator import accounts
-from configurator.db import new_session
+from configurator.services import accounts
+from configurator.store.db import new_session
 from tests.integration.conftest import ADMIN_PASSWORD, Shop, post_form
 
 LEGACY_PASSWORD = "legacy-scrypt-password"

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from sqlalchemy import inspect, text
 
 from configurator import cli
-from configurator.db import alembic_config, make_engine
+from configurator.store.db import alembic_config, make_engine
 from tests.integration.conftest import (
     CUSTOMER,
     NO_FILE,

@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from configurator.availability import Backorders, OptionStock, StockSettings, StockStatus
-from configurator.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
+from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
+from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
 
 
 def option(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from configurator.availability import (
+from configurator.core.availability import (
     BACKORDER_CART_LABEL,
     BACKORDER_NOTICE,
     OUT_OF_STOCK_NOTICE,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from configurator.availability import (
+from configurator.core.availability import (
     AddOutcome,
     Backorders,
     OptionStock,

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from configurator.configuration import (
+from configurator.core.configuration import (
     MAX_QUANTITY,
     LayerSpec,
     QuantityError,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from configurator.fulfilment import LineSnapshot, cancellation, in_words, shipping_summary
+from configurator.core.fulfilment import LineSnapshot, cancellation, in_words, shipping_summary
 
 SNEAKERS = LineSnapshot("Court Sneaker", quantity=2, quantity_in_stock=2)
 BIKES_WAITING = LineSnapshot(

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from configurator.images import MAX_IMAGE_BYTES, ImageError, check_image
-from configurator.money import (
+from configurator.core.images import MAX_IMAGE_BYTES, ImageError, check_image
+from configurator.core.money import (
     MAX_CENTS,
     MoneyError,
     cents_to_input,

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from defusedxml import ElementTree
 
-from configurator.images import MAX_SVG_DEPTH, ImageError, check_image, clean_svg
+from configurator.core.images import MAX_SVG_DEPTH, ImageError, check_image, clean_svg
+from configurator.services.demo import ASSETS as DEMO_ASSETS
 
-DEMO_ASSETS = Path(__file__).resolve().parents[2] / "configurator" / "demo_assets"
+DEMO_ART = sorted(DEMO_ASSETS.glob("*/*.svg"))
 OPEN = (
     b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
     b' viewBox="0 0 10 10">'
@@ -192,9 +193,11 @@ def canonical(svg: bytes) -> object:
     return walk(ElementTree.fromstring(svg))
 
 
-@pytest.mark.parametrize(
-    "path", sorted(DEMO_ASSETS.glob("*/*.svg")), ids=lambda p: f"{p.parent.name}/{p.name}"
-)
+def test_the_demo_art_is_found() -> None:
+    assert len(DEMO_ART) >= 20, f"no demo art under {DEMO_ASSETS}"
+
+
+@pytest.mark.parametrize("path", DEMO_ART, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_the_demo_art_passes_unchanged(path: Path) -> None:
     """Same elements, attributes and text: the layers draw exactly as before."""
     original = path.read_bytes()

@@ -12,19 +12,20 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from configurator.availability import Split, lowest_quantity_after_sale, split_summary
-from configurator.cart import CartItem, CartView, cart_id_for, choice_name, view_cart
-from configurator.catalog import spec_by_id
-from configurator.configuration import ConfiguratorSpec, with_quantities
-from configurator.db import begin_write
-from configurator.fulfilment import (
+from configurator.core.availability import Split, lowest_quantity_after_sale, split_summary
+from configurator.core.configuration import ConfiguratorSpec, with_quantities
+from configurator.core.fulfilment import (
     Cancellation,
     LineSnapshot,
     ShippingSummary,
     cancellation,
     shipping_summary,
 )
-from configurator.models import (
+from configurator.services.cart import CartItem, CartView, cart_id_for, choice_name, view_cart
+from configurator.services.catalog import spec_by_id
+from configurator.services.stock import SoldOut, give_back, take_for_order
+from configurator.store.db import begin_write
+from configurator.store.models import (
     Cart,
     CartLine,
     CustomerOrder,
@@ -32,7 +33,6 @@ from configurator.models import (
     OrderLineOption,
     utcnow,
 )
-from configurator.stock import SoldOut, give_back, take_for_order
 
 ORDER_PLACED = "placed"
 ORDER_CANCELLED = "cancelled"

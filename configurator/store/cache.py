@@ -19,8 +19,8 @@ from sqlalchemy import URL, Engine, event, text
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
-from configurator.db import FileId, SQLiteFileConnection, file_id
-from configurator.models import CatalogVersion, Image, Layer, Option, Product
+from configurator.store.db import FileId, SQLiteFileConnection, file_id
+from configurator.store.models import CatalogVersion, Image, Layer, Option, Product
 
 CATALOG_TABLES = (Product, Layer, Option, Image)
 VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from configurator.availability import Backorders, OptionStock, StockSettings, StockStatus
-from configurator.cache import Version, VersionedCache, catalog_version
-from configurator.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
-from configurator.models import Image, Layer, Option, Product
+from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
+from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
+from configurator.store.cache import Version, VersionedCache, catalog_version
+from configurator.store.models import Image, Layer, Option, Product
 
 
 def image_url(image_id: int | None, sha256: str | None) -> str | None:

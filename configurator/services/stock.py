@@ -16,10 +16,10 @@ from sqlalchemy import func, update
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from configurator.availability import effective_stock, is_low_stock
-from configurator.catalog import list_products, spec_by_id
-from configurator.configuration import LayerSpec, OptionSpec
-from configurator.models import CustomerOrder, Option, StockMovement
+from configurator.core.availability import effective_stock, is_low_stock
+from configurator.core.configuration import LayerSpec, OptionSpec
+from configurator.services.catalog import list_products, spec_by_id
+from configurator.store.models import CustomerOrder, Option, StockMovement
 
 MAX_QUANTITY_ON_HAND = 1_000_000
 

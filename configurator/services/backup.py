@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
 
-from configurator.db import BUSY_TIMEOUT_MS, make_engine, migrate
+from configurator.store.db import BUSY_TIMEOUT_MS, make_engine, migrate
 
 
 class BackupError(Exception):

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, exists
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete, select
 
-from configurator.accounts import ATTEMPTS_KEPT
-from configurator.db import begin_write, new_session
-from configurator.models import AdminSession, Cart, CartLine, LoginAttempt, utcnow
+from configurator.services.accounts import ATTEMPTS_KEPT
+from configurator.store.db import begin_write, new_session
+from configurator.store.models import AdminSession, Cart, CartLine, LoginAttempt, utcnow
 
 BATCH = 500
 """Rows deleted per transaction."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from configurator.availability import (
+from configurator.core.availability import (
     AddDecision,
     AddOutcome,
     LineSplit,
@@ -22,8 +22,7 @@ from configurator.availability import (
     plan_quantity_change,
     split_summary,
 )
-from configurator.catalog import spec_by_id
-from configurator.configuration import (
+from configurator.core.configuration import (
     MAX_QUANTITY,
     Choice,
     Configuration,
@@ -31,8 +30,9 @@ from configurator.configuration import (
     Selection,
     resolve,
 )
-from configurator.db import begin_write
-from configurator.models import Cart, CartLine, utcnow
+from configurator.services.catalog import spec_by_id
+from configurator.store.db import begin_write
+from configurator.store.models import Cart, CartLine, utcnow
 
 
 class CartError(ValueError):

@@ -9,21 +9,21 @@ from typing import Literal
 
 from sqlmodel import Session, col, func, select
 
-from configurator import stock
-from configurator.availability import Backorders, StockStatus
-from configurator.catalog import load_spec
-from configurator.configuration import (
+from configurator.core.availability import Backorders, StockStatus
+from configurator.core.configuration import (
     ConfiguratorSpec,
     cheapest_price,
     parse_id,
     publication_blockers,
     published_edit_refusal,
 )
-from configurator.db import begin_write
-from configurator.images import CheckedImage
-from configurator.models import Image, Layer, Option, Product, utcnow
-from configurator.money import MoneyError, format_cents, parse_cents
-from configurator.stock import MAX_QUANTITY_ON_HAND
+from configurator.core.images import CheckedImage
+from configurator.core.money import MoneyError, format_cents, parse_cents
+from configurator.services import stock
+from configurator.services.catalog import load_spec
+from configurator.services.stock import MAX_QUANTITY_ON_HAND
+from configurator.store.db import begin_write
+from configurator.store.models import Image, Layer, Option, Product, utcnow
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 Direction = Literal["up", "down"]

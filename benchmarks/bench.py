@@ -168,9 +168,9 @@ def _count_round_trips(
     from litestar.testing import TestClient
     from sqlalchemy import event
 
-    from configurator import cache
-    from configurator.db import make_engine
     from configurator.settings import Settings
+    from configurator.store import cache
+    from configurator.store.db import make_engine
     from configurator.web.app import create_app
 
     engine = make_engine(database_url)
@@ -408,9 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     from sqlmodel import select
 
     from configurator.cli import prepare
-    from configurator.db import make_engine, new_session
-    from configurator.models import Option
     from configurator.settings import Settings
+    from configurator.store.db import make_engine, new_session
+    from configurator.store.models import Option
 
     with tempfile.TemporaryDirectory(prefix="configurator-bench-") as tmp:
         tmp_dir = Path(tmp)
@@ -458,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "configurator.bench:bare_app",
+                "benchmarks.bench:bare_app",
                 "--port",
                 str(bare_port),
                 "--log-level",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from configurator.availability import (
+from configurator.core.availability import (
     AddDecision,
     Availability,
     LineSplit,

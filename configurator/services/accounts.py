@@ -19,8 +19,8 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.base import ensure_str
 from sqlmodel import Session, col, func, select, update
 
-from configurator.db import begin_write
-from configurator.models import AdminSession, AdminUser, AppSetting, LoginAttempt, utcnow
+from configurator.store.db import begin_write
+from configurator.store.models import AdminSession, AdminUser, AppSetting, LoginAttempt, utcnow
 
 SESSION_LIFETIME = timedelta(hours=12)
 LOCKOUT_WINDOW = timedelta(minutes=15)

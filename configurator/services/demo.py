@@ -14,10 +14,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from configurator import stock
-from configurator.availability import Backorders, StockStatus
-from configurator.images import check_image
-from configurator.models import Image, Layer, Option, Product
+from configurator.core.availability import Backorders, StockStatus
+from configurator.core.images import check_image
+from configurator.services import stock
+from configurator.store.models import Image, Layer, Option, Product
 
 ASSETS = Path(__file__).resolve().parent / "demo_assets"
 

@@ -1,0 +1,1 @@
+"""`make bench`: throughput and latency of the real server against the bare stack."""
