@@ -33,7 +33,7 @@ def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
         expect(page.get_by_role("heading", name="Configurator: Desk Lamp")).to_be_visible()
         publication = page.locator("#publication")
         expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
-        screenshot(page, "admin-draft-refused.png")
+        screenshot(page, "admin-draft.png")
         page.get_by_label("Layer name").fill("Shade")
         page.get_by_role("button", name="Add layer").click()
         expect(
