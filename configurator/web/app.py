@@ -92,6 +92,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     }
     env.globals["split_summary"] = availability.split_summary
     env.globals["stock_heading"] = availability.stock_heading
+    env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
