@@ -292,6 +292,15 @@ class Availability:
         return ""
 
     @property
+    def shopper_sees(self) -> str:
+        """The admin's "Shoppers now see:" for the option."""
+        if self.notice:
+            return self.notice if self.is_purchasable else f"{self.notice} (cannot be ordered)"
+        if self.is_backorder:
+            return "nothing (silent backorder)"
+        return "In stock"
+
+    @property
     def cart_label(self) -> str:
         """The label after a backordered option in the cart and the order."""
         return BACKORDER_CART_LABEL if self.tells_customer else ""

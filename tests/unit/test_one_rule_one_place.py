@@ -3,8 +3,13 @@
 import pytest
 
 from configurator.core.availability import (
+    IN_STOCK,
     INHERITABLE,
+    ON_BACKORDER,
     SETTING_LABELS,
+    UNAVAILABLE,
+    Availability,
+    AvailabilityCode,
     Backorders,
     OptionStock,
     StockSettings,
@@ -135,3 +140,13 @@ def test_what_stops_the_purchase_is_all_that_is_said() -> None:
     assert notices_for(spec, {"layer-1": "12"}, 1) == [
         Notice("error", "Wheels: Option 12 is out of stock and cannot be ordered.")
     ]
+
+
+def test_the_admin_says_what_shoppers_see_next_to_an_option() -> None:
+    assert IN_STOCK.shopper_sees == "In stock"
+    assert ON_BACKORDER.shopper_sees == "Available on Backorder"
+    silent = Availability(AvailabilityCode.BACKORDER, tells_customer=False)
+    assert silent.shopper_sees == "nothing (silent backorder)"
+    assert UNAVAILABLE.shopper_sees == "Out of Stock (cannot be ordered)"
+    low = Availability(AvailabilityCode.IN_STOCK, salable=2, on_hand=2, only_left=2)
+    assert low.shopper_sees == "Only 2 left"
