@@ -117,6 +117,18 @@ class OptionStock:
     notify_below: int | None = None
 
 
+def applied_threshold(backorders: Backorders, threshold: int) -> int | None:
+    """The Out-of-Stock Threshold as it applies: the quantity on hand that sales stop at.
+
+    None when there is no cap (backorders allowed and a threshold of 0). With backorders off
+    a negative threshold counts as 0, so nothing is ever sold below zero. The one clamp that
+    the salable quantity, checkout's floor and the admin's "Salable quantity" line all use.
+    """
+    if backorders.allowed:
+        return None if threshold == 0 else threshold
+    return max(threshold, 0)
+
+
 @dataclass(frozen=True, slots=True)
 class EffectiveStock:
     """An option's settings after inheritance, and which of them came from Global Settings."""
@@ -127,8 +139,57 @@ class EffectiveStock:
     notify_below: int
     inherited: frozenset[str]
 
+    @property
+    def applied_threshold(self) -> int | None:
+        """The Out-of-Stock Threshold as it applies (see `applied_threshold`)."""
+        return applied_threshold(self.backorders, self.out_of_stock_threshold)
 
-INHERITABLE = ("backorders", "out_of_stock_threshold", "only_x_left_threshold", "notify_below")
+
+@dataclass(frozen=True, slots=True)
+class InheritableSetting:
+    """One of an option's settings that "Use global setting" leaves to Global Settings."""
+
+    name: str
+    label: str
+
+
+INHERITABLE_SETTINGS = (
+    InheritableSetting("backorders", "Backorders"),
+    InheritableSetting("out_of_stock_threshold", "Out-of-Stock Threshold"),
+    InheritableSetting("only_x_left_threshold", '"Only X left" threshold'),
+    InheritableSetting("notify_below", "Notify for Quantity Below"),
+)
+"""The one list of inheritable settings: the option's stock block, its "Reset to global"
+buttons, the admin's form and its error messages all read it."""
+INHERITABLE = tuple(setting.name for setting in INHERITABLE_SETTINGS)
+SETTING_LABELS = {setting.name: setting.label for setting in INHERITABLE_SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSetting:
+    """An inheritable setting as the option's stock block shows it: its own value (None:
+    "Use global setting") next to the Global Settings value."""
+
+    name: str
+    label: str
+    own: Backorders | int | None
+    global_value: Backorders | int
+
+    @property
+    def inherited(self) -> bool:
+        return self.own is None
+
+    @property
+    def effective(self) -> Backorders | int:
+        return inherit(self.own, self.global_value)
+
+
+def option_settings(settings: StockSettings, stock: OptionStock) -> tuple[OptionSetting, ...]:
+    """Each inheritable setting of an option, its own value and the global one, in form order."""
+    return tuple(
+        OptionSetting(s.name, s.label, getattr(stock, s.name), getattr(settings, s.name))
+        for s in INHERITABLE_SETTINGS
+    )
 
 
 def inherit(own: T | None, global_value: T) -> T:
@@ -155,11 +216,8 @@ def salable_quantity(quantity: int, backorders: Backorders, threshold: int) -> i
     threshold of 0 means "no cap"; with backorders off a negative threshold counts as 0, so
     nothing is ever sold below zero.
     """
-    if backorders.allowed and threshold == 0:
-        return None
-    if not backorders.allowed:
-        threshold = max(threshold, 0)
-    return max(0, quantity - threshold)
+    floor = applied_threshold(backorders, threshold)
+    return None if floor is None else max(0, quantity - floor)
 
 
 def lowest_quantity_after_sale(stock: OptionStock, settings: StockSettings) -> int | None:
@@ -168,12 +226,7 @@ def lowest_quantity_after_sale(stock: OptionStock, settings: StockSettings) -> i
     Checkout enforces it atomically (`quantity - n >= floor`), so the database, not a read
     taken earlier, decides who gets the last unit.
     """
-    effective = effective_stock(settings, stock)
-    if effective.backorders.allowed and effective.out_of_stock_threshold == 0:
-        return None
-    if not effective.backorders.allowed:
-        return max(effective.out_of_stock_threshold, 0)
-    return effective.out_of_stock_threshold
+    return effective_stock(settings, stock).applied_threshold
 
 
 class AvailabilityCode(StrEnum):
@@ -237,6 +290,15 @@ class Availability:
         if self.only_left is not None:
             return f"Only {self.only_left} left"
         return ""
+
+    @property
+    def shopper_sees(self) -> str:
+        """The admin's "Shoppers now see:" for the option."""
+        if self.notice:
+            return self.notice if self.is_purchasable else f"{self.notice} (cannot be ordered)"
+        if self.is_backorder:
+            return "nothing (silent backorder)"
+        return "In stock"
 
     @property
     def cart_label(self) -> str:
@@ -386,6 +448,8 @@ class AddDecision:
 
     `limit` is how many can still be added (None: no limit), `limiting` the index of the option
     that sets it, and `bottleneck` the index of the option with the least stock on hand.
+    `told`: some of the quantity would be backordered on an option whose backorder the
+    shopper is told of.
     """
 
     outcome: AddOutcome
@@ -394,6 +458,16 @@ class AddDecision:
     limit: int | None
     limiting: int | None
     bottleneck: int | None
+    told: bool = False
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome is AddOutcome.REFUSE
+
+    @property
+    def partly_backordered(self) -> bool:
+        """Part of the quantity ships now and part, which the shopper is told of, later."""
+        return self.told and bool(self.split.in_stock) and bool(self.split.backordered)
 
 
 def decide_add(
@@ -427,14 +501,16 @@ def decide_add(
     bottleneck = None
     if split.options and split.in_stock < quantity:
         bottleneck = min(range(len(split.options)), key=lambda i: split.options[i].in_stock)
-    if limit is not None and quantity > limit:
-        return AddDecision(AddOutcome.REFUSE, quantity, split, limit, limiting, bottleneck)
     told = any(
         s.backordered and a.tells_customer for a, s in zip(parts, split.options, strict=True)
     )
-    if split.backordered and settings.allow_custom_backordering and told:
-        return AddDecision(AddOutcome.ASK, quantity, split, limit, limiting, bottleneck)
-    return AddDecision(AddOutcome.ADD, quantity, split, limit, limiting, bottleneck)
+    if limit is not None and quantity > limit:
+        outcome = AddOutcome.REFUSE
+    elif split.backordered and settings.allow_custom_backordering and told:
+        outcome = AddOutcome.ASK
+    else:
+        outcome = AddOutcome.ADD
+    return AddDecision(outcome, quantity, split, limit, limiting, bottleneck, told)
 
 
 @dataclass(frozen=True, slots=True)

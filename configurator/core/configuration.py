@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from configurator.core.availability import (
+    BACKORDER_NOTICE,
+    SHIPS_ONCE_RESTOCKED,
     AddDecision,
     Availability,
     LineSplit,
@@ -19,6 +21,7 @@ from configurator.core.availability import (
     decide_add,
     option_availability,
     split_line,
+    split_summary,
 )
 
 LAYER_PARAM_PREFIX = "layer-"
@@ -211,6 +214,55 @@ class Configuration:
     def query_pairs(self) -> list[tuple[str, str]]:
         """The configuration as query parameters, for shareable URLs."""
         return selection_to_pairs(self.selection)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One sentence the product page tells the shopper. `kind` names how it looks (error,
+    backorder, low, instock); `lead`, when there is one, is said first and stands out."""
+
+    kind: str
+    text: str
+    lead: str = ""
+
+
+def _named(choice: Choice) -> str:
+    assert choice.option is not None
+    return f"{choice.layer.name} · {choice.option.name}"
+
+
+def availability_notices(
+    configuration: Configuration, quantity: int, decision: AddDecision | None
+) -> tuple[Notice, ...]:
+    """What the product page says about buying `quantity` of this build (`decision`: what
+    adding it to the cart would do; None when it cannot be bought).
+
+    What stops the purchase comes first; then the options on backorder the shopper is told of,
+    a quantity refused (more than can be sold), a quantity that ships partly now, the "Only X
+    left" notice, and otherwise that the build is in stock.
+    """
+    if configuration.problems:
+        return tuple(Notice("error", problem) for problem in configuration.problems)
+    notices: list[Notice] = []
+    if configuration.backordered:
+        names = ", ".join(_named(choice) for choice in configuration.backordered)
+        notices.append(
+            Notice("backorder", f"{names}. {SHIPS_ONCE_RESTOCKED}.", lead=f"{BACKORDER_NOTICE}:")
+        )
+    if decision is not None and decision.refused:
+        limiting = (
+            configuration.chosen[decision.limiting] if decision.limiting is not None else None
+        )
+        by = f" ({_named(limiting)} limits it)" if limiting else ""
+        notices.append(Notice("error", f"Only {decision.limit} of this build can be ordered{by}."))
+    if notices:
+        return tuple(notices)
+    if decision is not None and decision.partly_backordered:
+        return (Notice("backorder", f"Of {quantity}: {split_summary(decision.split)}"),)
+    low = configuration.only_left
+    if low is not None and low.availability is not None:
+        return (Notice("low", f"In stock. {low.availability.notice}: {_named(low)}."),)
+    return (Notice("instock", "In stock, ready to build."),)
 
 
 def with_quantities(spec: ConfiguratorSpec, quantities: Mapping[int, int]) -> ConfiguratorSpec:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from configurator.core.availability import SHIPS_ONCE_RESTOCKED
+
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = (
     "January",
@@ -112,7 +114,7 @@ def shipping_summary(lines: Sequence[LineSnapshot], *, merchant: bool = False) -
         else:
             headline = "Ship part of this order now and hold the rest until it is restocked."
     else:
-        now_heading, later_heading = "Ships now", "Ships once restocked"
+        now_heading, later_heading = "Ships now", SHIPS_ONCE_RESTOCKED
         if silent and not later:
             return ShippingSummary(
                 "We will ship your order as soon as it is ready.", now_heading, (), "", ()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from configurator.core.availability import (
     plan_quantity_change,
     split_summary,
 )
+from configurator.core.checkout import CartLineIn, choice_name, plan_cart, stock_demand
 from configurator.core.configuration import (
     MAX_QUANTITY,
     Choice,
@@ -49,12 +49,6 @@ def new_cart_token() -> str:
 
 def cart_id_for(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def choice_name(choice: Choice) -> str:
-    """How the shopper reads one chosen option: "Carbon Deep (Wheels)"."""
-    assert choice.option is not None
-    return f"{choice.option.name} ({choice.layer.name})"
 
 
 @dataclass(frozen=True)
@@ -153,17 +147,11 @@ class CartView:
         """Units per option id whose stock is counted (tracked), over the whole cart, or over
         its ordinary lines only (they have first claim on what is in stock; back ordered lines
         wait for stock)."""
-        totals: dict[int, int] = defaultdict(int)
-        for item in self.items:
-            if item.configuration is None:
-                continue
-            if ordinary_lines_only and item.backorder_line:
-                continue
-            for choice in item.configuration.chosen:
-                assert choice.option is not None and choice.availability is not None
-                if choice.availability.on_hand is not None:
-                    totals[choice.option.id] += item.quantity
-        return dict(totals)
+        return stock_demand(
+            (item.configuration, item.quantity)
+            for item in self.items
+            if item.configuration is not None and not (ordinary_lines_only and item.backorder_line)
+        )
 
 
 EMPTY_CART = CartView(items=())
@@ -201,12 +189,9 @@ def view_cart(
     *,
     specs: dict[int, ConfiguratorSpec | None] | None = None,
 ) -> CartView:
-    """Resolve every line against the catalog as it is now.
-
-    In-stock units go to ordinary lines first, then to lines the shopper chose to back
-    order; each option's stock is shared by all lines that use it. A cart asking for more of
-    an option than can still be sold says so on each line that uses it. `specs` lets checkout
-    pass the catalog with the quantities it actually took.
+    """Resolve every line against the catalog as it is now; `checkout.plan_cart` divides
+    each line into what ships now and what is backordered, and says what is wrong with it.
+    `specs` lets checkout pass the catalog with the quantities it actually took.
     """
     lines = _lines(session, cart_token)
     specs = {} if specs is None else specs
@@ -224,53 +209,46 @@ def view_cart(
         )
         resolved.append((line, spec, configuration))
 
-    demand: dict[int, int] = defaultdict(int)
-    for line, _spec, configuration in resolved:
-        for choice in configuration.chosen if configuration else ():
-            assert choice.option is not None
-            demand[choice.option.id] += line.quantity
-
-    taken: dict[int, int] = defaultdict(int)
-    items: dict[int, CartItem] = {}
-    for line, spec, configuration in sorted(resolved, key=lambda r: r[0].backorder_line):
+    plans = plan_cart(
+        [
+            CartLineIn(line.id, line.quantity, line.backorder_line, configuration)
+            for line, _spec, configuration in resolved
+            if line.id is not None and configuration is not None
+        ]
+    )
+    items: list[CartItem] = []
+    for line, spec, configuration in resolved:
         assert line.id is not None
         if spec is None or configuration is None:
-            items[line.id] = CartItem(
-                line_id=line.id,
-                quantity=line.quantity,
-                product_name=spec.name if spec else "A product that is no longer sold",
-                product_slug=None,
-                configuration=None,
-                problems=(NO_LONGER_SOLD,),
+            items.append(
+                CartItem(
+                    line_id=line.id,
+                    quantity=line.quantity,
+                    product_name=spec.name if spec else "A product that is no longer sold",
+                    product_slug=None,
+                    configuration=None,
+                    problems=(NO_LONGER_SOLD,),
+                )
             )
             continue
-        split = configuration.split(line.quantity, taken)
-        chosen = configuration.chosen
-        for choice in chosen:
-            assert choice.option is not None
-            taken[choice.option.id] += line.quantity
-        problems = list(configuration.problems)
-        for choice in chosen:
-            assert choice.option is not None and choice.availability is not None
-            salable = choice.availability.salable
-            wanted = demand[choice.option.id]
-            if salable is not None and choice.availability.is_purchasable and wanted > salable:
-                problems.append(
-                    f"Only {salable} of {choice_name(choice)} can be ordered, and your cart "
-                    f"has {wanted}. Lower the quantity."
-                )
-        items[line.id] = CartItem(
-            line_id=line.id,
-            quantity=line.quantity,
-            product_name=spec.name,
-            product_slug=spec.slug,
-            configuration=configuration,
-            problems=tuple(problems),
-            backorder_line=line.backorder_line,
-            split=split,
-            options=tuple(CartOption(c, s) for c, s in zip(chosen, split.options, strict=True)),
+        plan = plans[line.id]
+        items.append(
+            CartItem(
+                line_id=line.id,
+                quantity=line.quantity,
+                product_name=spec.name,
+                product_slug=spec.slug,
+                configuration=configuration,
+                problems=plan.problems,
+                backorder_line=line.backorder_line,
+                split=plan.split,
+                options=tuple(
+                    CartOption(c, s)
+                    for c, s in zip(configuration.chosen, plan.split.options, strict=True)
+                ),
+            )
         )
-    return CartView(items=tuple(items[line.id] for line in lines if line.id is not None))
+    return CartView(items=tuple(items))
 
 
 ADDED = "Added to your cart."

@@ -9,7 +9,12 @@ from typing import Literal
 
 from sqlmodel import Session, col, func, select
 
-from configurator.core.availability import Backorders, StockStatus
+from configurator.core.availability import (
+    INHERITABLE,
+    SETTING_LABELS,
+    Backorders,
+    StockStatus,
+)
 from configurator.core.configuration import (
     ConfiguratorSpec,
     cheapest_price,
@@ -278,7 +283,7 @@ def update_global_settings(session: Session, product_id: int, form: Mapping[str,
     threshold = _whole_number(
         form,
         "out_of_stock_threshold",
-        "Out-of-Stock Threshold",
+        SETTING_LABELS["out_of_stock_threshold"],
         errors,
         minimum=low,
         maximum=high,
@@ -287,7 +292,7 @@ def update_global_settings(session: Session, product_id: int, form: Mapping[str,
     only_x_left = _whole_number(
         form,
         "only_x_left_threshold",
-        "Only X left threshold",
+        SETTING_LABELS["only_x_left_threshold"],
         errors,
         minimum=0,
         maximum=high,
@@ -296,7 +301,7 @@ def update_global_settings(session: Session, product_id: int, form: Mapping[str,
     notify_below = _whole_number(
         form,
         "notify_below",
-        "Notify for Quantity Below",
+        SETTING_LABELS["notify_below"],
         errors,
         minimum=low,
         maximum=high,
@@ -503,14 +508,6 @@ def add_option(
     return option
 
 
-OPTION_STOCK_SETTINGS = {
-    "backorders": "Backorders",
-    "out_of_stock_threshold": "Out-of-Stock Threshold",
-    "only_x_left_threshold": "Only X left threshold",
-    "notify_below": "Notify for Quantity Below",
-}
-
-
 def update_option(
     session: Session,
     product_id: int,
@@ -551,13 +548,23 @@ def update_option(
     backorders = _backorder_choice(form, "backorders", errors, inherit=True)
     low, high = THRESHOLD_RANGE
     threshold = _whole_number(
-        form, "out_of_stock_threshold", "Out-of-Stock Threshold", errors, minimum=low, maximum=high
+        form,
+        "out_of_stock_threshold",
+        SETTING_LABELS["out_of_stock_threshold"],
+        errors,
+        minimum=low,
+        maximum=high,
     )
     only_x_left = _whole_number(
-        form, "only_x_left_threshold", "Only X left threshold", errors, minimum=0, maximum=high
+        form,
+        "only_x_left_threshold",
+        SETTING_LABELS["only_x_left_threshold"],
+        errors,
+        minimum=0,
+        maximum=high,
     )
     notify_below = _whole_number(
-        form, "notify_below", "Notify for Quantity Below", errors, minimum=low, maximum=high
+        form, "notify_below", SETTING_LABELS["notify_below"], errors, minimum=low, maximum=high
     )
     if errors:
         raise FormError(errors)
@@ -592,7 +599,7 @@ def update_option(
 
 def reset_option_setting(session: Session, product_id: int, option_id: int, setting: str) -> None:
     """ "Reset to global": the option takes the Global Settings value again."""
-    if setting not in OPTION_STOCK_SETTINGS:
+    if setting not in INHERITABLE:
         raise NotFound("No such setting.")
     product = get_product(session, product_id)
     _layer, option = get_option(session, product_id, option_id)

@@ -12,8 +12,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from configurator.core.availability import Split, lowest_quantity_after_sale, split_summary
-from configurator.core.configuration import ConfiguratorSpec, with_quantities
+from configurator.core.availability import Split, split_summary
+from configurator.core.checkout import plan_checkout
+from configurator.core.configuration import ConfiguratorSpec
 from configurator.core.fulfilment import (
     Cancellation,
     LineSnapshot,
@@ -21,7 +22,7 @@ from configurator.core.fulfilment import (
     cancellation,
     shipping_summary,
 )
-from configurator.services.cart import CartItem, CartView, cart_id_for, choice_name, view_cart
+from configurator.services.cart import CartItem, CartView, cart_id_for, view_cart
 from configurator.services.catalog import spec_by_id
 from configurator.services.stock import SoldOut, give_back, take_for_order
 from configurator.store.db import begin_write
@@ -134,10 +135,9 @@ def place_order(
             session.rollback()
             return placed
     cart = view_cart(session, cart_token)
-    if not cart.items:
-        raise CheckoutError("Your cart is empty.", cart)
-    if cart.has_problems:
-        raise CheckoutError("Some items in your cart need your attention.", cart)
+    plan = plan_checkout(cart.items)
+    if plan.refusal:
+        raise CheckoutError(plan.refusal, cart)
     assert cart_token is not None
     order = CustomerOrder(
         number=_order_number(),
@@ -156,53 +156,18 @@ def place_order(
     session.flush()
     assert order.id is not None
 
-    demand = cart.demand()
-    floors: dict[int, int | None] = {}
-    specs: dict[int, ConfiguratorSpec | None] = {}
-    for item in cart.items:
-        assert item.configuration is not None
-        spec = item.configuration.spec
-        specs[spec.product_id] = spec
-        for choice in item.configuration.chosen:
-            assert choice.option is not None
-            if choice.option.id in demand:
-                floors[choice.option.id] = lowest_quantity_after_sale(
-                    choice.option.stock, spec.settings
-                )
     try:
-        before = take_for_order(session, demand, floors, order)
+        before = take_for_order(session, plan.demand, plan.floors, order)
     except SoldOut as exc:
         session.rollback()
         fresh = view_cart(session, cart_token)
-        name = next(
-            (
-                choice_name(c)
-                for item in cart.items
-                for c in (item.configuration.chosen if item.configuration else ())
-                if c.option and c.option.id == exc.option_id
-            ),
-            "An option",
-        )
-        raise CheckoutError(
-            f"{name} sold out while you were checking out; nothing was ordered.",
-            fresh,
-            sold_out=True,
-        ) from None
-
+        raise CheckoutError(plan.sold_out(exc.option_id), fresh, sold_out=True) from None
     # Split lines by the quantities actually taken, when another order came first.
-    seen = {
-        choice.option.id: choice.option.stock.quantity
-        for item in cart.items
-        for choice in (item.configuration.chosen if item.configuration else ())
-        if choice.option
-    }
-    if any(seen.get(option_id) != quantity for option_id, quantity in before.items()):
-        exact = {
-            pid: with_quantities(spec, before) if spec else None for pid, spec in specs.items()
-        }
+    exact = plan.specs_as_taken(before)
+    if exact:
         cart = view_cart(session, cart_token, specs=exact)
     for position, item in enumerate(cart.items):
-        _write_line(session, order, position, item, demand)
+        _write_line(session, order, position, item, plan.demand)
     order.has_backorder = any(item.has_backorder for item in cart.items)
     order.backorder_told = cart.has_backorder
     session.add(order)

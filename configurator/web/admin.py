@@ -239,6 +239,9 @@ class AdminController(Controller):
             "keep_selling_hint": availability.keep_selling_hint(spec.settings, option.stock)
             if option
             else "",
+            "option_settings": availability.option_settings(spec.settings, option.stock)
+            if option
+            else (),
             "is_low": bool(option and option.id in low_stock_ids),
             "movements": stock.movements(db, option.id, limit=8) if option else [],
             "preview": resolve(spec, {option.layer_id: option.id} if option else {}),

@@ -84,14 +84,12 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.filters["delta"] = format_delta
     env.filters["money_input"] = cents_to_input
     env.globals["labels"] = {
-        "backorder_notice": availability.BACKORDER_NOTICE,
         "backorder_cart_label": availability.BACKORDER_CART_LABEL,
         "out_of_stock": availability.OUT_OF_STOCK_NOTICE,
-        "ships_once_restocked": availability.SHIPS_ONCE_RESTOCKED,
         "backordered_line": availability.BACKORDERED_LINE_LABEL,
     }
-    env.globals["split_summary"] = availability.split_summary
     env.globals["stock_heading"] = availability.stock_heading
+    env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE

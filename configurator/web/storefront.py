@@ -23,6 +23,7 @@ from configurator.core.configuration import (
     QuantityError,
     Selection,
     SelectionError,
+    availability_notices,
     cheapest_price,
     parse_quantity,
     parse_selection,
@@ -180,21 +181,13 @@ def configurator_context(
     status = 400 if error else 200
     configuration = resolve(spec, selection)
     decision = configuration.decide_add(quantity) if configuration.can_purchase else None
-    limiting = None
-    if decision is not None and decision.limiting is not None:
-        limiting = configuration.chosen[decision.limiting]
-    split_told = decision is not None and any(
-        split.backordered and choice.availability and choice.availability.tells_customer
-        for choice, split in zip(configuration.chosen, decision.split.options, strict=True)
-    )
     context = {
         "spec": spec,
         "configuration": configuration,
         "error": error,
         "quantity": quantity,
-        "split_told": split_told,
         "decision": decision,
-        "limiting": limiting,
+        "availability_notices": availability_notices(configuration, quantity, decision),
         "share_url": product_url(spec.slug, _with_quantity(configuration.query_pairs(), quantity)),
     }
     return context, status

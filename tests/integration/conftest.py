@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import pytest
@@ -291,4 +292,5 @@ def notices(html: str, kind: str = "error") -> list[str]:
 
 def field_errors(html: str) -> dict[str, str]:
     """Field name -> the message shown right under it."""
-    return dict(re.findall(r'<p class="field-message" id="([^"]+)-error">([^<]*)</p>', html))
+    found = re.findall(r'<p class="field-message" id="([^"]+)-error">([^<]*)</p>', html)
+    return {field: unescape(message) for field, message in found}

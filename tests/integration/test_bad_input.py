@@ -529,7 +529,7 @@ def test_a_default_option_from_another_layer_is_refused(
         )
         assert response.status_code == 422, value
         assert field_errors(response.text) == {
-            "default_option_id": "Choose one of this layer&#39;s options."
+            "default_option_id": "Choose one of this layer's options."
         }
     assert shop.snapshot() == before
     assert (

@@ -332,6 +332,25 @@ def test_out_of_stock_threshold_inherit_override_and_reset(shop: Shop, client: C
     assert add(client, {wheels: gravel}, 5).status_code == 303
 
 
+def test_the_salable_line_shows_the_threshold_that_applies(shop: Shop, client: Client) -> None:
+    """Without backorders a negative Out-of-Stock Threshold counts as 0 (nothing is sold
+    below zero); with them it lets more be backordered. The line says the one that applies."""
+    gravel = option(shop, "Wheels", "Gravel Tan")
+    sign_in(shop, client)
+
+    saved(save_option(client, shop, gravel, backorders="no", out_of_stock_threshold="-5"))
+
+    html = panel(client, shop, gravel)
+    assert salable(html) == "12"
+    assert f"= 12 on hand {MINUS} threshold 0" in html
+
+    saved(save_option(client, shop, gravel, backorders="notify", out_of_stock_threshold="-5"))
+
+    html = panel(client, shop, gravel)
+    assert salable(html) == "17"
+    assert f"= 12 on hand {MINUS} threshold -5" in html
+
+
 def test_only_x_left_threshold_inherit_override_and_reset(shop: Shop, client: Client) -> None:
     honey = option(shop, "Saddle", "Honey Leather")
     sign_in(shop, client)
@@ -1033,8 +1052,8 @@ BAD_NUMBERS = [
         "1000001",
         "Out-of-Stock Threshold must be between -1,000,000 and 1,000,000.",
     ),
-    ("only_x_left_threshold", "-1", "Only X left threshold must be between 0 and 1,000,000."),
-    ("only_x_left_threshold", "abc", f"Only X left threshold {WHOLE}"),
+    ("only_x_left_threshold", "-1", '"Only X left" threshold must be between 0 and 1,000,000.'),
+    ("only_x_left_threshold", "abc", f'"Only X left" threshold {WHOLE}'),
     ("notify_below", "1.5", f"Notify for Quantity Below {WHOLE}"),
     ("notify_below", "99999999999", f"Notify for Quantity Below {WHOLE}"),
 ]
