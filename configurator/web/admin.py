@@ -329,7 +329,6 @@ class AdminController(Controller):
         exc: edit.FormError | ImageError,
         values: dict[str, str],
     ) -> Template:
-        db.rollback()
         errors = exc.errors if isinstance(exc, edit.FormError) else {"image": str(exc)}
         return self._editor(
             request,
@@ -353,7 +352,6 @@ class AdminController(Controller):
         values: dict[str, str] | None = None,
     ) -> Template:
         """409: the panel the merchant acted from, as it was, saying why nothing changed."""
-        db.rollback()
         return self._editor(
             request,
             db,
@@ -642,7 +640,6 @@ class AdminController(Controller):
         except LookupError:
             raise NotFoundException("No such order.") from None
         except OrderError as exc:
-            db.rollback()
             view = order_by_number(db, clean_key(number, 20))
             if view is None:
                 raise NotFoundException("No such order.") from None
