@@ -19,7 +19,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.base import ensure_str
 from sqlmodel import Session, col, func, select, update
 
-from configurator.store.db import begin_write
+from configurator.store.db import unit_of_work
 from configurator.store.models import AdminSession, AdminUser, AppSetting, LoginAttempt, utcnow
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -106,19 +106,19 @@ def set_password(session: Session, username: str, password: str) -> AdminUser:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
     password_hash = hash_password(password)  # before the transaction, not inside it
-    user = session.exec(select(AdminUser).where(AdminUser.username == username)).first()
-    if user is None:
-        user = AdminUser(username=username, password_hash=password_hash)
-    else:
-        user.password_hash = password_hash
-        # A reset password signs the account out everywhere.
-        for old_session in session.exec(
-            select(AdminSession).where(AdminSession.user_id == user.id)
-        ):
-            session.delete(old_session)
-    session.add(user)
-    session.commit()
-    return user
+    with unit_of_work(session, write=True):
+        user = session.exec(select(AdminUser).where(AdminUser.username == username)).first()
+        if user is None:
+            user = AdminUser(username=username, password_hash=password_hash)
+        else:
+            user.password_hash = password_hash
+            # A reset password signs the account out everywhere.
+            for old_session in session.exec(
+                select(AdminSession).where(AdminSession.user_id == user.id)
+            ):
+                session.delete(old_session)
+        session.add(user)
+        return user
 
 
 def has_any_admin(session: Session) -> bool:
@@ -143,8 +143,8 @@ def ensure_initial_admin(session: Session, password_from_env: str | None) -> str
 
 def authenticate(session: Session, username: str, password: str) -> AdminUser | None:
     """Check a password with no limits and no rehash (the command line and tests)."""
-    user = session.exec(select(AdminUser).where(AdminUser.username == username)).first()
-    session.commit()  # ends the read: nothing stays open while the hash is computed
+    with unit_of_work(session):  # ends before the hash is computed: nothing stays open
+        user = session.exec(select(AdminUser).where(AdminUser.username == username)).first()
     matches = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     return user if user is not None and matches else None
 
@@ -201,33 +201,31 @@ def begin_sign_in(session: Session, username: str, address: str) -> SignInAttemp
     One short write transaction. The attempt is recorded as a failure before its password is
     checked, so parallel guesses cannot all slip under the limit while they are being hashed;
     `finish_sign_in` turns it into a success when the password matches."""
-    begin_write(session)
-    # Attempts on one account take turns here (the row lock on PostgreSQL; SQLite's BEGIN
-    # IMMEDIATE already serialises them).
-    user = session.exec(
-        select(AdminUser).where(AdminUser.username == username).with_for_update()
-    ).first()
-    now = utcnow()
-    since = now - LOCKOUT_WINDOW
-    if (
-        _failures_since(session, since, username=username, address=address)
-        >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
-        or _failures_since(session, since, address=address) >= MAX_FAILURES_PER_ADDRESS
-    ):
-        session.commit()
-        raise LockedOut(int(LOCKOUT_WINDOW.total_seconds() // 60))
-    attempt = LoginAttempt(username=username, address=address, succeeded=False)
-    session.add(attempt)
-    session.flush()
-    assert attempt.id is not None
-    found = SignInAttempt(
-        attempt.id,
-        user.id if user else None,
-        # An unknown account costs the same time as a real check: timing reveals no usernames.
-        user.password_hash if user else _DUMMY_HASH,
-    )
-    session.commit()
-    return found
+    with unit_of_work(session, write=True):
+        # Attempts on one account take turns here (the row lock on PostgreSQL; SQLite's BEGIN
+        # IMMEDIATE already serialises them).
+        user = session.exec(
+            select(AdminUser).where(AdminUser.username == username).with_for_update()
+        ).first()
+        now = utcnow()
+        since = now - LOCKOUT_WINDOW
+        if (
+            _failures_since(session, since, username=username, address=address)
+            >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
+            or _failures_since(session, since, address=address) >= MAX_FAILURES_PER_ADDRESS
+        ):
+            raise LockedOut(int(LOCKOUT_WINDOW.total_seconds() // 60))
+        attempt = LoginAttempt(username=username, address=address, succeeded=False)
+        session.add(attempt)
+        session.flush()
+        assert attempt.id is not None
+        found = SignInAttempt(
+            attempt.id,
+            user.id if user else None,
+            # An unknown account costs the same time as a real check: timing reveals no usernames.
+            user.password_hash if user else _DUMMY_HASH,
+        )
+        return found
 
 
 def check_password(attempt: SignInAttempt, password: str) -> PasswordCheck:
@@ -248,25 +246,24 @@ def finish_sign_in(
     replaced by Argon2id); a wrong one was already counted by `begin_sign_in`."""
     if not check.matches or attempt.user_id is None:
         return None
-    begin_write(session)
-    session.exec(
-        update(LoginAttempt)
-        .where(col(LoginAttempt.id) == attempt.attempt_id)
-        .values(succeeded=True)
-    )
-    if check.new_hash is not None:
-        # Only if the password was not changed meanwhile (a reset wins over a rehash).
+    with unit_of_work(session, write=True):
         session.exec(
-            update(AdminUser)
-            .where(
-                col(AdminUser.id) == attempt.user_id,
-                col(AdminUser.password_hash) == attempt.stored_hash,
-            )
-            .values(password_hash=check.new_hash)
+            update(LoginAttempt)
+            .where(col(LoginAttempt.id) == attempt.attempt_id)
+            .values(succeeded=True)
         )
-    user = session.get(AdminUser, attempt.user_id, populate_existing=True)
-    session.commit()
-    return user
+        if check.new_hash is not None:
+            # Only if the password was not changed meanwhile (a reset wins over a rehash).
+            session.exec(
+                update(AdminUser)
+                .where(
+                    col(AdminUser.id) == attempt.user_id,
+                    col(AdminUser.password_hash) == attempt.stored_hash,
+                )
+                .values(password_hash=check.new_hash)
+            )
+        user = session.get(AdminUser, attempt.user_id, populate_existing=True)
+        return user
 
 
 def sign_in(session: Session, username: str, password: str, address: str) -> AdminUser | None:
@@ -288,11 +285,13 @@ async def sign_in_in_turn(
 def start_session(session: Session, user: AdminUser) -> str:
     assert user.id is not None
     token = secrets.token_urlsafe(32)
-    session.add(
-        AdminSession(id=_token_id(token), user_id=user.id, expires_at=utcnow() + SESSION_LIFETIME)
-    )
-    session.commit()
-    return token
+    with unit_of_work(session, write=True):
+        session.add(
+            AdminSession(
+                id=_token_id(token), user_id=user.id, expires_at=utcnow() + SESSION_LIFETIME
+            )
+        )
+        return token
 
 
 def user_for_session(session: Session, token: str | None) -> AdminUser | None:
@@ -305,8 +304,10 @@ def user_for_session(session: Session, token: str | None) -> AdminUser | None:
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at <= datetime.now(UTC):
-        session.delete(row)
-        session.commit()
+        with unit_of_work(session, write=True):
+            expired = session.get(AdminSession, _token_id(token))
+            if expired is not None:
+                session.delete(expired)
         return None
     return session.get(AdminUser, row.user_id)
 
@@ -314,19 +315,21 @@ def user_for_session(session: Session, token: str | None) -> AdminUser | None:
 def end_session(session: Session, token: str | None) -> None:
     if not token:
         return
-    row = session.get(AdminSession, _token_id(token))
-    if row is not None:
-        session.delete(row)
-        session.commit()
+    with unit_of_work(session, write=True):
+        row = session.get(AdminSession, _token_id(token))
+        if row is not None:
+            session.delete(row)
 
 
 def shared_secret(session: Session, key: str = "csrf_secret") -> str:
     """A random secret created once and kept in the database, so every worker signs alike."""
     row = session.get(AppSetting, key)
     if row is None:
-        row = AppSetting(key=key, value=secrets.token_hex(32))
-        session.add(row)
-        session.commit()
+        with unit_of_work(session, write=True):
+            row = session.get(AppSetting, key)  # another worker may have created it meanwhile
+            if row is None:
+                row = AppSetting(key=key, value=secrets.token_hex(32))
+                session.add(row)
     return row.value
 
 

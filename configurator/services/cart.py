@@ -31,7 +31,7 @@ from configurator.core.configuration import (
     resolve,
 )
 from configurator.services.catalog import spec_by_id
-from configurator.store.db import begin_write
+from configurator.store.db import unit_of_work
 from configurator.store.models import Cart, CartLine, utcnow
 
 
@@ -310,50 +310,51 @@ def add_item(
     """Add a configured item, asking first when the merchant wants shoppers to choose to back
     order what is not in stock (`backorder_answer` "yes" or "no" is that choice). Refuses what
     cannot be bought, naming how many still can be."""
-    begin_write(session)
-    if not configuration.spec.published:
-        session.rollback()
-        raise CartError(NOT_ON_SALE)
-    if not configuration.can_purchase:
-        raise CartError(" ".join(configuration.problems))
-    if backorder_answer and answered_state and answered_state != cart_state(session, cart_token):
-        # This answer was already acted on (or the cart changed since the question).
-        session.rollback()
-        return AddResult(notice=ADDED, repeated=True)
-    cart = view_cart(session, cart_token)
-    decision = configuration.decide_add(
-        quantity, cart.demand(), cart.demand(ordinary_lines_only=True)
-    )
-    chosen = configuration.chosen
-    if decision.outcome is AddOutcome.REFUSE:
-        raise _refusal(decision, chosen, quantity, more=True)
-    split = decision.split
-    if decision.outcome is AddOutcome.ASK and backorder_answer not in {"yes", "no"}:
-        return AddResult(
-            question=_question(decision, chosen, quantity),
-            in_stock=split.in_stock,
-            backordered=split.backordered,
+    with unit_of_work(session, write=True):
+        if not configuration.spec.published:
+            raise CartError(NOT_ON_SALE)
+        if not configuration.can_purchase:
+            raise CartError(" ".join(configuration.problems))
+        if (
+            backorder_answer
+            and answered_state
+            and answered_state != cart_state(session, cart_token)
+        ):
+            # This answer was already acted on (or the cart changed since the question).
+            return AddResult(notice=ADDED, repeated=True)
+        cart = view_cart(session, cart_token)
+        decision = configuration.decide_add(
+            quantity, cart.demand(), cart.demand(ordinary_lines_only=True)
         )
-    if decision.outcome is AddOutcome.ASK and backorder_answer == "no":
-        if split.in_stock == 0:
-            return AddResult(notice="Nothing was added: none are in stock right now.")
-        _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
-        session.commit()
-        return AddResult(notice=f"Added the {split.in_stock} in stock.", in_stock=split.in_stock)
-    if decision.outcome is AddOutcome.ASK:
-        if split.in_stock:
+        chosen = configuration.chosen
+        if decision.outcome is AddOutcome.REFUSE:
+            raise _refusal(decision, chosen, quantity, more=True)
+        split = decision.split
+        if decision.outcome is AddOutcome.ASK and backorder_answer not in {"yes", "no"}:
+            return AddResult(
+                question=_question(decision, chosen, quantity),
+                in_stock=split.in_stock,
+                backordered=split.backordered,
+            )
+        if decision.outcome is AddOutcome.ASK and backorder_answer == "no":
+            if split.in_stock == 0:
+                return AddResult(notice="Nothing was added: none are in stock right now.")
             _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
-        _add_line(session, cart_token, configuration, split.backordered, backorder_line=True)
-        session.commit()
-        added = f"{split.in_stock} in stock and " if split.in_stock else ""
-        return AddResult(
-            notice=f"Added {added}{split.backordered} back ordered.",
-            in_stock=split.in_stock,
-            backordered=split.backordered,
-        )
-    _add_line(session, cart_token, configuration, quantity, backorder_line=False)
-    session.commit()
-    return AddResult(notice=ADDED, in_stock=split.in_stock, backordered=split.backordered)
+            return AddResult(
+                notice=f"Added the {split.in_stock} in stock.", in_stock=split.in_stock
+            )
+        if decision.outcome is AddOutcome.ASK:
+            if split.in_stock:
+                _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
+            _add_line(session, cart_token, configuration, split.backordered, backorder_line=True)
+            added = f"{split.in_stock} in stock and " if split.in_stock else ""
+            return AddResult(
+                notice=f"Added {added}{split.backordered} back ordered.",
+                in_stock=split.in_stock,
+                backordered=split.backordered,
+            )
+        _add_line(session, cart_token, configuration, quantity, backorder_line=False)
+        return AddResult(notice=ADDED, in_stock=split.in_stock, backordered=split.backordered)
 
 
 def _add_line(
@@ -381,7 +382,6 @@ def _add_line(
     ).first()
     if line is not None:
         if line.quantity + quantity > MAX_QUANTITY:
-            session.rollback()
             raise CartError(
                 f"You already have {line.quantity} of this in your cart; "
                 f"at most {MAX_QUANTITY} fit on one line."
@@ -438,63 +438,63 @@ def change_quantity(
     can be; more than is in stock asks first, like adding does, when the merchant allows
     custom backordering ("yes" moves the rest to a back ordered line, "no" keeps what is in
     stock)."""
-    begin_write(session)
-    line = _owned_line(session, cart_token, line_id)
-    if backorder_answer and answered_state and answered_state != cart_state(session, cart_token):
-        session.rollback()
-        return  # this answer was already acted on
-    if quantity > line.quantity:
-        cart = view_cart(session, cart_token)
-        item = next(i for i in cart.items if i.line_id == line_id)
-        if item.configuration is not None:
-            others = cart.demand()
-            ordinary = cart.demand(ordinary_lines_only=True)
-            for choice in item.configuration.chosen:
-                assert choice.option is not None
-                others[choice.option.id] = others.get(choice.option.id, 0) - line.quantity
-                if not line.backorder_line:
-                    ordinary[choice.option.id] = ordinary.get(choice.option.id, 0) - line.quantity
-            decision = item.configuration.decide_add(quantity, others, ordinary)
-            chosen = item.configuration.chosen
-            if decision.outcome is AddOutcome.REFUSE:
-                session.rollback()
-                raise _refusal(decision, chosen, quantity, more=False)
-            if decision.outcome is AddOutcome.ASK and not line.backorder_line:
-                split = decision.split
-                if backorder_answer not in {"yes", "no"}:
-                    session.rollback()
-                    raise QuestionNeeded(
-                        _question(decision, chosen, quantity), split.in_stock, split.backordered
+    with unit_of_work(session, write=True):
+        line = _owned_line(session, cart_token, line_id)
+        if (
+            backorder_answer
+            and answered_state
+            and answered_state != cart_state(session, cart_token)
+        ):
+            return  # this answer was already acted on
+        if quantity > line.quantity:
+            cart = view_cart(session, cart_token)
+            item = next(i for i in cart.items if i.line_id == line_id)
+            if item.configuration is not None:
+                others = cart.demand()
+                ordinary = cart.demand(ordinary_lines_only=True)
+                for choice in item.configuration.chosen:
+                    assert choice.option is not None
+                    others[choice.option.id] = others.get(choice.option.id, 0) - line.quantity
+                    if not line.backorder_line:
+                        ordinary[choice.option.id] = (
+                            ordinary.get(choice.option.id, 0) - line.quantity
+                        )
+                decision = item.configuration.decide_add(quantity, others, ordinary)
+                chosen = item.configuration.chosen
+                if decision.outcome is AddOutcome.REFUSE:
+                    raise _refusal(decision, chosen, quantity, more=False)
+                if decision.outcome is AddOutcome.ASK and not line.backorder_line:
+                    split = decision.split
+                    if backorder_answer not in {"yes", "no"}:
+                        raise QuestionNeeded(
+                            _question(decision, chosen, quantity), split.in_stock, split.backordered
+                        )
+                    assert cart_token is not None
+                    plan = plan_quantity_change(
+                        line.quantity,
+                        quantity,
+                        split.in_stock,
+                        back_order_rest=backorder_answer == "yes",
                     )
-                assert cart_token is not None
-                plan = plan_quantity_change(
-                    line.quantity,
-                    quantity,
-                    split.in_stock,
-                    back_order_rest=backorder_answer == "yes",
-                )
-                if plan.to_back_ordered_line:
-                    _add_line(
-                        session,
-                        cart_token,
-                        item.configuration,
-                        plan.to_back_ordered_line,
-                        backorder_line=True,
-                    )
-                if not plan.line_quantity:
-                    session.delete(line)
-                    session.commit()
-                    return
-                quantity = plan.line_quantity
-    line.quantity = quantity
-    session.add(line)
-    _touch(session, line.cart_id)
-    session.commit()
+                    if plan.to_back_ordered_line:
+                        _add_line(
+                            session,
+                            cart_token,
+                            item.configuration,
+                            plan.to_back_ordered_line,
+                            backorder_line=True,
+                        )
+                    if not plan.line_quantity:
+                        session.delete(line)
+                        return
+                    quantity = plan.line_quantity
+        line.quantity = quantity
+        session.add(line)
+        _touch(session, line.cart_id)
 
 
 def remove_line(session: Session, *, cart_token: str | None, line_id: int) -> None:
-    begin_write(session)
-    line = _owned_line(session, cart_token, line_id)
-    session.delete(line)
-    _touch(session, line.cart_id)
-    session.commit()
+    with unit_of_work(session, write=True):
+        line = _owned_line(session, cart_token, line_id)
+        session.delete(line)
+        _touch(session, line.cart_id)

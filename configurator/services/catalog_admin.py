@@ -27,7 +27,7 @@ from configurator.core.money import MoneyError, format_cents, parse_cents
 from configurator.services import stock
 from configurator.services.catalog import load_spec
 from configurator.services.stock import MAX_QUANTITY_ON_HAND
-from configurator.store.db import begin_write
+from configurator.store.db import unit_of_work
 from configurator.store.models import Image, Layer, Option, Product, utcnow
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -84,7 +84,6 @@ def _guard_prices(session: Session, product: Product) -> None:
     session.flush()
     lowest = cheapest_price(load_spec(session, product))
     if lowest < 0:
-        session.rollback()
         raise FormError(
             {
                 "price": "With this price the cheapest configuration would cost "
@@ -99,10 +98,10 @@ class RefusedWhilePublished(ValueError):
 
 
 def _lock_product(session: Session, product_id: int) -> Product:
-    """Begin a writing transaction holding the product, for edits that must see its structure
-    as it is (publish, and the edits `_guard_publication` checks): SQLite's write lock, the
-    product's row lock on PostgreSQL, so two deletes cannot each leave the other the last one."""
-    begin_write(session)
+    """Hold the product, inside a writing unit of work, for edits that must see its structure
+    as it is (publish, and the edits `_guard_publication` checks): SQLite's write lock (taken
+    by the unit of work), the product's row lock on PostgreSQL, so two deletes cannot each
+    leave the other the last one."""
     product = session.get(Product, product_id, with_for_update=True)
     if product is None:
         raise NotFound("No such product.")
@@ -114,7 +113,6 @@ def _guard_publication(session: Session, product: Product, before: ConfiguratorS
     session.flush()
     refusal = published_edit_refusal(before, load_spec(session, product))
     if refusal:
-        session.rollback()
         raise RefusedWhilePublished(refusal)
 
 
@@ -151,21 +149,21 @@ def _product_fields(
 
 
 def create_product(session: Session, form: Mapping[str, str]) -> Product:
-    fields, errors = _product_fields(session, form, None)
-    if errors:
-        raise FormError(errors)
-    # The global backorder choice starts at "No backorders" (Lightspeed's default: off), and
-    # options added later follow it ("Use global setting", Magento's "Use Config Settings")
-    # until the merchant overrides one: seed 000's steps then give what the help page says.
-    product = Product(
-        **fields,  # type: ignore[arg-type]
-        stock_management=True,
-        backorders=Backorders.NO.value,
-        new_option_backorders=None,
-    )
-    session.add(product)
-    session.commit()
-    return product
+    with unit_of_work(session, write=True):
+        fields, errors = _product_fields(session, form, None)
+        if errors:
+            raise FormError(errors)
+        # The global backorder choice starts at "No backorders" (Lightspeed's default: off), and
+        # options added later follow it ("Use global setting", Magento's "Use Config Settings")
+        # until the merchant overrides one: seed 000's steps then give what the help page says.
+        product = Product(
+            **fields,  # type: ignore[arg-type]
+            stock_management=True,
+            backorders=Backorders.NO.value,
+            new_option_backorders=None,
+        )
+        session.add(product)
+        return product
 
 
 def get_product(session: Session, product_id: int) -> Product:
@@ -176,17 +174,17 @@ def get_product(session: Session, product_id: int) -> Product:
 
 
 def update_product(session: Session, product_id: int, form: Mapping[str, str]) -> Product:
-    product = get_product(session, product_id)
-    fields, errors = _product_fields(session, form, product_id)
-    if errors:
-        raise FormError(errors)
-    for key, value in fields.items():
-        setattr(product, key, value)
-    _touch(product)
-    session.add(product)
-    _guard_prices(session, product)
-    session.commit()
-    return product
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        fields, errors = _product_fields(session, form, product_id)
+        if errors:
+            raise FormError(errors)
+        for key, value in fields.items():
+            setattr(product, key, value)
+        _touch(product)
+        session.add(product)
+        _guard_prices(session, product)
+        return product
 
 
 class NotPublishable(ValueError):
@@ -200,35 +198,33 @@ class NotPublishable(ValueError):
 def publish_product(session: Session, product_id: int) -> Product:
     """Put a draft on the storefront, once a shopper could build it; refused otherwise, with
     what is missing (nothing written)."""
-    product = _lock_product(session, product_id)
-    missing = publication_blockers(load_spec(session, product))
-    if missing:
-        session.rollback()
-        raise NotPublishable(missing)
-    if not product.published:
-        product.published = True
-        _touch(product)
-        session.add(product)
-    session.commit()
-    return product
+    with unit_of_work(session, write=True):
+        product = _lock_product(session, product_id)
+        missing = publication_blockers(load_spec(session, product))
+        if missing:
+            raise NotPublishable(missing)
+        if not product.published:
+            product.published = True
+            _touch(product)
+            session.add(product)
+        return product
 
 
 def unpublish_product(session: Session, product_id: int) -> Product:
     """Back to draft: shoppers get 404, carts holding it say it is no longer sold."""
-    begin_write(session)
-    product = get_product(session, product_id)
-    if product.published:
-        product.published = False
-        _touch(product)
-        session.add(product)
-    session.commit()
-    return product
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        if product.published:
+            product.published = False
+            _touch(product)
+            session.add(product)
+        return product
 
 
 def delete_product(session: Session, product_id: int) -> None:
-    product = get_product(session, product_id)
-    session.delete(product)
-    session.commit()
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        session.delete(product)
 
 
 THRESHOLD_RANGE = (-1_000_000, 1_000_000)
@@ -275,52 +271,56 @@ def _backorder_choice(
 def update_global_settings(session: Session, product_id: int, form: Mapping[str, str]) -> Product:
     """Global Settings > Stock Management. The backorder choice and thresholds are kept but have
     no effect while stock management is off (the availability rules say so)."""
-    product = get_product(session, product_id)
-    errors: dict[str, str] = {}
-    backorders = _backorder_choice(form, "backorders", errors, inherit=False)
-    new_option_backorders = _backorder_choice(form, "new_option_backorders", errors, inherit=True)
-    low, high = THRESHOLD_RANGE
-    threshold = _whole_number(
-        form,
-        "out_of_stock_threshold",
-        SETTING_LABELS["out_of_stock_threshold"],
-        errors,
-        minimum=low,
-        maximum=high,
-        blank_means=0,
-    )
-    only_x_left = _whole_number(
-        form,
-        "only_x_left_threshold",
-        SETTING_LABELS["only_x_left_threshold"],
-        errors,
-        minimum=0,
-        maximum=high,
-        blank_means=0,
-    )
-    notify_below = _whole_number(
-        form,
-        "notify_below",
-        SETTING_LABELS["notify_below"],
-        errors,
-        minimum=low,
-        maximum=high,
-        blank_means=0,
-    )
-    if errors:
-        raise FormError(errors)
-    assert backorders is not None
-    product.stock_management = _checkbox(form, "stock_management")
-    product.backorders = backorders.value
-    product.new_option_backorders = new_option_backorders.value if new_option_backorders else None
-    product.out_of_stock_threshold = threshold or 0
-    product.only_x_left_threshold = only_x_left or 0
-    product.notify_below = notify_below or 0
-    product.allow_custom_backordering = _checkbox(form, "allow_custom_backordering")
-    _touch(product)
-    session.add(product)
-    session.commit()
-    return product
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        errors: dict[str, str] = {}
+        backorders = _backorder_choice(form, "backorders", errors, inherit=False)
+        new_option_backorders = _backorder_choice(
+            form, "new_option_backorders", errors, inherit=True
+        )
+        low, high = THRESHOLD_RANGE
+        threshold = _whole_number(
+            form,
+            "out_of_stock_threshold",
+            SETTING_LABELS["out_of_stock_threshold"],
+            errors,
+            minimum=low,
+            maximum=high,
+            blank_means=0,
+        )
+        only_x_left = _whole_number(
+            form,
+            "only_x_left_threshold",
+            SETTING_LABELS["only_x_left_threshold"],
+            errors,
+            minimum=0,
+            maximum=high,
+            blank_means=0,
+        )
+        notify_below = _whole_number(
+            form,
+            "notify_below",
+            SETTING_LABELS["notify_below"],
+            errors,
+            minimum=low,
+            maximum=high,
+            blank_means=0,
+        )
+        if errors:
+            raise FormError(errors)
+        assert backorders is not None
+        product.stock_management = _checkbox(form, "stock_management")
+        product.backorders = backorders.value
+        product.new_option_backorders = (
+            new_option_backorders.value if new_option_backorders else None
+        )
+        product.out_of_stock_threshold = threshold or 0
+        product.only_x_left_threshold = only_x_left or 0
+        product.notify_below = notify_below or 0
+        product.allow_custom_backordering = _checkbox(form, "allow_custom_backordering")
+        _touch(product)
+        session.add(product)
+        return product
 
 
 # Layers -------------------------------------------------------------------------------
@@ -334,58 +334,58 @@ def get_layer(session: Session, product_id: int, layer_id: int) -> Layer:
 
 
 def add_layer(session: Session, product_id: int, form: Mapping[str, str]) -> Layer:
-    product = get_product(session, product_id)
-    errors: dict[str, str] = {}
-    name = _text(form, "name", "Layer name", 80, errors)
-    if errors:
-        raise FormError(errors)
-    last = session.exec(
-        select(func.max(Layer.position)).where(Layer.product_id == product_id)
-    ).one()
-    layer = Layer(
-        product_id=product_id,
-        name=name,
-        position=(last or 0) + 1,
-        required=_checkbox(form, "required"),
-    )
-    session.add(layer)
-    _touch(product)
-    session.commit()
-    return layer
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        errors: dict[str, str] = {}
+        name = _text(form, "name", "Layer name", 80, errors)
+        if errors:
+            raise FormError(errors)
+        last = session.exec(
+            select(func.max(Layer.position)).where(Layer.product_id == product_id)
+        ).one()
+        layer = Layer(
+            product_id=product_id,
+            name=name,
+            position=(last or 0) + 1,
+            required=_checkbox(form, "required"),
+        )
+        session.add(layer)
+        _touch(product)
+        return layer
 
 
 def update_layer(
     session: Session, product_id: int, layer_id: int, form: Mapping[str, str]
 ) -> Layer:
-    product = _lock_product(session, product_id)
-    layer = get_layer(session, product_id, layer_id)
-    before = load_spec(session, product)
-    errors: dict[str, str] = {}
-    name = _text(form, "name", "Layer name", 80, errors)
-    raw_default = str(form.get("default_option_id", "")).strip()
-    default_id: int | None = None
-    if raw_default:
-        option_id = parse_id(raw_default)
-        option = session.get(Option, option_id) if option_id is not None else None
-        if option is None or option.layer_id != layer.id:
-            errors["default_option_id"] = "Choose one of this layer's options."
-        else:
-            default_id = option.id
-    required = _checkbox(form, "required")
-    if required and default_id is None and "default_option_id" not in errors:
-        first = _options_of(session, layer_id)
-        default_id = first[0].id if first else None
-    if errors:
-        raise FormError(errors)
-    layer.name = name
-    layer.required = required
-    layer.default_option_id = default_id
-    _touch(product)
-    session.add(layer)
-    _guard_publication(session, product, before)
-    _guard_prices(session, product)
-    session.commit()
-    return layer
+    with unit_of_work(session, write=True):
+        product = _lock_product(session, product_id)
+        layer = get_layer(session, product_id, layer_id)
+        before = load_spec(session, product)
+        errors: dict[str, str] = {}
+        name = _text(form, "name", "Layer name", 80, errors)
+        raw_default = str(form.get("default_option_id", "")).strip()
+        default_id: int | None = None
+        if raw_default:
+            option_id = parse_id(raw_default)
+            option = session.get(Option, option_id) if option_id is not None else None
+            if option is None or option.layer_id != layer.id:
+                errors["default_option_id"] = "Choose one of this layer's options."
+            else:
+                default_id = option.id
+        required = _checkbox(form, "required")
+        if required and default_id is None and "default_option_id" not in errors:
+            first = _options_of(session, layer_id)
+            default_id = first[0].id if first else None
+        if errors:
+            raise FormError(errors)
+        layer.name = name
+        layer.required = required
+        layer.default_option_id = default_id
+        _touch(product)
+        session.add(layer)
+        _guard_publication(session, product, before)
+        _guard_prices(session, product)
+        return layer
 
 
 def _options_of(session: Session, layer_id: int) -> list[Option]:
@@ -420,25 +420,25 @@ def _move(items: list[Layer] | list[Option], item_id: int, direction: Direction)
 
 
 def move_layer(session: Session, product_id: int, layer_id: int, direction: Direction) -> None:
-    product = get_product(session, product_id)
-    get_layer(session, product_id, layer_id)
-    layers = _layers_of(session, product_id)
-    _move(layers, layer_id, direction)
-    session.add_all(layers)
-    _touch(product)
-    session.commit()
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        get_layer(session, product_id, layer_id)
+        layers = _layers_of(session, product_id)
+        _move(layers, layer_id, direction)
+        session.add_all(layers)
+        _touch(product)
 
 
 def delete_layer(session: Session, product_id: int, layer_id: int) -> None:
     """Refused while the product is published if it would be left with no layers."""
-    product = _lock_product(session, product_id)
-    layer = get_layer(session, product_id, layer_id)
-    before = load_spec(session, product)
-    session.delete(layer)
-    _touch(product)
-    _guard_publication(session, product, before)
-    _guard_prices(session, product)
-    session.commit()
+    with unit_of_work(session, write=True):
+        product = _lock_product(session, product_id)
+        layer = get_layer(session, product_id, layer_id)
+        before = load_spec(session, product)
+        session.delete(layer)
+        _touch(product)
+        _guard_publication(session, product, before)
+        _guard_prices(session, product)
 
 
 # Options (image layers) -----------------------------------------------------------------
@@ -484,28 +484,28 @@ def add_option(
     form: Mapping[str, str],
     image: CheckedImage | None,
 ) -> Option:
-    product = get_product(session, product_id)
-    layer = get_layer(session, product_id, layer_id)
-    fields, errors = _option_fields(form)
-    if errors:
-        raise FormError(errors)
-    options = _options_of(session, layer_id)
-    option = Option(
-        layer_id=layer_id,
-        position=len(options) + 1,
-        image_id=_store_image(session, image) if image else None,
-        backorders=product.new_option_backorders,
-        **fields,  # type: ignore[arg-type]
-    )
-    session.add(option)
-    session.flush()
-    if layer.required and layer.default_option_id is None:
-        layer.default_option_id = option.id
-        session.add(layer)
-    _touch(product)
-    _guard_prices(session, product)
-    session.commit()
-    return option
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        layer = get_layer(session, product_id, layer_id)
+        fields, errors = _option_fields(form)
+        if errors:
+            raise FormError(errors)
+        options = _options_of(session, layer_id)
+        option = Option(
+            layer_id=layer_id,
+            position=len(options) + 1,
+            image_id=_store_image(session, image) if image else None,
+            backorders=product.new_option_backorders,
+            **fields,  # type: ignore[arg-type]
+        )
+        session.add(option)
+        session.flush()
+        if layer.required and layer.default_option_id is None:
+            layer.default_option_id = option.id
+            session.add(layer)
+        _touch(product)
+        _guard_prices(session, product)
+        return option
 
 
 def update_option(
@@ -521,126 +521,125 @@ def update_option(
 
     A new quantity on hand is written with a stock movement; if an order changed the quantity
     since the form was opened (`quantity_seen`), nothing is saved and the merchant is told."""
-    product = get_product(session, product_id)
-    _layer, option = get_option(session, product_id, option_id)
-    fields, errors = _option_fields(form)
-    status = str(form.get("stock_status", option.stock_status))
-    if status not in {s.value for s in StockStatus}:
-        errors["stock_status"] = "Choose In Stock or Out of Stock."
-    track_inventory = _checkbox(form, "track_inventory")
-    quantity = _whole_number(
-        form,
-        "quantity",
-        "Quantity on hand",
-        errors,
-        minimum=-MAX_QUANTITY_ON_HAND,
-        maximum=MAX_QUANTITY_ON_HAND,
-        blank_means=option.quantity,
-    )
-    seen = _whole_number(
-        form,
-        "quantity_seen",
-        "Quantity on hand",
-        errors,
-        minimum=-MAX_QUANTITY_ON_HAND,
-        maximum=MAX_QUANTITY_ON_HAND,
-    )
-    backorders = _backorder_choice(form, "backorders", errors, inherit=True)
-    low, high = THRESHOLD_RANGE
-    threshold = _whole_number(
-        form,
-        "out_of_stock_threshold",
-        SETTING_LABELS["out_of_stock_threshold"],
-        errors,
-        minimum=low,
-        maximum=high,
-    )
-    only_x_left = _whole_number(
-        form,
-        "only_x_left_threshold",
-        SETTING_LABELS["only_x_left_threshold"],
-        errors,
-        minimum=0,
-        maximum=high,
-    )
-    notify_below = _whole_number(
-        form, "notify_below", SETTING_LABELS["notify_below"], errors, minimum=low, maximum=high
-    )
-    if errors:
-        raise FormError(errors)
-    for key, value in fields.items():
-        setattr(option, key, value)
-    option.stock_management = _checkbox(form, "stock_management")
-    option.stock_status = status
-    option.track_inventory = track_inventory
-    option.backorders = backorders.value if backorders else None
-    option.out_of_stock_threshold = threshold
-    option.only_x_left_threshold = only_x_left
-    option.notify_below = notify_below
-    if image is not None:
-        option.image_id = _store_image(session, image)
-    assert quantity is not None
-    try:
-        stock.set_quantity(session, option, quantity, seen=seen, username=username)
-    except stock.StockChanged as exc:
-        session.rollback()
-        raise FormError(
-            {
-                "quantity": "An order changed the quantity on hand while you were editing: it "
-                f"is now {exc.current}. Nothing was saved; check it and save again."
-            }
-        ) from None
-    session.add(option)
-    _touch(product)
-    _guard_prices(session, product)
-    session.commit()
-    return option
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        _layer, option = get_option(session, product_id, option_id)
+        fields, errors = _option_fields(form)
+        status = str(form.get("stock_status", option.stock_status))
+        if status not in {s.value for s in StockStatus}:
+            errors["stock_status"] = "Choose In Stock or Out of Stock."
+        track_inventory = _checkbox(form, "track_inventory")
+        quantity = _whole_number(
+            form,
+            "quantity",
+            "Quantity on hand",
+            errors,
+            minimum=-MAX_QUANTITY_ON_HAND,
+            maximum=MAX_QUANTITY_ON_HAND,
+            blank_means=option.quantity,
+        )
+        seen = _whole_number(
+            form,
+            "quantity_seen",
+            "Quantity on hand",
+            errors,
+            minimum=-MAX_QUANTITY_ON_HAND,
+            maximum=MAX_QUANTITY_ON_HAND,
+        )
+        backorders = _backorder_choice(form, "backorders", errors, inherit=True)
+        low, high = THRESHOLD_RANGE
+        threshold = _whole_number(
+            form,
+            "out_of_stock_threshold",
+            SETTING_LABELS["out_of_stock_threshold"],
+            errors,
+            minimum=low,
+            maximum=high,
+        )
+        only_x_left = _whole_number(
+            form,
+            "only_x_left_threshold",
+            SETTING_LABELS["only_x_left_threshold"],
+            errors,
+            minimum=0,
+            maximum=high,
+        )
+        notify_below = _whole_number(
+            form, "notify_below", SETTING_LABELS["notify_below"], errors, minimum=low, maximum=high
+        )
+        if errors:
+            raise FormError(errors)
+        for key, value in fields.items():
+            setattr(option, key, value)
+        option.stock_management = _checkbox(form, "stock_management")
+        option.stock_status = status
+        option.track_inventory = track_inventory
+        option.backorders = backorders.value if backorders else None
+        option.out_of_stock_threshold = threshold
+        option.only_x_left_threshold = only_x_left
+        option.notify_below = notify_below
+        if image is not None:
+            option.image_id = _store_image(session, image)
+        assert quantity is not None
+        try:
+            stock.set_quantity(session, option, quantity, seen=seen, username=username)
+        except stock.StockChanged as exc:
+            raise FormError(
+                {
+                    "quantity": "An order changed the quantity on hand while you were editing: it "
+                    f"is now {exc.current}. Nothing was saved; check it and save again."
+                }
+            ) from None
+        session.add(option)
+        _touch(product)
+        _guard_prices(session, product)
+        return option
 
 
 def reset_option_setting(session: Session, product_id: int, option_id: int, setting: str) -> None:
     """ "Reset to global": the option takes the Global Settings value again."""
-    if setting not in INHERITABLE:
-        raise NotFound("No such setting.")
-    product = get_product(session, product_id)
-    _layer, option = get_option(session, product_id, option_id)
-    setattr(option, setting, None)
-    session.add(option)
-    _touch(product)
-    session.commit()
+    with unit_of_work(session, write=True):
+        if setting not in INHERITABLE:
+            raise NotFound("No such setting.")
+        product = get_product(session, product_id)
+        _layer, option = get_option(session, product_id, option_id)
+        setattr(option, setting, None)
+        session.add(option)
+        _touch(product)
 
 
 def move_option(session: Session, product_id: int, option_id: int, direction: Direction) -> None:
-    product = get_product(session, product_id)
-    layer, _option = get_option(session, product_id, option_id)
-    assert layer.id is not None
-    options = _options_of(session, layer.id)
-    _move(options, option_id, direction)
-    session.add_all(options)
-    _touch(product)
-    session.commit()
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        layer, _option = get_option(session, product_id, option_id)
+        assert layer.id is not None
+        options = _options_of(session, layer.id)
+        _move(options, option_id, direction)
+        session.add_all(options)
+        _touch(product)
 
 
 def make_default(session: Session, product_id: int, option_id: int) -> None:
-    product = get_product(session, product_id)
-    layer, option = get_option(session, product_id, option_id)
-    layer.default_option_id = option.id
-    session.add(layer)
-    _touch(product)
-    session.commit()
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        layer, option = get_option(session, product_id, option_id)
+        layer.default_option_id = option.id
+        session.add(layer)
+        _touch(product)
 
 
 def delete_option(session: Session, product_id: int, option_id: int) -> None:
     """Refused while the product is published if a required layer would be left with no
     options (an option that is only Out of Stock still counts: stock never blocks a delete)."""
-    product = _lock_product(session, product_id)
-    layer, option = get_option(session, product_id, option_id)
-    before = load_spec(session, product)
-    if layer.default_option_id == option.id:
-        remaining = [o for o in _options_of(session, option.layer_id) if o.id != option.id]
-        layer.default_option_id = remaining[0].id if remaining and layer.required else None
-        session.add(layer)
-    session.delete(option)
-    _touch(product)
-    _guard_publication(session, product, before)
-    _guard_prices(session, product)
-    session.commit()
+    with unit_of_work(session, write=True):
+        product = _lock_product(session, product_id)
+        layer, option = get_option(session, product_id, option_id)
+        before = load_spec(session, product)
+        if layer.default_option_id == option.id:
+            remaining = [o for o in _options_of(session, option.layer_id) if o.id != option.id]
+            layer.default_option_id = remaining[0].id if remaining and layer.required else None
+            session.add(layer)
+        session.delete(option)
+        _touch(product)
+        _guard_publication(session, product, before)
+        _guard_prices(session, product)

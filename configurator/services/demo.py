@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from configurator.core.availability import Backorders, StockStatus
 from configurator.core.images import check_image
 from configurator.services import stock
+from configurator.store.db import unit_of_work
 from configurator.store.models import Image, Layer, Option, Product
 
 ASSETS = Path(__file__).resolve().parent / "demo_assets"
@@ -178,65 +179,65 @@ def _image_id(session: Session, path: Path) -> int:
 
 def load_demo(session: Session) -> bool:
     """Load the demo catalog when there are no products. Returns whether it loaded."""
-    if session.exec(select(Product.id)).first() is not None:
-        return False
-    for demo in DEMO_PRODUCTS:
-        product = Product(
-            name=demo.name,
-            slug=demo.slug,
-            description=demo.description,
-            base_price_cents=demo.base_price,
-            stock_management=True,
-            backorders=(Backorders.ALLOW_AND_NOTIFY if demo.backorder else Backorders.NO).value,
-            only_x_left_threshold=demo.only_x_left_threshold,
-            notify_below=demo.notify_below,
-            published=True,
-        )
-        session.add(product)
-        session.flush()
-        assert product.id is not None
-        for layer_position, demo_layer in enumerate(demo.layers, start=1):
-            layer = Layer(
-                product_id=product.id,
-                name=demo_layer.name,
-                position=layer_position,
-                required=demo_layer.required,
+    with unit_of_work(session, write=True):
+        if session.exec(select(Product.id)).first() is not None:
+            return False
+        for demo in DEMO_PRODUCTS:
+            product = Product(
+                name=demo.name,
+                slug=demo.slug,
+                description=demo.description,
+                base_price_cents=demo.base_price,
+                stock_management=True,
+                backorders=(Backorders.ALLOW_AND_NOTIFY if demo.backorder else Backorders.NO).value,
+                only_x_left_threshold=demo.only_x_left_threshold,
+                notify_below=demo.notify_below,
+                published=True,
             )
-            session.add(layer)
+            session.add(product)
             session.flush()
-            assert layer.id is not None
-            for option_position, demo_option in enumerate(demo_layer.options, start=1):
-                option = Option(
-                    layer_id=layer.id,
-                    name=demo_option.name,
-                    sku=demo_option.sku,
-                    price_delta_cents=demo_option.price_delta,
-                    position=option_position,
-                    image_id=_image_id(session, ASSETS / demo.folder / demo_option.image),
-                    stock_management=True,
-                    stock_status=(
-                        StockStatus.OUT_OF_STOCK
-                        if demo_option.out_of_stock
-                        else StockStatus.IN_STOCK
-                    ).value,
+            assert product.id is not None
+            for layer_position, demo_layer in enumerate(demo.layers, start=1):
+                layer = Layer(
+                    product_id=product.id,
+                    name=demo_layer.name,
+                    position=layer_position,
+                    required=demo_layer.required,
                 )
-                session.add(option)
+                session.add(layer)
                 session.flush()
-                if demo_option.quantity is not None:
-                    option.track_inventory = True
-                    option.backorders = (
-                        demo_option.backorders.value if demo_option.backorders else None
+                assert layer.id is not None
+                for option_position, demo_option in enumerate(demo_layer.options, start=1):
+                    option = Option(
+                        layer_id=layer.id,
+                        name=demo_option.name,
+                        sku=demo_option.sku,
+                        price_delta_cents=demo_option.price_delta,
+                        position=option_position,
+                        image_id=_image_id(session, ASSETS / demo.folder / demo_option.image),
+                        stock_management=True,
+                        stock_status=(
+                            StockStatus.OUT_OF_STOCK
+                            if demo_option.out_of_stock
+                            else StockStatus.IN_STOCK
+                        ).value,
                     )
-                    stock.set_quantity(
-                        session,
-                        option,
-                        demo_option.quantity,
-                        seen=None,
-                        username="demo",
-                        reason=stock.MovementReason.INITIAL,
-                    )
-                if demo_layer.default_index == option_position - 1:
-                    layer.default_option_id = option.id
-            session.add(layer)
-    session.commit()
-    return True
+                    session.add(option)
+                    session.flush()
+                    if demo_option.quantity is not None:
+                        option.track_inventory = True
+                        option.backorders = (
+                            demo_option.backorders.value if demo_option.backorders else None
+                        )
+                        stock.set_quantity(
+                            session,
+                            option,
+                            demo_option.quantity,
+                            seen=None,
+                            username="demo",
+                            reason=stock.MovementReason.INITIAL,
+                        )
+                    if demo_layer.default_index == option_position - 1:
+                        layer.default_option_id = option.id
+                session.add(layer)
+        return True

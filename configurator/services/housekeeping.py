@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, delete, select
 
 from configurator.services.accounts import ATTEMPTS_KEPT
-from configurator.store.db import begin_write, new_session
+from configurator.store.db import new_session, unit_of_work
 from configurator.store.models import AdminSession, Cart, CartLine, LoginAttempt, utcnow
 
 BATCH = 500
@@ -40,8 +40,7 @@ class Pruned:
 def _prune_carts_batch(engine: Engine, cutoff: datetime, batch: int) -> int:
     """One transaction: up to `batch` carts untouched since `cutoff` (no change to the cart
     and no line added since), with their lines."""
-    with new_session(engine) as session:
-        begin_write(session)
+    with new_session(engine) as session, unit_of_work(session, write=True):
         recent_line = exists().where(
             col(CartLine.cart_id) == col(Cart.id), col(CartLine.created_at) >= cutoff
         )
@@ -57,18 +56,15 @@ def _prune_carts_batch(engine: Engine, cutoff: datetime, batch: int) -> int:
         if ids:
             session.exec(delete(CartLine).where(col(CartLine.cart_id).in_(ids)))
             session.exec(delete(Cart).where(col(Cart.id).in_(ids)))
-        session.commit()
     return len(ids)
 
 
 def _prune_rows_batch(engine: Engine, id_column: Any, old: ColumnElement[bool], batch: int) -> int:
     """One transaction: delete up to `batch` rows of `id_column`'s table matching `old`."""
-    with new_session(engine) as session:
-        begin_write(session)
+    with new_session(engine) as session, unit_of_work(session, write=True):
         ids = list(session.exec(select(id_column).where(old).limit(batch)))
         if ids:
             session.exec(delete(id_column.table).where(id_column.in_(ids)))
-        session.commit()
     return len(ids)
 
 

@@ -25,7 +25,7 @@ from configurator.core.fulfilment import (
 from configurator.services.cart import CartItem, CartView, cart_id_for, view_cart
 from configurator.services.catalog import spec_by_id
 from configurator.services.stock import SoldOut, give_back, take_for_order
-from configurator.store.db import begin_write
+from configurator.store.db import unit_of_work
 from configurator.store.models import (
     Cart,
     CartLine,
@@ -118,7 +118,33 @@ def place_order(
     twice (a double click, a retried request) returns the first order's token. The commit is
     durable: once the shopper sees the confirmation, a power cut cannot take the order back.
     """
-    begin_write(session, durable=True)
+    key = _checkout_key(cart_token, checkout_key)
+    try:
+        with unit_of_work(session, write=True, durable=True):
+            return _place_order(session, cart_token, customer, key)
+    except _SoldOutWhileCheckingOut as exc:
+        raise CheckoutError(exc.message, view_cart(session, cart_token), sold_out=True) from None
+    except IntegrityError:
+        # The same form, placed by a request that got there first: show that order.
+        placed = session.exec(
+            select(CustomerOrder.token).where(CustomerOrder.checkout_key == key)
+        ).first()
+        if key is None or placed is None:
+            raise
+        return placed
+
+
+class _SoldOutWhileCheckingOut(Exception):
+    """An option ran out between the cart's check and taking its stock (nothing written)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _place_order(
+    session: Session, cart_token: str | None, customer: CustomerDetails, key: str | None
+) -> str:
     if cart_token:
         # One checkout per cart at a time (a second tab, a double click): on PostgreSQL the
         # cart's row lock makes the second wait and then find the order placed or the cart
@@ -126,13 +152,11 @@ def place_order(
         session.exec(
             select(Cart.id).where(Cart.id == cart_id_for(cart_token)).with_for_update()
         ).first()
-    key = _checkout_key(cart_token, checkout_key)
     if key is not None:
         placed = session.exec(
             select(CustomerOrder.token).where(CustomerOrder.checkout_key == key)
         ).first()
         if placed is not None:
-            session.rollback()
             return placed
     cart = view_cart(session, cart_token)
     plan = plan_checkout(cart.items)
@@ -159,9 +183,8 @@ def place_order(
     try:
         before = take_for_order(session, plan.demand, plan.floors, order)
     except SoldOut as exc:
-        session.rollback()
-        fresh = view_cart(session, cart_token)
-        raise CheckoutError(plan.sold_out(exc.option_id), fresh, sold_out=True) from None
+        raise _SoldOutWhileCheckingOut(plan.sold_out(exc.option_id)) from None
+
     # Split lines by the quantities actually taken, when another order came first.
     exact = plan.specs_as_taken(before)
     if exact:
@@ -178,19 +201,7 @@ def place_order(
     cart_row = session.get(Cart, cart_id)
     if cart_row is not None:
         session.delete(cart_row)
-    token = order.token
-    try:
-        session.commit()
-    except IntegrityError:
-        # The same form, placed by a request that got there first: show that order.
-        session.rollback()
-        placed = session.exec(
-            select(CustomerOrder.token).where(CustomerOrder.checkout_key == key)
-        ).first()
-        if key is None or placed is None:
-            raise
-        return placed
-    return token
+    return order.token
 
 
 def _write_line(
@@ -244,33 +255,32 @@ class OrderError(ValueError):
 
 def cancel_order(session: Session, *, number: str, username: str) -> CustomerOrder:
     """Cancel an order and give back the stock it took, with movements, in one transaction."""
-    begin_write(session)
-    order = session.exec(select(CustomerOrder).where(CustomerOrder.number == number)).first()
-    if order is None:
-        raise LookupError("No such order.")
-    # Claim the cancellation with a conditional update: of two merchants (or a double click)
-    # cancelling at once, exactly one gives the stock back.
-    claimed = session.execute(
-        update(CustomerOrder)
-        .where(col(CustomerOrder.id) == order.id, col(CustomerOrder.status) == ORDER_PLACED)
-        .values(status=ORDER_CANCELLED, cancelled_at=utcnow())
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        raise OrderError("This order is already cancelled; its stock was given back then.")
-    session.refresh(order)
-    line_ids = [
-        line.id for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))
-    ]
-    taken: dict[int, int] = {}
-    for option in session.exec(
-        select(OrderLineOption).where(col(OrderLineOption.order_line_id).in_(line_ids))
-    ):
-        if option.option_id is not None and option.stock_taken:
-            taken[option.option_id] = taken.get(option.option_id, 0) + option.stock_taken
-    give_back(session, taken, order, username)
-    session.commit()
-    return order
+    with unit_of_work(session, write=True):
+        order = session.exec(select(CustomerOrder).where(CustomerOrder.number == number)).first()
+        if order is None:
+            raise LookupError("No such order.")
+        # Claim the cancellation with a conditional update: of two merchants (or a double click)
+        # cancelling at once, exactly one gives the stock back.
+        claimed = session.execute(
+            update(CustomerOrder)
+            .where(col(CustomerOrder.id) == order.id, col(CustomerOrder.status) == ORDER_PLACED)
+            .values(status=ORDER_CANCELLED, cancelled_at=utcnow())
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise OrderError("This order is already cancelled; its stock was given back then.")
+        session.refresh(order)
+        line_ids = [
+            line.id
+            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))
+        ]
+        taken: dict[int, int] = {}
+        for option in session.exec(
+            select(OrderLineOption).where(col(OrderLineOption.order_line_id).in_(line_ids))
+        ):
+            if option.option_id is not None and option.stock_taken:
+                taken[option.option_id] = taken.get(option.option_id, 0) + option.stock_taken
+        give_back(session, taken, order, username)
+        return order
 
 
 @dataclass(frozen=True)

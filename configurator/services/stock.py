@@ -95,9 +95,9 @@ def set_quantity(
         .values(quantity=new_quantity)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        fresh = session.get(Option, option.id)
-        raise StockChanged(fresh.quantity if fresh else current)
+        # The caller's unit of work rolls back; the merchant is told today's quantity.
+        fresh = session.exec(select(Option.quantity).where(col(Option.id) == option.id)).first()
+        raise StockChanged(fresh if fresh is not None else current)
     option.quantity = new_quantity
     _record(session, option, new_quantity - current, new_quantity, reason, username=username)
 

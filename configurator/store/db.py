@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -180,16 +181,49 @@ def _sqlite_checkin(engine: Engine) -> Any:
     return checkin
 
 
-def begin_write(session: Session, *, durable: bool = False) -> None:
-    """Start the session's transaction as a writing one (call before its first query).
+_UNIT_OF_WORK = "unit_of_work"
+_UNIT_KINDS = ("read", "write", "durable")
 
-    On SQLite that takes the write lock at once; on PostgreSQL it is a plain BEGIN, and row
-    locks or conditional updates do the rest. `durable`: on SQLite its commit is synced to
-    disk before it returns (PostgreSQL's commits always are).
-    """
+
+@contextmanager
+def unit_of_work(
+    session: Session, *, write: bool = False, durable: bool = False
+) -> Iterator[Session]:
+    """One use case, one transaction: commits when the block ends normally, rolls back when
+    anything is raised (a refusal such as `FormError` included) and lets it propagate unchanged.
+    Services and handlers never call `commit()` or `rollback()` themselves.
+
+    Reads done on the session before the block (a handler looking the product up) are ended
+    first, and what they loaded is read again inside the block, as the transaction sees it.
+    `write`: on SQLite the transaction begins with BEGIN IMMEDIATE, taking the write lock
+    before the first read, so a writer never fails midway ("database is locked") because
+    another one committed after its first read; on PostgreSQL it is a plain BEGIN, and row
+    locks or conditional updates do the rest. `durable`: on SQLite the commit is synced to disk
+    before it returns (PostgreSQL's commits always are).
+
+    A unit of work opened inside another one on the same session joins it: only the outer one
+    commits or rolls back."""
+    kind = "durable" if durable else "write" if write else "read"
+    open_unit = session.info.get(_UNIT_OF_WORK)
+    if open_unit is not None:
+        if _UNIT_KINDS.index(kind) > _UNIT_KINDS.index(open_unit):
+            raise RuntimeError(f"a {open_unit} unit of work cannot hold a {kind} one")
+        yield session
+        return
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options=DURABLE_WRITE if durable else WRITE)
+    session.expire_all()
+    if write or durable:
+        session.connection(execution_options=DURABLE_WRITE if durable else WRITE)
+    session.info[_UNIT_OF_WORK] = kind
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_UNIT_OF_WORK, None)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery
@@ -31,6 +32,7 @@ from configurator.services.orders import (
     recent_orders,
 )
 from configurator.store.db import new_session
+from configurator.store.models import Layer, Option, Product
 from configurator.web.common import (
     ADMIN_COOKIE,
     DB,
@@ -154,10 +156,43 @@ def _text_fields(data: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
+def provide_product(db: DB, product_id: FromPath[str]) -> Product:
+    """The product the path names; a malformed id or an unknown product is a plain 404."""
+    return edit.get_product(db, path_id(product_id))
+
+
+def provide_layer(db: DB, product: NamedDependency[Product], layer_id: FromPath[str]) -> Layer:
+    """One of the product's layers; another product's layer is a plain 404 too."""
+    return edit.get_layer(db, row_id(product), path_id(layer_id))
+
+
+def provide_option(db: DB, product: NamedDependency[Product], option_id: FromPath[str]) -> Option:
+    """One of the product's options; another product's option is a plain 404 too."""
+    _layer, option = edit.get_option(db, row_id(product), path_id(option_id))
+    return option
+
+
+def row_id(row: Product | Layer | Option) -> int:
+    """The id of a row that was read from the database (so it has one)."""
+    assert row.id is not None
+    return row.id
+
+
+EditedProduct = NamedDependency[Product]
+"""The product of `/products/{product_id}` (see `provide_product`)."""
+EditedLayer = NamedDependency[Layer]
+EditedOption = NamedDependency[Option]
+
+
 class AdminController(Controller):
     path = "/admin"
     guards = [require_admin]
     cache_control = PRIVATE
+    dependencies = {
+        "product": Provide(provide_product, sync_to_thread=True),
+        "layer": Provide(provide_layer, sync_to_thread=True),
+        "option": Provide(provide_option, sync_to_thread=True),
+    }
 
     # Dashboard, products ------------------------------------------------------------
 
@@ -264,7 +299,7 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
+        product: EditedProduct,
         panel: FromQuery[str] = "details",
         item: FromQuery[str] = "",
         saved: FromQuery[str] = "",
@@ -273,7 +308,7 @@ class AdminController(Controller):
         if panel not in {"details", "settings", "layer", "option", "new-layer"}:
             panel = "details"
         return self._editor(
-            request, db, path_id(product_id), panel, item_id=item_id, saved=saved, fragment=None
+            request, db, row_id(product), panel, item_id=item_id, saved=saved, fragment=None
         )
 
     @get("/products/{product_id:str}/panel/{panel:str}", sync_to_thread=True)
@@ -281,7 +316,7 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
+        product: EditedProduct,
         panel: FromPath[str],
         item: FromQuery[str] = "",
     ) -> Template:
@@ -292,7 +327,7 @@ class AdminController(Controller):
         return self._editor(
             request,
             db,
-            path_id(product_id),
+            row_id(product),
             panel,
             item_id=item_id,
             fragment="admin/_panel_update.html",
@@ -332,7 +367,6 @@ class AdminController(Controller):
         exc: edit.FormError | ImageError,
         values: dict[str, str],
     ) -> Template:
-        db.rollback()
         errors = exc.errors if isinstance(exc, edit.FormError) else {"image": str(exc)}
         return self._editor(
             request,
@@ -356,7 +390,6 @@ class AdminController(Controller):
         values: dict[str, str] | None = None,
     ) -> Template:
         """409: the panel the merchant acted from, as it was, saying why nothing changed."""
-        db.rollback()
         return self._editor(
             request,
             db,
@@ -370,9 +403,9 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/details", sync_to_thread=True)
     def save_details(
-        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct, data: FormData
     ) -> Template | Redirect:
-        pid, form = path_id(product_id), _text_fields(data)
+        pid, form = row_id(product), _text_fields(data)
         try:
             edit.update_product(db, pid, form)
         except edit.FormError as exc:
@@ -381,11 +414,10 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/delete", sync_to_thread=True)
     def delete_product(
-        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct, data: FormData
     ) -> Template | Redirect:
-        pid = path_id(product_id)
+        pid = row_id(product)
         if data.get("confirm") != "yes":
-            edit.get_product(db, pid)
             return self._refused(
                 request,
                 db,
@@ -400,9 +432,9 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/publish", sync_to_thread=True)
     def publish(
-        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str]
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct
     ) -> Template | Redirect:
-        pid = path_id(product_id)
+        pid = row_id(product)
         try:
             edit.publish_product(db, pid)
         except edit.NotPublishable as exc:
@@ -413,17 +445,17 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/unpublish", sync_to_thread=True)
     def unpublish(
-        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str]
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct
     ) -> Template | Redirect:
-        pid = path_id(product_id)
+        pid = row_id(product)
         edit.unpublish_product(db, pid)
         return self._after_save(request, db, pid, "details", None, "unpublished")
 
     @post("/products/{product_id:str}/settings", sync_to_thread=True)
     def save_settings(
-        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct, data: FormData
     ) -> Template | Redirect:
-        pid, form = path_id(product_id), _text_fields(data)
+        pid, form = row_id(product), _text_fields(data)
         try:
             edit.update_global_settings(db, pid, form)
         except edit.FormError as exc:
@@ -434,9 +466,9 @@ class AdminController(Controller):
 
     @post("/products/{product_id:str}/layers", sync_to_thread=True)
     def add_layer(
-        self, request: Request[Any, Any, Any], db: DB, product_id: FromPath[str], data: FormData
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct, data: FormData
     ) -> Template | Redirect:
-        pid, form = path_id(product_id), _text_fields(data)
+        pid, form = row_id(product), _text_fields(data)
         try:
             layer = edit.add_layer(db, pid, form)
         except edit.FormError as exc:
@@ -448,11 +480,11 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        layer_id: FromPath[str],
+        product: EditedProduct,
+        layer: EditedLayer,
         data: FormData,
     ) -> Template | Redirect:
-        pid, lid, form = path_id(product_id), path_id(layer_id), _text_fields(data)
+        pid, lid, form = row_id(product), row_id(layer), _text_fields(data)
         try:
             edit.update_layer(db, pid, lid, form)
         except edit.FormError as exc:
@@ -466,11 +498,11 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        layer_id: FromPath[str],
+        product: EditedProduct,
+        layer: EditedLayer,
         data: FormData,
     ) -> Template | Redirect:
-        pid, lid = path_id(product_id), path_id(layer_id)
+        pid, lid = row_id(product), row_id(layer)
         edit.move_layer(db, pid, lid, "up" if data.get("direction") == "up" else "down")
         return self._after_save(request, db, pid, "layer", lid, "moved")
 
@@ -479,10 +511,10 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        layer_id: FromPath[str],
+        product: EditedProduct,
+        layer: EditedLayer,
     ) -> Template | Redirect:
-        pid, lid = path_id(product_id), path_id(layer_id)
+        pid, lid = row_id(product), row_id(layer)
         try:
             edit.delete_layer(db, pid, lid)
         except edit.FormError as exc:
@@ -496,11 +528,11 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        layer_id: FromPath[str],
+        product: EditedProduct,
+        layer: EditedLayer,
         data: UploadForm,
     ) -> Template | Redirect:
-        pid, lid, form = path_id(product_id), path_id(layer_id), _text_fields(data)
+        pid, lid, form = row_id(product), row_id(layer), _text_fields(data)
         try:
             option = edit.add_option(db, pid, lid, form, _image_from(data))
         except (edit.FormError, ImageError) as exc:
@@ -514,11 +546,11 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        option_id: FromPath[str],
+        product: EditedProduct,
+        option: EditedOption,
         data: UploadForm,
     ) -> Template | Redirect:
-        pid, oid, form = path_id(product_id), path_id(option_id), _text_fields(data)
+        pid, oid, form = row_id(product), row_id(option), _text_fields(data)
         try:
             edit.update_option(db, pid, oid, form, _image_from(data), username=_username(request))
         except (edit.FormError, ImageError) as exc:
@@ -533,12 +565,12 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        option_id: FromPath[str],
+        product: EditedProduct,
+        option: EditedOption,
         setting: FromPath[str],
     ) -> Template | Redirect:
         """ "Reset to global" for one of an option's stock settings."""
-        pid, oid = path_id(product_id), path_id(option_id)
+        pid, oid = row_id(product), row_id(option)
         edit.reset_option_setting(db, pid, oid, setting)
         if is_htmx(request):
             # Focus goes to the field that now follows the global setting again.
@@ -553,15 +585,13 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        option_id: FromPath[str],
+        product: EditedProduct,
+        option: EditedOption,
     ) -> Template:
-        pid, oid = path_id(product_id), path_id(option_id)
-        product = edit.get_product(db, pid)
-        layer, option = edit.get_option(db, pid, oid)
+        oid = row_id(option)
         context = {
             "product": product,
-            "layer": layer,
+            "layer": db.get(Layer, option.layer_id),
             "option": option,
             "movements": stock.movements(db, oid, limit=1000),
         }
@@ -572,11 +602,11 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        option_id: FromPath[str],
+        product: EditedProduct,
+        option: EditedOption,
         data: FormData,
     ) -> Template | Redirect:
-        pid, oid = path_id(product_id), path_id(option_id)
+        pid, oid = row_id(product), row_id(option)
         edit.move_option(db, pid, oid, "up" if data.get("direction") == "up" else "down")
         return self._after_save(request, db, pid, "option", oid, "moved")
 
@@ -585,10 +615,10 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        option_id: FromPath[str],
+        product: EditedProduct,
+        option: EditedOption,
     ) -> Template | Redirect:
-        pid, oid = path_id(product_id), path_id(option_id)
+        pid, oid = row_id(product), row_id(option)
         edit.make_default(db, pid, oid)
         return self._after_save(request, db, pid, "option", oid, "default")
 
@@ -597,18 +627,17 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        product_id: FromPath[str],
-        option_id: FromPath[str],
+        product: EditedProduct,
+        option: EditedOption,
     ) -> Template | Redirect:
-        pid, oid = path_id(product_id), path_id(option_id)
-        layer, _ = edit.get_option(db, pid, oid)
+        pid, oid, layer_id = row_id(product), row_id(option), option.layer_id
         try:
             edit.delete_option(db, pid, oid)
         except edit.FormError as exc:
             return self._refused(request, db, pid, "option", oid, exc, {})
         except edit.RefusedWhilePublished as exc:
             return self._refused_while_published(request, db, pid, "option", oid, exc)
-        return self._after_save(request, db, pid, "layer", layer.id, "option-deleted")
+        return self._after_save(request, db, pid, "layer", layer_id, "option-deleted")
 
     # Orders ---------------------------------------------------------------------------
 
@@ -645,7 +674,6 @@ class AdminController(Controller):
         except LookupError:
             raise NotFoundException("No such order.") from None
         except OrderError as exc:
-            db.rollback()
             view = order_by_number(db, clean_key(number, 20))
             if view is None:
                 raise NotFoundException("No such order.") from None

@@ -317,7 +317,6 @@ class ShopController(Controller):
         try:
             order_token = place_order(db, cart_token=token, customer=customer, checkout_key=key)
         except CheckoutError as exc:
-            db.rollback()
             if blocked := back_to_cart(request, exc.cart, sold_out=exc.sold_out):
                 return blocked
             context = _cart_context(

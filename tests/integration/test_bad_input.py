@@ -434,6 +434,8 @@ def _admin_targets(shop: Shop, bad: str) -> dict[str, str]:
         "details": f"/admin/products/{bad}/details",
         "settings": f"/admin/products/{bad}/settings",
         "delete-product": f"/admin/products/{bad}/delete",
+        "publish": f"/admin/products/{bad}/publish",
+        "unpublish": f"/admin/products/{bad}/unpublish",
         "add-layer": f"/admin/products/{bad}/layers",
         "save-layer": f"/admin/products/{bike}/layers/{bad}",
         "move-layer": f"/admin/products/{bike}/layers/{bad}/move",
@@ -443,6 +445,8 @@ def _admin_targets(shop: Shop, bad: str) -> dict[str, str]:
         "move-option": f"/admin/products/{bike}/options/{bad}/move",
         "default-option": f"/admin/products/{bike}/options/{bad}/default",
         "delete-option": f"/admin/products/{bike}/options/{bad}/delete",
+        "reset-option": f"/admin/products/{bike}/options/{bad}/reset/backorders",
+        "reset-on-unknown-product": f"/admin/products/{bad}/options/1/reset/backorders",
     }
 
 
@@ -491,6 +495,7 @@ def test_admin_actions_on_another_products_layers_and_options_are_a_404(
         "default-option": f"/admin/products/{bike}/options/{neon}/default",
         "delete-option": f"/admin/products/{bike}/options/{neon}/delete",
         "save-option-reverse": f"/admin/products/{sneaker}/options/{carbon}",
+        "reset-option": f"/admin/products/{bike}/options/{neon}/reset/backorders",
     }
     before = shop.snapshot()
 
@@ -508,6 +513,9 @@ def test_admin_actions_on_another_products_layers_and_options_are_a_404(
         f"/admin/products/{bike}/panel/nonsense",
         f"/admin/products/{HUGE}",
         "/admin/products/abc",
+        f"/admin/products/{bike}/options/{neon}/movements",
+        f"/admin/products/{bike}/options/abc/movements",
+        f"/admin/products/{HUGE}/options/{carbon}/movements",
     ):
         assert client.get(path).status_code == 404, path
     assert shop.snapshot() == before
