@@ -38,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check configurator tests e2e benchmarks
 
 types: $(STAMP)
-	$(BIN)/mypy configurator benchmarks
+	$(BIN)/mypy configurator benchmarks tests e2e
 
 ## make check: format, lint, types and the unit tests (no database, no browser) in a few seconds.
 ## The pytest plugins the unit tests do not use stay unloaded (pytest would rewrite every module of

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from e2e.helpers import PRODUCT_PATH, VIEWPORT, fill_checkout, screenshot, sign_in
 from tests.live_server import Server
 
 BANNER = "Draft preview \u2013 shoppers cannot see this."
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(

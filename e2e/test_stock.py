@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from e2e.conftest import Server
 from e2e.helpers import (
     PRODUCT_PATH,
     VIEWPORT,
@@ -22,6 +21,7 @@ from e2e.helpers import (
     screenshot,
     sign_in,
 )
+from tests.live_server import Server
 
 CART_LABEL = "(Available Backorder)"
 NOTIFY = "Allow backorders and notify customer"
