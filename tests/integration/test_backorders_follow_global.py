@@ -222,12 +222,10 @@ def test_migration_0005_gives_options_back_the_global_setting_only_where_provabl
     engine = make_engine(database_url)
     with engine.connect() as connection:
         after: dict[str, str | None] = dict(
-            connection.execute(text("SELECT name, backorders FROM option")).tuples().all()
+            connection.execute(text("SELECT name, backorders FROM option")).all()
         )
         new_layer_backorders: dict[str, str | None] = dict(
-            connection.execute(text("SELECT slug, new_option_backorders FROM product"))
-            .tuples()
-            .all()
+            connection.execute(text("SELECT slug, new_option_backorders FROM product")).all()
         )
         version_after = connection.execute(text("SELECT version FROM catalog_version")).scalar()
     engine.dispose()
