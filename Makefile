@@ -1,4 +1,5 @@
 # Two commands matter: `make run` and `make test`. Everything they need is installed here.
+# `make check` is the quick loop while developing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint types unit integration-postgres e2e bench chromium postgres wrk clean
+.PHONY: run test check lint types unit integration-postgres e2e bench chromium postgres wrk clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null \
@@ -37,7 +38,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check configurator tests e2e benchmarks
 
 types: $(STAMP)
-	$(BIN)/mypy configurator benchmarks
+	$(BIN)/mypy configurator benchmarks tests e2e
+
+## make check: format, lint, types and the unit tests (no database, no browser) in a few seconds.
+## The pytest plugins the unit tests do not use stay unloaded (pytest would rewrite every module of
+## their packages), and Python may cache bytecode even where PYTHONDONTWRITEBYTECODE is set.
+check: lint types
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -p no:cacheprovider -p no:faker -p no:playwright -q tests/unit
 
 ## make unit: unit and integration tests on SQLite
 unit: $(STAMP)

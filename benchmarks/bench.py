@@ -405,26 +405,11 @@ def main(argv: list[str] | None = None) -> int:
     """All rows, or with `sign-in-flood` only that section (the rest of docs/benchmark.md is
     kept as it was)."""
     flood_only = (sys.argv[1:] if argv is None else argv) == ["sign-in-flood"]
-    from sqlmodel import select
-
-    from configurator.cli import prepare
-    from configurator.settings import Settings
-    from configurator.store.db import make_engine, new_session
-    from configurator.store.models import Option
-
     with tempfile.TemporaryDirectory(prefix="configurator-bench-") as tmp:
         tmp_dir = Path(tmp)
         database = tmp_dir / "bench.sqlite3"
         database_url = f"sqlite:///{database}"
-        prepare(Settings("127.0.0.1", 0, database_url, ADMIN_PASSWORD, False))
-        engine = make_engine(database_url)
-        with new_session(engine) as session:
-            road = session.exec(select(Option).where(Option.sku == "WH-ROAD")).one()
-            carbon = session.exec(select(Option).where(Option.sku == "WH-CARBON")).one()
-            wheels, road_id, carbon_id = road.layer_id, road.id, carbon.id
-        engine.dispose()
-        assert road_id is not None and carbon_id is not None
-        _prepare_carts(database, wheels, road_id)
+        wheels, carbon_id = _prepare_shop(database)
         query = f"layer-{wheels}={carbon_id}"
 
         fragment_path = f"/products/{PRODUCT}/configuration?{query}"
@@ -441,15 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         trips = {} if flood_only else _count_round_trips(database_url, requests)
 
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "CONFIGURATOR_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "WEB_CONCURRENCY": "1",
-            "HOST": "127.0.0.1",
-            # The sign-in flood comes from many addresses through a proxy on 127.0.0.1.
-            "TRUSTED_PROXIES": "127.0.0.1",
-        }
+        env = _server_env(database_url)
         bare_port, app_port = _free_port(), _free_port()
         results: list[Result] = []
         with _serve_unless(
@@ -476,13 +453,7 @@ def main(argv: list[str] | None = None) -> int:
             app_port,
             tmp_dir / "app.log",
         ) as app:
-            # A token the CSRF middleware accepts: the cookie a page load sets, and the same
-            # value in the form, as a browser sends it.
-            import urllib.request
-
-            with urllib.request.urlopen(app + f"/products/{PRODUCT}") as response:  # noqa: S310
-                cookie = response.headers["set-cookie"].split(";", 1)[0]
-            csrf = cookie.split("=", 1)[1]
+            cookie, csrf = _csrf_cookie(app)
             if flood_only:
                 flood = _sign_in_flood(app, cookie, csrf, add_body)
                 return _write_flood_only(flood)
@@ -496,18 +467,87 @@ def main(argv: list[str] | None = None) -> int:
                     headers=[*common, "HX-Request: true"],
                 )
             )
-            add = _lua(
-                tmp_dir / "add.lua",
-                f'''
+            add = _add_to_cart_script(tmp_dir / "add.lua", add_body, csrf)
+            results.append(_wrk("add to cart", app + "/cart/items", add, headers=common))
+            checkout = _checkout_script(tmp_dir / "checkout.lua", cookie, csrf)
+            results.append(_wrk("full checkout (place order)", app + "/checkout", checkout))
+            flood = _sign_in_flood(app, cookie, csrf, add_body)
+            with sqlite3.connect(database) as connection:
+                placed = connection.execute("SELECT count(*) FROM customer_order").fetchone()[0]
+        _print_server_warnings(tmp_dir / "app.log")
+        trips["bare Litestar endpoint"] = (0, len("Hello, world"))
+        results = [
+            replace(r, round_trips=trips[r.name][0], bytes_transferred=trips[r.name][1])
+            for r in results
+        ]
+    report = _report(results, total, parts, placed) + "\n" + "\n".join(_flood_section(flood))
+    print(report)
+    (PROJECT_ROOT / "docs").mkdir(exist_ok=True)
+    (PROJECT_ROOT / "docs" / "benchmark.md").write_text(report)
+    return 0
+
+
+def _prepare_shop(database: Path) -> tuple[int, int]:
+    """The demo catalog in a new SQLite file, and the carts the checkout row orders from.
+    Returns the Wheels layer id and the Carbon Deep option id."""
+    from sqlmodel import select
+
+    from configurator.cli import prepare
+    from configurator.settings import Settings
+    from configurator.store.db import make_engine, new_session
+    from configurator.store.models import Option
+
+    database_url = f"sqlite:///{database}"
+    prepare(Settings("127.0.0.1", 0, database_url, ADMIN_PASSWORD, False))
+    engine = make_engine(database_url)
+    with new_session(engine) as session:
+        road = session.exec(select(Option).where(Option.sku == "WH-ROAD")).one()
+        carbon = session.exec(select(Option).where(Option.sku == "WH-CARBON")).one()
+        wheels, road_id, carbon_id = road.layer_id, road.id, carbon.id
+    engine.dispose()
+    assert road_id is not None and carbon_id is not None
+    _prepare_carts(database, wheels, road_id)
+    return wheels, carbon_id
+
+
+def _server_env(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CONFIGURATOR_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "WEB_CONCURRENCY": "1",
+        "HOST": "127.0.0.1",
+        # The sign-in flood comes from many addresses through a proxy on 127.0.0.1.
+        "TRUSTED_PROXIES": "127.0.0.1",
+    }
+
+
+def _csrf_cookie(app: str) -> tuple[str, str]:
+    """A token the CSRF middleware accepts: the cookie a page load sets, and the same value in
+    the form, as a browser sends it. Returns the cookie header value and the token."""
+    import urllib.request
+
+    with urllib.request.urlopen(app + f"/products/{PRODUCT}") as response:  # noqa: S310
+        cookie: str = response.headers["set-cookie"].split(";", 1)[0]
+    return cookie, cookie.split("=", 1)[1]
+
+
+def _add_to_cart_script(path: Path, add_body: str, csrf: str) -> Path:
+    return _lua(
+        path,
+        f'''
                 wrk.method = "POST"
                 wrk.body = "{add_body}&_csrf_token={csrf}"
                 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
             ''',
-            )
-            results.append(_wrk("add to cart", app + "/cart/items", add, headers=common))
-            checkout = _lua(
-                tmp_dir / "checkout.lua",
-                f'''
+    )
+
+
+def _checkout_script(path: Path, cookie: str, csrf: str) -> Path:
+    """Each request checks out a cart of its own (bench-N, made by _prepare_carts)."""
+    return _lua(
+        path,
+        f'''
                 -- Globals on purpose: setup() runs in the main Lua state and hands each
                 -- thread its own number with thread:set, which only reaches globals.
                 counter = 0
@@ -529,26 +569,13 @@ def main(argv: list[str] | None = None) -> int:
                     return wrk.format("POST", "/checkout", headers, body)
                 end
             ''',
-            )
-            results.append(_wrk("full checkout (place order)", app + "/checkout", checkout))
-            flood = _sign_in_flood(app, cookie, csrf, add_body)
-            with sqlite3.connect(database) as connection:
-                placed = connection.execute("SELECT count(*) FROM customer_order").fetchone()[0]
-        warnings = [
-            line for line in (tmp_dir / "app.log").read_text().splitlines() if "WARNING" in line
-        ]
-        for line in warnings[:5]:
-            print("server:", line[:300], file=sys.stderr)
-        trips["bare Litestar endpoint"] = (0, len("Hello, world"))
-        results = [
-            replace(r, round_trips=trips[r.name][0], bytes_transferred=trips[r.name][1])
-            for r in results
-        ]
-    report = _report(results, total, parts, placed) + "\n" + "\n".join(_flood_section(flood))
-    print(report)
-    (PROJECT_ROOT / "docs").mkdir(exist_ok=True)
-    (PROJECT_ROOT / "docs" / "benchmark.md").write_text(report)
-    return 0
+    )
+
+
+def _print_server_warnings(log: Path) -> None:
+    warnings = [line for line in log.read_text().splitlines() if "WARNING" in line]
+    for line in warnings[:5]:
+        print("server:", line[:300], file=sys.stderr)
 
 
 @contextmanager

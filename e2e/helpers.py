@@ -7,11 +7,11 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "e2e-merchant-password-1"
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PRODUCT_PATH = "/products/aero-road-bike"
 MONEY = re.compile(r"(-?)\$([\d,]+\.\d{2})")

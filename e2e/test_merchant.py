@@ -24,10 +24,18 @@ def test_merchant_flow(fresh_page: Page) -> None:
     page.get_by_role("link", name="Aero Road Bike").click()
     expect(page.get_by_role("heading", name="Configurator: Aero Road Bike")).to_be_visible()
     editor_url = page.url
+
+    _turn_backorders_off(page)
+    _carbon_deep_cannot_be_chosen(page)
+    page.goto(editor_url)
+    _restock_carbon_deep(page)
+    _carbon_deep_is_back(page)
+
+
+def _turn_backorders_off(page: Page) -> None:
+    """Global Settings: turn Enable Backorder off."""
     right_panel = page.locator("#right-panel")
     layers = page.get_by_role("navigation", name="Layers")
-
-    # Global Settings: turn Enable Backorder off.
     page.evaluate("window.__marker = 1")
     layers.get_by_role("link", name="Global Settings").click()
     expect(right_panel.get_by_role("heading", name="Global Settings")).to_be_visible()
@@ -48,7 +56,10 @@ def test_merchant_flow(fresh_page: Page) -> None:
     assert page.evaluate("window.__marker") == 1, "the editor reloaded instead of swapping"
     screenshot(page, "admin-settings.png")
 
-    # The storefront, same browser: Carbon Deep can no longer be chosen.
+
+def _carbon_deep_cannot_be_chosen(page: Page) -> None:
+    """The storefront, same browser: Carbon Deep can no longer be chosen; a forced URL
+    with that option is refused, and nothing can be added."""
     page.goto(PRODUCT_PATH)
     carbon = option_radio(page, "Carbon Deep")
     expect(carbon).to_be_disabled()
@@ -57,7 +68,6 @@ def test_merchant_flow(fresh_page: Page) -> None:
     expect(option_label(page, "Carbon Deep")).not_to_contain_text("Available on Backorder")
     expect(page.get_by_role("button", name="Add to cart")).to_be_enabled()
 
-    # A forced URL with that option is refused, and nothing can be added.
     response = page.goto(f"{PRODUCT_PATH}?{choice_query(page, 'Carbon Deep')}")
     assert response is not None and response.status == 200
     expect(purchase_status(page)).to_contain_text(
@@ -68,8 +78,11 @@ def test_merchant_flow(fresh_page: Page) -> None:
     expect(option_radio(page, "Carbon Deep")).to_be_checked()
     expect(option_label(page, "Carbon Deep")).to_contain_text("Out of Stock")
 
-    # Back in the admin: restock Carbon Deep from the Layers panel.
-    page.goto(editor_url)
+
+def _restock_carbon_deep(page: Page) -> None:
+    """Back in the admin: restock Carbon Deep from the Layers panel."""
+    right_panel = page.locator("#right-panel")
+    layers = page.get_by_role("navigation", name="Layers")
     page.evaluate("window.__marker = 1")
     layers.get_by_role("link", name=re.compile(r"^Carbon Deep")).click()
     expect(right_panel.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
@@ -87,7 +100,9 @@ def test_merchant_flow(fresh_page: Page) -> None:
     assert page.evaluate("window.__marker") == 1, "the editor reloaded instead of swapping"
     screenshot(page, "admin-option.png")
 
-    # The storefront: Carbon Deep is back, with no stock notice at all.
+
+def _carbon_deep_is_back(page: Page) -> None:
+    """The storefront: Carbon Deep is back, with no stock notice at all."""
     page.goto(PRODUCT_PATH)
     carbon = option_radio(page, "Carbon Deep")
     expect(carbon).to_be_enabled()

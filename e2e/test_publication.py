@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
 from e2e.helpers import PRODUCT_PATH, VIEWPORT, fill_checkout, screenshot, sign_in
 from tests.live_server import Server
 
 BANNER = "Draft preview \u2013 shoppers cannot see this."
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
@@ -25,45 +25,10 @@ def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
         shopper = shopper_context.new_page()
         sign_in(page)
 
-        page.get_by_role("link", name="New product").click()
-        page.get_by_label("Name").fill("Desk Lamp")
-        page.get_by_label("Web address (slug)").fill("desk-lamp")
-        page.get_by_label("Base price ($)").fill("49.90")
-        page.get_by_role("button", name="Create product").click()
-        expect(page.get_by_role("heading", name="Configurator: Desk Lamp")).to_be_visible()
+        _create_a_draft_with_a_required_layer(page)
         publication = page.locator("#publication")
-        expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
-        screenshot(page, "admin-draft.png")
-        page.get_by_label("Layer name").fill("Shade")
-        page.get_by_role("button", name="Add layer").click()
-        expect(
-            page.locator("#right-panel").get_by_role("heading", name="Layer: Shade")
-        ).to_be_visible()
-
-        # Shoppers: not on the home page, and its address is not found.
-        shopper.goto("/")
-        expect(shopper.get_by_role("link", name=re.compile("Aero Road Bike"))).to_be_visible()
-        expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
-        response = shopper.goto("/products/desk-lamp")
-        assert response is not None and response.status == 404
-        expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
-
-        # The merchant previews the draft, with the banner.
-        with merchant_context.expect_page() as opened:
-            publication.get_by_role("link", name="Preview draft").click()
-        preview = opened.value
-        expect(preview.get_by_text(BANNER)).to_be_visible()
-        expect(preview.get_by_role("heading", name="Desk Lamp", level=1)).to_be_visible()
-        # No Add to cart on a draft, before or after the page updates itself.
-        add = preview.locator("#add-to-cart")
-        expect(add).to_have_text("Publish to sell it")
-        expect(add).to_be_disabled()
-        with preview.expect_response(re.compile(r"/products/desk-lamp/configuration")):
-            preview.get_by_label("Quantity").fill("2")
-            preview.get_by_label("Quantity").press("Tab")
-        expect(add).to_have_text("Publish to sell it")
-        expect(add).to_be_disabled()
-        preview.close()
+        _the_draft_is_not_found(shopper)
+        _preview_the_draft(merchant_context, publication)
 
         # Publishing is refused while Shade has no option, and says so.
         publication.get_by_role("button", name="Publish").click()
@@ -94,6 +59,50 @@ def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
     finally:
         merchant_context.close()
         shopper_context.close()
+
+
+def _create_a_draft_with_a_required_layer(page: Page) -> None:
+    """The merchant creates Desk Lamp (a draft) and adds a required layer, Shade."""
+    page.get_by_role("link", name="New product").click()
+    page.get_by_label("Name").fill("Desk Lamp")
+    page.get_by_label("Web address (slug)").fill("desk-lamp")
+    page.get_by_label("Base price ($)").fill("49.90")
+    page.get_by_role("button", name="Create product").click()
+    expect(page.get_by_role("heading", name="Configurator: Desk Lamp")).to_be_visible()
+    expect(page.locator("#publication").get_by_role("heading")).to_have_text("Status: Draft")
+    screenshot(page, "admin-draft.png")
+    page.get_by_label("Layer name").fill("Shade")
+    page.get_by_role("button", name="Add layer").click()
+    expect(page.locator("#right-panel").get_by_role("heading", name="Layer: Shade")).to_be_visible()
+
+
+def _the_draft_is_not_found(shopper: Page) -> None:
+    """Shoppers: not on the home page, and its address is not found."""
+    shopper.goto("/")
+    expect(shopper.get_by_role("link", name=re.compile("Aero Road Bike"))).to_be_visible()
+    expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
+    response = shopper.goto("/products/desk-lamp")
+    assert response is not None and response.status == 404
+    expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
+
+
+def _preview_the_draft(merchant_context: BrowserContext, publication: Locator) -> None:
+    """The merchant previews the draft, with the banner, and cannot add it to a cart."""
+    with merchant_context.expect_page() as opened:
+        publication.get_by_role("link", name="Preview draft").click()
+    preview = opened.value
+    expect(preview.get_by_text(BANNER)).to_be_visible()
+    expect(preview.get_by_role("heading", name="Desk Lamp", level=1)).to_be_visible()
+    # No Add to cart on a draft, before or after the page updates itself.
+    add = preview.locator("#add-to-cart")
+    expect(add).to_have_text("Publish to sell it")
+    expect(add).to_be_disabled()
+    with preview.expect_response(re.compile(r"/products/desk-lamp/configuration")):
+        preview.get_by_label("Quantity").fill("2")
+        preview.get_by_label("Quantity").press("Tab")
+    expect(add).to_have_text("Publish to sell it")
+    expect(add).to_be_disabled()
+    preview.close()
 
 
 def test_a_published_product_keeps_an_option_on_every_required_layer(

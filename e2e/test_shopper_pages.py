@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from e2e.conftest import Server
 from e2e.helpers import (
     PRODUCT_PATH,
     VIEWPORT,
@@ -20,6 +19,7 @@ from e2e.helpers import (
     option_line,
     option_radio,
 )
+from tests.live_server import Server
 
 BLOCKED = "You cannot check out yet: some items in your cart need your attention."
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from e2e.conftest import Server
 from e2e.helpers import (
     PRODUCT_PATH,
     VIEWPORT,
@@ -22,6 +21,7 @@ from e2e.helpers import (
     screenshot,
     sign_in,
 )
+from tests.live_server import Server
 
 CART_LABEL = "(Available Backorder)"
 NOTIFY = "Allow backorders and notify customer"
@@ -130,19 +130,7 @@ def test_backorder_question_yes_and_no(
     page = fresh_page
     open_editor(page)
 
-    layers_nav(page).get_by_role("link", name="Global Settings").click()
-    expect(right_panel(page).get_by_role("heading", name="Global Settings")).to_be_visible()
-    custom = page.get_by_label("Allow custom backordering")
-    expect(custom).not_to_be_checked()
-    custom.check()
-    page.get_by_role("button", name="Save settings").click()
-    expect(right_panel(page).get_by_role("status")).to_contain_text("Global Settings saved.")
-    expect(page.get_by_label("Allow custom backordering")).to_be_checked()
-
-    open_option(page, "Gravel Tan", "Wheels")
-    page.get_by_label("Quantity on hand").fill("5")
-    save_option(page)
-    expect(page.get_by_label("Quantity on hand")).to_have_value("5")
+    _allow_custom_backordering_with_5_gravel_tan(page)
 
     # No: only the 5 in stock are added, on an ordinary line.
     choose(page, "Gravel Tan", 10)
@@ -170,7 +158,34 @@ def test_backorder_question_yes_and_no(
     assert line_total(first) == 5 * unit
     assert_subtotal_is_sum(page)
 
-    # Again 10: the cart already holds the 5 in stock, so all 10 would be backordered.
+    _again_10_are_all_backordered(page, unit)
+
+    _without_javascript_the_question_is_a_page(browser, fresh_server.url, unit)
+
+    # Checked last so that the flows above still run: asking the question must leave the
+    # configurator's address alone (a reload of /cart/items is a 405 page).
+    assert_stays_on_product(url_after_question, "the backorder question")
+
+
+def _allow_custom_backordering_with_5_gravel_tan(page: Page) -> None:
+    """Global Settings: Allow custom backordering on; Gravel Tan: 5 on hand."""
+    layers_nav(page).get_by_role("link", name="Global Settings").click()
+    expect(right_panel(page).get_by_role("heading", name="Global Settings")).to_be_visible()
+    custom = page.get_by_label("Allow custom backordering")
+    expect(custom).not_to_be_checked()
+    custom.check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(right_panel(page).get_by_role("status")).to_contain_text("Global Settings saved.")
+    expect(page.get_by_label("Allow custom backordering")).to_be_checked()
+
+    open_option(page, "Gravel Tan", "Wheels")
+    page.get_by_label("Quantity on hand").fill("5")
+    save_option(page)
+    expect(page.get_by_label("Quantity on hand")).to_have_value("5")
+
+
+def _again_10_are_all_backordered(page: Page, unit: Decimal) -> None:
+    """Again 10: the cart already holds the 5 in stock, so all 10 would be backordered."""
     choose(page, "Gravel Tan", 10)
     page.evaluate("window.__marker = 1")
     page.get_by_role("button", name="Add to cart").click()
@@ -183,6 +198,7 @@ def test_backorder_question_yes_and_no(
     dialog.get_by_role("button", name="Yes, back order all 10").click()
     expect(page).to_have_url(re.compile(r"/cart\?added="))
     expect(page.get_by_role("status").filter(has_text="10 back ordered.")).to_be_visible()
+    lines = cart_lines(page)
     expect(lines).to_have_count(2)
     ordinary, backordered = lines.nth(0), lines.nth(1)
     expect(ordinary.get_by_label("Quantity")).to_have_value("5")
@@ -197,10 +213,13 @@ def test_backorder_question_yes_and_no(
     assert_subtotal_is_sum(page)
     screenshot(page, "cart-split.png")
 
-    # Without JavaScript (a cart of its own): the question is a page, and Yes adds two lines.
-    context = browser.new_context(
-        base_url=fresh_server.url, viewport=VIEWPORT, java_script_enabled=False
-    )
+
+def _without_javascript_the_question_is_a_page(
+    browser: Browser, base_url: str, unit: Decimal
+) -> None:
+    """Without JavaScript (a cart of its own): the question is a page, and Yes adds two
+    lines."""
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, java_script_enabled=False)
     try:
         plain = context.new_page()
         plain.goto(PRODUCT_PATH)
@@ -230,10 +249,6 @@ def test_backorder_question_yes_and_no(
         assert_subtotal_is_sum(plain)
     finally:
         context.close()
-
-    # Checked last so that the flows above still run: asking the question must leave the
-    # configurator's address alone (a reload of /cart/items is a 405 page).
-    assert_stays_on_product(url_after_question, "the backorder question")
 
 
 def test_only_x_left_appears_as_stock_falls(fresh_page: Page) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 
 from e2e.helpers import sign_in
 
@@ -36,7 +36,7 @@ def test_an_svg_with_an_animated_link_cannot_send_a_visitor_away(fresh_page: Pag
     expect(right_panel.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
 
     right_panel.get_by_label(re.compile(r"^Replace image")).set_input_files(
-        files=[{"name": "wheels.svg", "mimeType": "image/svg+xml", "buffer": PHISHING_SVG}]
+        files=[FilePayload(name="wheels.svg", mimeType="image/svg+xml", buffer=PHISHING_SVG)]
     )
     right_panel.get_by_role("button", name="Save option").click()
     expect(right_panel.get_by_role("status")).to_contain_text("Option saved.")

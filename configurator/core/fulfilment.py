@@ -86,6 +86,21 @@ def _and(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _headline(now: Sequence[str], later: Sequence[str], *, merchant: bool) -> str:
+    """The sentence above the two lists: all of the order ships now, none of it, or part."""
+    if merchant:
+        if not later:
+            return "Everything is in stock: ship the whole order now."
+        if not now:
+            return "Nothing can ship yet: hold the whole order until it is restocked."
+        return "Ship part of this order now and hold the rest until it is restocked."
+    if not later:
+        return "Everything in this order is in stock and ships now."
+    if not now:
+        return "Nothing in this order is in stock yet: all of it ships once restocked."
+    return "Part of this order ships now; the rest ships once restocked."
+
+
 def shipping_summary(lines: Sequence[LineSnapshot], *, merchant: bool = False) -> ShippingSummary:
     """Say exactly what ships now and what ships once restocked, by line and option names.
 
@@ -107,24 +122,13 @@ def shipping_summary(lines: Sequence[LineSnapshot], *, merchant: bool = False) -
             later.append(f"{_items(line.product_name, backordered)}, waiting for {waiting}")
     if merchant:
         now_heading, later_heading = "Ship now", "Hold until restocked"
-        if not later:
-            headline = "Everything is in stock: ship the whole order now."
-        elif not now:
-            headline = "Nothing can ship yet: hold the whole order until it is restocked."
-        else:
-            headline = "Ship part of this order now and hold the rest until it is restocked."
     else:
         now_heading, later_heading = "Ships now", SHIPS_ONCE_RESTOCKED
         if silent and not later:
             return ShippingSummary(
                 "We will ship your order as soon as it is ready.", now_heading, (), "", ()
             )
-        if not later:
-            headline = "Everything in this order is in stock and ships now."
-        elif not now:
-            headline = "Nothing in this order is in stock yet: all of it ships once restocked."
-        else:
-            headline = "Part of this order ships now; the rest ships once restocked."
+    headline = _headline(now, later, merchant=merchant)
     return ShippingSummary(headline, now_heading, tuple(now), later_heading, tuple(later))
 
 

@@ -425,7 +425,7 @@ class QuestionNeeded(Exception):
         self.backordered = backordered
 
 
-def change_quantity(
+def change_quantity(  # noqa: C901 - split in issue #9 (pure plans)
     session: Session,
     *,
     cart_token: str | None,

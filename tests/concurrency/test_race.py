@@ -43,7 +43,9 @@ class Outcome:
     text: str
 
 
-def _prepare(database_url: str, *, quantity: int, backorders: str | None, threshold: int | None):
+def _prepare(
+    database_url: str, *, quantity: int, backorders: str | None, threshold: int | None
+) -> tuple[int, int]:
     """The demo catalog, with the Honey Leather saddle at `quantity` on hand and the given
     backorder setting and Out-of-Stock Threshold. Returns (saddle layer id, option id)."""
     settings = Settings(
@@ -62,10 +64,10 @@ def _prepare(database_url: str, *, quantity: int, backorders: str | None, thresh
         stock.set_quantity(session, option, quantity, seen=None, username="race-test")
         session.add(option)
         session.commit()
-        ids = (option.layer_id, option.id)
+        layer_id, option_id = option.layer_id, option.id
     engine.dispose()
-    assert ids[1] is not None
-    return ids
+    assert option_id is not None
+    return layer_id, option_id
 
 
 def _fill_cart(base: str, layer_id: int, option_id: int) -> httpx.Client:

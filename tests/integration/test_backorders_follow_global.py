@@ -151,14 +151,14 @@ def test_migration_0005_gives_options_back_the_global_setting_only_where_provabl
     config = alembic_config(database_url)
     command.upgrade(config, "0004")
     engine = make_engine(database_url)
-    untouched = {
+    untouched: dict[str, object] = {
         "stock_management": False,
         "stock_status": "in_stock",
         "track_inventory": False,
         "quantity": 0,
         "threshold": None,
     }
-    options = {
+    options: dict[str, tuple[str, str | None, dict[str, object]]] = {
         # name: (product, own backorders, changes from an untouched Stock Management block)
         "old default, untouched": ("old-default", "no", {}),
         "old default, stock management on": ("old-default", "no", {"stock_management": True}),
@@ -214,15 +214,17 @@ def test_migration_0005_gives_options_back_the_global_setting_only_where_provabl
                 " FROM option WHERE name = 'old default, had movements'"
             )
         )
-        version = connection.execute(text("SELECT version FROM catalog_version")).scalar()
+        version = connection.execute(text("SELECT version FROM catalog_version")).scalar_one()
     engine.dispose()
 
     command.upgrade(config, "0005")
 
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        after = dict(connection.execute(text("SELECT name, backorders FROM option")).all())
-        new_option_backorders = dict(
+        after: dict[str, str | None] = dict(
+            connection.execute(text("SELECT name, backorders FROM option")).all()
+        )
+        new_layer_backorders: dict[str, str | None] = dict(
             connection.execute(text("SELECT slug, new_option_backorders FROM product")).all()
         )
         version_after = connection.execute(text("SELECT version FROM catalog_version")).scalar()
@@ -240,7 +242,7 @@ def test_migration_0005_gives_options_back_the_global_setting_only_where_provabl
         "product follows global": "no",
     }
     # What "Backorders for new image layers" says is the merchant's to change.
-    assert new_option_backorders == {"old-default": "no", "follows-global": None}
+    assert new_layer_backorders == {"old-default": "no", "follows-global": None}
     assert version_after == version + 1
 
     command.downgrade(config, "0004")

@@ -110,7 +110,10 @@ def test_a_backup_taken_during_a_burst_of_checkouts_holds_every_confirmed_order(
         shoppers = [Shopper(s.url, stop) for _ in range(SHOPPERS)]
         for shopper in shoppers:
             shopper.start()
-        confirmed = lambda: sum(len(shopper.confirmed) for shopper in shoppers)  # noqa: E731
+
+        def confirmed() -> int:
+            return sum(len(shopper.confirmed) for shopper in shoppers)
+
         _wait_for(lambda: confirmed() >= 8 or any(sh.error for sh in shoppers))
         started = time.monotonic()
         result = subprocess.run(  # noqa: S603

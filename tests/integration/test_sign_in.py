@@ -67,15 +67,13 @@ def _write_beside(shop: Shop) -> None:
     if shop.engine.dialect.name == "sqlite":
         database = shop.engine.url.database
         assert database
-        connection = sqlite3.connect(database, timeout=1, isolation_level=None)
+        raw = sqlite3.connect(database, timeout=1, isolation_level=None)
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute(
-                "UPDATE admin_user SET created_at = created_at WHERE username = 'admin'"
-            )
-            connection.execute("COMMIT")
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("UPDATE admin_user SET created_at = created_at WHERE username = 'admin'")
+            raw.execute("COMMIT")
         finally:
-            connection.close()
+            raw.close()
         return
     with shop.engine.begin() as connection:
         connection.execute(text("SET LOCAL lock_timeout = '1s'"))

@@ -1,6 +1,7 @@
 """Small in-memory configurators for the unit tests."""
 
 from dataclasses import replace
+from typing import Any
 
 from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
 from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
@@ -51,9 +52,10 @@ def bike(
 
 
 def tracked_bike(
-    wheels: int, frame: int, *, backorders: Backorders = Backorders.NO, **settings: object
+    wheels: int, frame: int, *, backorders: Backorders = Backorders.NO, **settings: Any
 ) -> ConfiguratorSpec:
-    """A bike whose default wheels (11) and frame (21) track `wheels` and `frame` units."""
+    """A bike whose default wheels (11) and frame (21) track `wheels` and `frame` units
+    (`settings`: bike()'s keywords, passed on as they are)."""
     spec = bike(**settings)
     spec = replace(spec, settings=replace(spec.settings, backorders=backorders))
     return replace(
