@@ -25,6 +25,7 @@ import pstats
 import signal
 import threading
 import time
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -46,9 +47,11 @@ def _profile_this_thread(*_event: Any) -> None:
 def _write_profile(path: Path) -> None:
     """Every thread's statistics in one file (taking them stops the profilers)."""
     threading.setprofile(None)
-    stats = pstats.Stats(_profiles[0])
-    for profile in _profiles[1:]:
-        stats.add(profile)
+    stats = pstats.Stats()
+    for profile in _profiles:
+        profile.create_stats()
+        if profile.stats:
+            stats.add(profile)  # (a thread that ran nothing since the warm-up is left out)
     _profiles.clear()
     stats.dump_stats(path)
 
@@ -72,10 +75,15 @@ def create() -> Any:
     profile_path = os.environ.get("BENCH_PROFILE")
 
     def on_signal(_signal: int, _frame: FrameType | None) -> None:
-        if profile_path and _profiles:
-            _write_profile(Path(profile_path))
-        if stats_path:
-            _write_stats(Path(stats_path))
+        # The handler runs inside whatever request the main thread was serving: a failure here
+        # is printed, never that request's.
+        try:
+            if profile_path and _profiles:
+                _write_profile(Path(profile_path))
+            if stats_path:
+                _write_stats(Path(stats_path))
+        except Exception:
+            traceback.print_exc()
 
     def on_restart(_signal: int, _frame: FrameType | None) -> None:
         for profile in _profiles:
