@@ -525,7 +525,11 @@ def profile_lines(
     }
     total = sum(value[2] for value in busy.values()) or 1e-9
     if ours:
-        mine = {k: v for k, v in busy.items() if k[0].startswith(str(PROJECT_ROOT))}
+        mine = {
+            k: v
+            for k, v in busy.items()
+            if k[0].startswith(str(PROJECT_ROOT)) and "-packages/" not in k[0]
+        }
         ranked = sorted(mine.items(), key=lambda item: item[1][3], reverse=True)[:top]
     else:
         ranked = sorted(busy.items(), key=lambda item: item[1][2], reverse=True)[:top]
