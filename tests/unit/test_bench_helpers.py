@@ -90,3 +90,10 @@ def test_a_profile_ranks_functions_by_their_own_time_per_request() -> None:
     )
     stdlib = "/usr/lib/python3.11/urllib/parse.py"
     assert function_label((stdlib, 917, "quote")) == "urllib/parse.py:917(quote)"
+
+
+def test_the_caches_the_bench_reads_are_registered_by_name() -> None:
+    import configurator.services.catalog
+    import configurator.web.storefront  # noqa: F401
+
+    assert {"configurators", "fragments"} <= set(CACHES)
