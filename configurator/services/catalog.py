@@ -123,7 +123,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
     )
 
 
-_SPECS = VersionedCache(size=256)
+_SPECS = VersionedCache(size=256, name="configurators")
 
 
 def spec_by_slug(session: Session, slug: str) -> ConfiguratorSpec | None:

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -115,14 +116,47 @@ def read_catalog_version(engine: Engine) -> Version:
     return (url, int(value or 0))
 
 
-class VersionedCache:
-    """A bounded least-recently-used map whose entries belong to one catalog version."""
+CACHES: dict[str, VersionedCache] = {}
+"""Every named cache of this process, so `make bench` can read how often each one helped."""
 
-    def __init__(self, size: int) -> None:
+
+@dataclass(frozen=True)
+class CacheStats:
+    hits: int
+    misses: int
+    stores: int
+    entries: int
+
+
+def cache_stats() -> dict[str, CacheStats]:
+    """Counters of every named cache since the process started. Read without the locks (plain
+    integers), so this is safe from a signal handler; a figure may lag by one request."""
+    return {name: cache.stats() for name, cache in CACHES.items()}
+
+
+class VersionedCache:
+    """A bounded least-recently-used map whose entries belong to one catalog version.
+
+    It counts its hits, misses and stores (see `cache_stats`); a size of 0 keeps nothing."""
+
+    def __init__(self, size: int, name: str | None = None) -> None:
         self._size = size
         self._version: Version | None = None
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self.hits = self.misses = self.stores = 0
+        if name is not None:
+            CACHES[name] = self
+
+    def stats(self) -> CacheStats:
+        return CacheStats(self.hits, self.misses, self.stores, len(self._entries))
+
+    def resize(self, size: int) -> None:
+        """Keep at most `size` entries from now on (0: keep nothing, every lookup a miss)."""
+        with self._lock:
+            self._size = size
+            while len(self._entries) > size:
+                self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -130,10 +164,13 @@ class VersionedCache:
     def peek(self, version: Version, key: Hashable) -> Any | None:
         with self._lock:
             if version != self._version:
+                self.misses += 1
                 return None
             if key in self._entries:
+                self.hits += 1
                 self._entries.move_to_end(key)
                 return self._entries[key]
+            self.misses += 1
             return None
 
     def put(self, version: Version, key: Hashable, value: Any) -> None:
@@ -141,9 +178,7 @@ class VersionedCache:
             if version != self._version:
                 self._entries.clear()
                 self._version = version
-            self._entries[key] = value
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+            self._store(key, value)
 
     def get_or_make(self, version: Version, key: Hashable, make: Callable[[], T]) -> T:
         with self._lock:
@@ -151,16 +186,23 @@ class VersionedCache:
                 self._entries.clear()
                 self._version = version
             if key in self._entries:
+                self.hits += 1
                 self._entries.move_to_end(key)
                 return self._entries[key]  # type: ignore[no-any-return]
+            self.misses += 1
         value = make()
         with self._lock:
             # A miss (None) is not kept: unknown keys cannot push out the entries that matter.
             if version == self._version and value is not None:
-                self._entries[key] = value
-                if len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
+                self._store(key, value)
         return value
 
+    def _store(self, key: Hashable, value: Any) -> None:
+        """Under the lock: keep the entry, dropping the least recently used beyond the size."""
+        self.stores += 1
+        self._entries[key] = value
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
 
-__all__ = ["CatalogVersion", "VersionedCache", "catalog_version"]
+
+__all__ = ["CatalogVersion", "VersionedCache", "cache_stats", "catalog_version"]

@@ -102,7 +102,7 @@ async def current_catalog_version(engine: Engine) -> Version:
     return await sync_to_thread(read_catalog_version, engine)
 
 
-_FRAGMENTS = VersionedCache(size=2048)
+_FRAGMENTS = VersionedCache(size=2048, name="fragments")
 FragmentKey = tuple[int, tuple[tuple[int, int | None], ...], str, int]
 
 

@@ -1,0 +1,99 @@
+"""`make bench`'s own helpers: the random queries it sends, the cache figures and profiles it
+reads (benchmarks/bench.py), and the counters of the caches it reads them from."""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+
+from benchmarks.bench import (
+    configurations,
+    function_label,
+    hit_rate,
+    lua_string,
+    profile_lines,
+    random_choices_lua,
+)
+from configurator.store.cache import CACHES, VersionedCache, cache_stats
+
+BIKE = [("layer-1", ["1", "2"]), ("layer-2", ["3", "4", "5"]), ("layer-3", ["6", "none"])]
+
+
+def test_the_random_query_script_picks_from_every_layer_and_a_quantity() -> None:
+    script = random_choices_lua("/products/aero-road-bike/configuration", BIKE, 20)
+    assert 'local path = "/products/aero-road-bike/configuration"' in script
+    assert '{"layer-1", {"1", "2"}}' in script
+    assert '{"layer-2", {"3", "4", "5"}}' in script
+    assert '{"layer-3", {"6", "none"}}' in script
+    assert "local quantities = 20" in script
+    assert "math.random(quantities)" in script
+    assert script.count("function ") == 3  # setup, init, request
+
+
+def test_lua_strings_are_quoted() -> None:
+    assert lua_string('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+
+
+def test_configurations_multiply_the_choices_of_each_layer() -> None:
+    assert configurations(BIKE) == 12
+    assert configurations([]) == 1
+
+
+def test_hit_rate_is_hits_over_requests() -> None:
+    before = {"hits": 100, "misses": 50, "stores": 10}
+    after = {"hits": 400, "misses": 250, "stores": 60}
+    assert hit_rate(before, after, 1000) == 0.3
+    assert hit_rate(before, after, 0) is None
+    assert hit_rate(before, after, 100) == 1.0
+
+
+def test_a_versioned_cache_counts_hits_misses_and_stores() -> None:
+    cache = VersionedCache(size=2, name="bench-test")
+    try:
+        assert cache.peek(("db", 1), "a") is None
+        cache.put(("db", 1), "a", "A")
+        assert cache.peek(("db", 1), "a") == "A"
+        assert cache.get_or_make(("db", 1), "b", lambda: "B") == "B"
+        assert cache.get_or_make(("db", 1), "b", lambda: "other") == "B"
+        stats = cache_stats()["bench-test"]
+        assert (stats.hits, stats.misses, stats.stores, stats.entries) == (2, 2, 2, 2)
+        cache.resize(0)
+        cache.put(("db", 1), "c", "C")
+        assert cache.peek(("db", 1), "c") is None
+        assert len(cache) == 0
+    finally:
+        del CACHES["bench-test"]
+
+
+def _busy() -> int:
+    return sum(i * i for i in range(20_000))
+
+
+def test_a_profile_ranks_functions_by_their_own_time_per_request() -> None:
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(5):
+        _busy()
+    profile.disable()
+    busy_us, lines = profile_lines(pstats.Stats(profile), requests=5, top=3)
+    assert busy_us > 0
+    assert len(lines) == 3
+    assert lines[0].own_us >= lines[1].own_us >= lines[2].own_us
+    labels = [line.function for line in lines]
+    assert any("_busy" in label or "genexpr" in label for label in labels)
+    assert function_label(("~", 0, "<built-in method builtins.sum>")) == (
+        "{built-in method builtins.sum}"
+    )
+    site = "/root/.venv/lib/python3.11/site-packages/jinja2/nodes.py"
+    assert (
+        function_label((site, 169, "iter_child_nodes")) == "jinja2/nodes.py:169(iter_child_nodes)"
+    )
+    stdlib = "/usr/lib/python3.11/urllib/parse.py"
+    assert function_label((stdlib, 917, "quote")) == "urllib/parse.py:917(quote)"
+
+
+def test_the_caches_the_bench_reads_are_registered_by_name() -> None:
+    import configurator.services.catalog
+    import configurator.web.storefront  # noqa: F401
+
+    assert {"configurators", "fragments"} <= set(CACHES)
