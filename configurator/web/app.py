@@ -80,6 +80,9 @@ async def no_body_for_head(message: Message, scope: Scope) -> None:
 
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
+    # Templates ship with the code: checking every file's modification time on each render was
+    # the largest single cost of an uncached fragment in `make bench`'s profile.
+    env.auto_reload = False
     env.filters["money"] = format_cents
     env.filters["delta"] = format_delta
     env.filters["money_input"] = cents_to_input
