@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
 from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
-from configurator.store.cache import Version, VersionedCache, catalog_version
+from configurator.store.cache import (
+    StockStamp,
+    Version,
+    VersionedCache,
+    catalog_version,
+    stock_stamp,
+)
 from configurator.store.models import Image, Layer, Option, Product
 
 
@@ -124,23 +132,68 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
 
 
 _SPECS = VersionedCache(size=256)
+"""Configurators by catalog version, with the stock they were loaded with."""
+_STOCKED = VersionedCache(size=1024)
+"""Per product id, its configurator with the latest stock seen (stamp, spec): a sale makes one
+new entry for that product and leaves every other product's alone."""
+
+
+def stock_of(spec: ConfiguratorSpec) -> StockStamp:
+    """What the configurator shows of stock: (option id, quantity on hand), in id order."""
+    return tuple(
+        sorted(
+            (option.id, option.stock.quantity) for layer in spec.layers for option in layer.options
+        )
+    )
+
+
+def with_stock(spec: ConfiguratorSpec, stamp: StockStamp) -> ConfiguratorSpec:
+    """The same configurator with these quantities on hand (options not named keep theirs)."""
+    quantities = dict(stamp)
+
+    def option(o: OptionSpec) -> OptionSpec:
+        quantity = quantities.get(o.id, o.stock.quantity)
+        if quantity == o.stock.quantity:
+            return o
+        return replace(o, stock=replace(o.stock, quantity=quantity))
+
+    layers = tuple(replace(la, options=tuple(option(o) for o in la.options)) for la in spec.layers)
+    return replace(spec, layers=layers)
+
+
+def _stocked(version: Version, spec: ConfiguratorSpec, stamp: StockStamp) -> ConfiguratorSpec:
+    if stamp == stock_of(spec):
+        return spec
+    found: tuple[StockStamp, ConfiguratorSpec] | None = _STOCKED.peek(version, spec.product_id)
+    if found is not None and found[0] == stamp:
+        return found[1]
+    stocked = with_stock(spec, stamp)
+    _STOCKED.put(version, spec.product_id, (stamp, stocked))
+    return stocked
 
 
 def spec_by_slug(session: Session, slug: str) -> ConfiguratorSpec | None:
-    """A configurator by its web address, from this worker's cache while the catalog version
-    has not moved (one small query), loaded fresh otherwise."""
+    """A configurator by its web address with its stock as it is now: from this worker's
+    cache while the catalog version has not moved, loaded fresh otherwise, and its quantities
+    read for this one product (two small queries when cached). Sales of other products do
+    not touch it."""
 
     def load() -> ConfiguratorSpec | None:
         product = product_by_slug(session, slug)
         return load_spec(session, product) if product else None
 
-    return _SPECS.get_or_make(catalog_version(session), ("slug", slug), load)
+    version = catalog_version(session)
+    spec: ConfiguratorSpec | None = _SPECS.get_or_make(version, ("slug", slug), load)
+    if spec is None:
+        return None
+    return _stocked(version, spec, stock_stamp(session, spec.product_id))
 
 
-def cached_spec_by_slug(version: Version, slug: str) -> ConfiguratorSpec | None:
-    """The configurator if this worker already holds it for this catalog version; no I/O."""
+def cached_spec_by_slug(version: Version, slug: str, stamp: StockStamp) -> ConfiguratorSpec | None:
+    """The configurator with this stock if this worker already holds it for this catalog
+    version; no I/O."""
     found: ConfiguratorSpec | None = _SPECS.peek(version, ("slug", slug))
-    return found
+    return _stocked(version, found, stamp) if found is not None else None
 
 
 def spec_by_id(session: Session, product_id: int) -> ConfiguratorSpec | None:
@@ -148,7 +201,11 @@ def spec_by_id(session: Session, product_id: int) -> ConfiguratorSpec | None:
         product = session.get(Product, product_id)
         return load_spec(session, product) if product else None
 
-    return _SPECS.get_or_make(catalog_version(session), ("id", product_id), load)
+    version = catalog_version(session)
+    spec: ConfiguratorSpec | None = _SPECS.get_or_make(version, ("id", product_id), load)
+    if spec is None:
+        return None
+    return _stocked(version, spec, stock_stamp(session, product_id))
 
 
 def get_image(session: Session, image_id: int) -> Image | None:

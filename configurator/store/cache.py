@@ -1,9 +1,19 @@
 """Per-worker caches of configurators and rendered fragments, kept honest across workers.
 
-Every transaction that changes a product, layer, option or image, or an option's quantity,
-bumps `catalog_version` before it commits (session events below, so no use case can forget).
-A request reads that one number first; whatever a worker cached under an older number is
-dropped. Worker processes and hosts share nothing but the database.
+Stock is not catalog. Two things say whether what a worker cached is current:
+
+- `catalog_version`, one number for what only the merchant changes (a product, layer, option
+  or image as the configurator editor or a restore writes them). Every transaction that makes
+  such a change bumps it before it commits (session events below, so no use case can forget);
+  whatever a worker cached under an older number is dropped.
+- a product's stock stamp: the quantity on hand of each of its options, read from the option
+  rows themselves (one indexed query for that one product). A sale, a restock or a merchant's
+  stock adjustment writes only those rows, never `catalog_version`: it leaves every cached
+  configurator and fragment of every other product valid, and two checkouts of different
+  products share no row. What is rendered from stock is keyed by the stamp it was rendered
+  with, so a changed quantity is a new key, seen at once.
+
+Worker processes and hosts share nothing but the database.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from sqlalchemy import URL, Engine, event, text
+from sqlalchemy import URL, Engine, event, inspect, text
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
@@ -23,14 +33,50 @@ from configurator.store.db import FileId, SQLiteFileConnection, file_id
 from configurator.store.models import CatalogVersion, Image, Layer, Option, Product
 
 CATALOG_TABLES = (Product, Layer, Option, Image)
+STOCK_COLUMNS = frozenset({"quantity"})
+"""What sales, restocks and stock adjustments write: an option's quantity on hand, and only
+that (`services.stock`). A change of these alone is stock, not catalog."""
 VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"
+STOCK_SQL = (
+    'SELECT o.id, o.quantity FROM "option" o JOIN layer ON layer.id = o.layer_id'
+    " WHERE layer.product_id = :product ORDER BY o.id"
+)
+VERSIONS_BY_SLUG_SQL = (
+    "SELECT catalog_version.version, o.id, o.quantity FROM catalog_version"
+    " LEFT JOIN product ON product.slug = :slug"
+    " LEFT JOIN layer ON layer.product_id = product.id"
+    ' LEFT JOIN "option" o ON o.layer_id = layer.id'
+    " WHERE catalog_version.id = 1 ORDER BY o.id"
+)
 _CHANGED = "catalog_changed"
 T = TypeVar("T")
 
+StockStamp = tuple[tuple[int, int], ...]
+"""A product's (option id, quantity on hand) pairs in id order: what its stock looks like."""
+
+
+def _changes_catalog(obj: object) -> bool:
+    """Whether a dirty object changes the catalog: anything but an option's quantity alone."""
+    if not isinstance(obj, Option):
+        return True
+    state = inspect(obj)
+    return any(attr.key not in STOCK_COLUMNS and attr.history.has_changes() for attr in state.attrs)
+
 
 def _holds_catalog_changes(session: Session) -> bool:
-    pending = (*session.new, *session.dirty, *session.deleted)
-    return any(isinstance(obj, CATALOG_TABLES) for obj in pending)
+    if any(isinstance(obj, CATALOG_TABLES) for obj in (*session.new, *session.deleted)):
+        return True
+    return any(isinstance(obj, CATALOG_TABLES) and _changes_catalog(obj) for obj in session.dirty)
+
+
+def _sets_stock_only(state: ORMExecuteState) -> bool:
+    """An UPDATE of options that sets their quantity and nothing else (a sale, a restock)."""
+    if not state.is_update or {m.class_ for m in state.all_mappers} != {Option}:
+        return False
+    values = getattr(state.statement, "_values", None)  # what the UPDATE sets, by column
+    if not values:
+        return False
+    return {getattr(column, "key", column) for column in values} <= STOCK_COLUMNS
 
 
 @event.listens_for(Session, "before_flush")
@@ -41,8 +87,10 @@ def _notice_catalog_objects(session: Session, _context: Any, _instances: Any) ->
 
 @event.listens_for(Session, "do_orm_execute")
 def _notice_catalog_statements(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and any(
-        mapper.class_ in CATALOG_TABLES for mapper in state.all_mappers
+    if (
+        (state.is_update or state.is_delete)
+        and any(mapper.class_ in CATALOG_TABLES for mapper in state.all_mappers)
+        and not _sets_stock_only(state)
     ):
         state.session.info[_CHANGED] = True
 
@@ -77,15 +125,52 @@ def catalog_version(session: Session) -> Version:
     return (_database(session.connection().engine.url, opened_file), int(value or 0))
 
 
+def stock_stamp(session: Session, product_id: int) -> StockStamp:
+    """A product's stock as it is now, in this session's transaction: one indexed query."""
+    rows = session.execute(text(STOCK_SQL), {"product": product_id}).all()
+    return tuple((int(option), int(quantity)) for option, quantity in rows)
+
+
+def _versions(rows: list[Any]) -> tuple[int, StockStamp]:
+    version = int(rows[0][0] or 0) if rows else 0
+    stamp = tuple((int(r[1]), int(r[2])) for r in rows if r[1] is not None)
+    return version, stamp
+
+
 _local = threading.local()
 READER_HOOKS: list[Callable[[sqlite3.Connection], None]] = []
 """Called with each new SQLite version reader (the benchmark counts its statements)."""
 
 
 def read_catalog_version(engine: Engine) -> Version:
-    """The current version outside any transaction (what the option-change fragment checks
-    before serving from memory): one SELECT, no ORM, no BEGIN. On SQLite each thread keeps one
-    plain read-only connection for it, cheaper than a trip through the pool."""
+    """The current catalog version outside any transaction: one SELECT, no ORM, no BEGIN."""
+    reader = _sqlite_reader(engine)
+    if reader is not None:
+        row = reader.execute(VERSION_SQL).fetchone()
+        return (_database(engine.url, reader.file_id), int(row[0]) if row else 0)
+    with engine.connect() as connection:
+        value = connection.exec_driver_sql(VERSION_SQL).scalar()
+    return (str(engine.url), int(value or 0))
+
+
+def read_product_versions(engine: Engine, slug: str) -> tuple[Version, StockStamp]:
+    """The catalog version and the stock stamp of the product at this address, in one SELECT
+    outside any transaction (what the option-change fragment checks before serving from
+    memory): no ORM, no BEGIN, one snapshot. A product that does not exist has no stock."""
+    reader = _sqlite_reader(engine)
+    if reader is not None:
+        rows = reader.execute(VERSIONS_BY_SLUG_SQL, {"slug": slug}).fetchall()
+        version, stamp = _versions(rows)
+        return (_database(engine.url, reader.file_id), version), stamp
+    with engine.connect() as connection:
+        found = connection.execute(text(VERSIONS_BY_SLUG_SQL), {"slug": slug}).all()
+    version, stamp = _versions(list(found))
+    return (str(engine.url), version), stamp
+
+
+def _sqlite_reader(engine: Engine) -> SQLiteFileConnection | None:
+    """On SQLite each thread keeps one plain read-only connection for the version checks,
+    cheaper than a trip through the pool; None for another database (or one in memory)."""
     url = str(engine.url)
     path = engine.url.database
     if engine.dialect.name == "sqlite" and path and path != ":memory:":
@@ -108,11 +193,8 @@ def read_catalog_version(engine: Engine) -> Version:
             for hook in READER_HOOKS:
                 hook(reader)
             readers[url] = reader
-        row = reader.execute(VERSION_SQL).fetchone()
-        return (_database(engine.url, reader.file_id), int(row[0]) if row else 0)
-    with engine.connect() as connection:
-        value = connection.exec_driver_sql(VERSION_SQL).scalar()
-    return (url, int(value or 0))
+        return reader
+    return None
 
 
 class VersionedCache:
@@ -163,4 +245,4 @@ class VersionedCache:
         return value
 
 
-__all__ = ["CatalogVersion", "VersionedCache", "catalog_version"]
+__all__ = ["CatalogVersion", "StockStamp", "VersionedCache", "catalog_version", "stock_stamp"]
