@@ -61,12 +61,12 @@ class FragmentFront:
         the request goes to it, which answers with its own error page and headers."""
         try:
             key = clean_key(slug, 80)
-            version, stamp = await current_versions(self.app.state.engine, key)
-            spec = cached_spec_by_slug(version, key, stamp)
+            version, product = await current_versions(self.app.state.engine, key)
+            spec = cached_spec_by_slug(version, key, product)
             if spec is None:
                 return None
             params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-            return cached_fragment(version, fragment_key(spec, params))
+            return cached_fragment(version, fragment_key(spec, product, params))
         except Exception:
             return None
 

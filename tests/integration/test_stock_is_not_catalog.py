@@ -107,14 +107,36 @@ def test_a_merchants_stock_adjustment_moves_no_catalog_version(shop: Shop) -> No
         assert "Only 4 left" in shopper.get(path).text
 
 
-def test_a_merchants_catalog_edit_still_moves_the_catalog_version(shop: Shop) -> None:
+def product_version(shop: Shop, slug: str) -> int:
+    return int(shop.scalar("SELECT version FROM product WHERE slug = :s", s=slug))
+
+
+def test_a_merchants_edit_of_one_product_keeps_the_others_cached(shop: Shop) -> None:
+    sneaker = shop.ids(SNEAKER)
+    counting = Counting(shop.app)
+    front = FragmentFront(counting, SECURITY_HEADERS)  # type: ignore[arg-type]
+    sneaker_path = f"/products/{SNEAKER}/configuration?layer-{sneaker['Sole']}={sneaker['Gum']}"
+    bike_path = f"/products/{BIKE}/configuration"
+    sneaker_first = fetch(front, sneaker_path, HTMX)
+    assert "Honey Leather" in fetch(front, bike_path, HTMX).text
+    calls = counting.calls
     version = catalog_version(shop)
+    bike_version, sneaker_version = product_version(shop, BIKE), product_version(shop, SNEAKER)
+
     with new_session(shop.engine) as session, unit_of_work(session, write=True):
         option = session.get(Option, shop.option_id(BIKE, "Saddle", "Honey Leather"))
         assert option is not None
         option.name = "Honey Suede"
-        option.quantity = 9
-    assert catalog_version(shop) == version + 1
+
+    assert product_version(shop, BIKE) == bike_version + 1
+    assert product_version(shop, SNEAKER) == sneaker_version
+    assert catalog_version(shop) == version
+    assert fetch(front, sneaker_path, HTMX).content == sneaker_first.content
+    assert counting.calls == calls  # the sneaker's fragment is still this worker's
+    bike = fetch(front, bike_path, HTMX)
+    assert counting.calls == calls + 1
+    assert "Honey Suede" in bike.text
+    assert "Honey Leather" not in bike.text
 
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="SQLite has one writer at a time by design")
