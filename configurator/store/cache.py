@@ -1,17 +1,19 @@
 """Per-worker caches of configurators and rendered fragments, kept honest across workers.
 
-Stock is not catalog. Two things say whether what a worker cached is current:
+Stock is not catalog. Three numbers say whether what a worker cached of a product is current,
+read together in one indexed SELECT (`product_versions`, `read_product_versions`):
 
-- `catalog_version`, one number for what only the merchant changes (a product, layer, option
-  or image as the configurator editor or a restore writes them). Every transaction that makes
-  such a change bumps it before it commits (session events below, so no use case can forget);
-  whatever a worker cached under an older number is dropped.
-- a product's stock stamp: the quantity on hand of each of its options, read from the option
-  rows themselves (one indexed query for that one product). A sale, a restock or a merchant's
-  stock adjustment writes only those rows, never `catalog_version`: it leaves every cached
-  configurator and fragment of every other product valid, and two checkouts of different
-  products share no row. What is rendered from stock is keyed by the stamp it was rendered
-  with, so a changed quantity is a new key, seen at once.
+- `product.version`, moved by every merchant edit of that configurator (its settings, layers,
+  options) in the same transaction (session events below, so no use case can forget): the
+  configurator is cached under it, so an edit of one product leaves the others cached.
+- its stock: the quantity on hand of each of its options, read from the option rows
+  themselves. A sale, a restock or a merchant's stock adjustment writes only those rows and
+  bumps no version: the cached configurator gets the new quantities laid over it, and what is
+  rendered from stock is keyed by the quantities it was rendered with, so a changed quantity
+  is seen at once and nothing of any other product is dropped. Two checkouts of different
+  products share no row.
+- `catalog_version`, one row for what is truly global: a restore, a replaced or deleted image,
+  a bulk statement not attributable to one product. Never written by a checkout.
 
 Worker processes and hosts share nothing but the database.
 """
