@@ -102,7 +102,10 @@ def _notice_edits(session: Session, _context: Any) -> None:
     attribute's history still show what was flushed)."""
     products: set[int] = session.info.setdefault(_PRODUCTS, set())
     layers: set[int] = session.info.setdefault(_LAYERS, set())
-    changed = [*session.new, *session.deleted, *(o for o in session.dirty if _edited(o))]
+    changed = [
+        *(o for o in (*session.new, *session.deleted) if isinstance(o, CATALOG_TABLES)),
+        *(o for o in session.dirty if isinstance(o, CATALOG_TABLES) and _edited(o)),
+    ]
     for obj in changed:
         if isinstance(obj, Product) and obj.id is not None:
             products.add(obj.id)
