@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from dataclasses import replace
+
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
 from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
-from configurator.store.cache import Version, VersionedCache, catalog_version
+from configurator.store.cache import (
+    ProductVersion,
+    StockStamp,
+    Version,
+    VersionedCache,
+    product_versions,
+)
 from configurator.store.models import Image, Layer, Option, Product
 
 
@@ -124,23 +133,94 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
 
 
 _SPECS = VersionedCache(size=256, name="configurators")
+"""Configurators by catalog version: ((product id, product version), configurator as loaded)."""
+_STOCKED = VersionedCache(size=1024)
+"""Per product id, its configurator with the latest stock seen (configurator as loaded, stock,
+configurator with that stock): a sale makes one new entry for that product and leaves every
+other product's alone."""
+
+
+def stock_of(spec: ConfiguratorSpec) -> StockStamp:
+    """What the configurator shows of stock: (option id, quantity on hand), in id order."""
+    return tuple(sorted((o.id, o.stock.quantity) for layer in spec.layers for o in layer.options))
+
+
+def with_stock(spec: ConfiguratorSpec, stamp: StockStamp) -> ConfiguratorSpec:
+    """The same configurator with these quantities on hand (options not named keep theirs)."""
+    quantities = dict(stamp)
+
+    def option(o: OptionSpec) -> OptionSpec:
+        quantity = quantities.get(o.id, o.stock.quantity)
+        if quantity == o.stock.quantity:
+            return o
+        return replace(o, stock=replace(o.stock, quantity=quantity))
+
+    layers = tuple(replace(la, options=tuple(option(o) for o in la.options)) for la in spec.layers)
+    return replace(spec, layers=layers)
+
+
+def _stocked(version: Version, spec: ConfiguratorSpec, stamp: StockStamp) -> ConfiguratorSpec:
+    if stamp == stock_of(spec):
+        return spec
+    found: tuple[ConfiguratorSpec, StockStamp, ConfiguratorSpec] | None = _STOCKED.peek(
+        version, spec.product_id
+    )
+    if found is not None and found[0] is spec and found[1] == stamp:
+        return found[2]
+    stocked = with_stock(spec, stamp)
+    _STOCKED.put(version, spec.product_id, (spec, stamp, stocked))
+    return stocked
+
+
+def _cached(version: Version, key: Hashable, product: ProductVersion) -> ConfiguratorSpec | None:
+    """The configurator this worker holds for this product as the merchant last saved it,
+    with the stock it has now; no I/O."""
+    if product.product_id is None:
+        return None
+    found: tuple[tuple[int, int], ConfiguratorSpec] | None = _SPECS.peek(version, key)
+    if found is None or found[0] != (product.product_id, product.version):
+        return None
+    return _stocked(version, found[1], product.stock)
+
+
+def _spec(
+    version: Version,
+    key: Hashable,
+    product: ProductVersion,
+    load: Callable[[], ConfiguratorSpec | None],
+) -> ConfiguratorSpec | None:
+    if product.product_id is None:
+        return None  # nothing is cached for what does not exist
+    cached = _cached(version, key, product)
+    if cached is not None:
+        return cached
+    spec = load()
+    if spec is None or spec.product_id != product.product_id:
+        return spec
+    _SPECS.put(version, key, ((product.product_id, product.version), spec))
+    return _stocked(version, spec, product.stock)
 
 
 def spec_by_slug(session: Session, slug: str) -> ConfiguratorSpec | None:
-    """A configurator by its web address, from this worker's cache while the catalog version
-    has not moved (one small query), loaded fresh otherwise."""
+    """A configurator by its web address with its stock as it is now: from this worker's
+    cache while neither the catalog version nor the product's own version has moved, loaded
+    fresh otherwise; one small query when cached (the versions and this product's quantities).
+    Neither sales nor edits of other products touch it."""
 
     def load() -> ConfiguratorSpec | None:
         product = product_by_slug(session, slug)
         return load_spec(session, product) if product else None
 
-    return _SPECS.get_or_make(catalog_version(session), ("slug", slug), load)
+    version, product = product_versions(session, slug=slug)
+    return _spec(version, ("slug", slug), product, load)
 
 
-def cached_spec_by_slug(version: Version, slug: str) -> ConfiguratorSpec | None:
-    """The configurator if this worker already holds it for this catalog version; no I/O."""
-    found: ConfiguratorSpec | None = _SPECS.peek(version, ("slug", slug))
-    return found
+def cached_spec_by_slug(
+    version: Version, slug: str, product: ProductVersion
+) -> ConfiguratorSpec | None:
+    """The configurator at this address if this worker already holds it for these versions,
+    with this stock; no I/O."""
+    return _cached(version, ("slug", slug), product)
 
 
 def spec_by_id(session: Session, product_id: int) -> ConfiguratorSpec | None:
@@ -148,7 +228,8 @@ def spec_by_id(session: Session, product_id: int) -> ConfiguratorSpec | None:
         product = session.get(Product, product_id)
         return load_spec(session, product) if product else None
 
-    return _SPECS.get_or_make(catalog_version(session), ("id", product_id), load)
+    version, product = product_versions(session, product_id=product_id)
+    return _spec(version, ("id", product_id), product, load)
 
 
 def get_image(session: Session, image_id: int) -> Image | None:

@@ -44,6 +44,9 @@ class Product(SQLModel, table=True):
     allow_custom_backordering: bool = False
     published: bool = False
     """Shoppers see a product only once published; a new one starts as a draft."""
+    version: int = 0
+    """Moves with every merchant edit of this configurator (its settings, layers, options),
+    in the same transaction (`store.cache`); never with a sale or a restock."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -232,9 +235,10 @@ class LoginAttempt(SQLModel, table=True):
 
 
 class CatalogVersion(SQLModel, table=True):
-    """One row whose number goes up with every change to a configurator or its stock, in the
-    same transaction. Each worker reads it per request (one cheap query) and drops what it
-    cached when it moved, so no worker serves a stale catalog."""
+    """One row for what is truly global: it moves with a restore, a deleted image or a change
+    the ORM cannot attribute to one product (see `store.cache`); never with a sale. Each
+    worker reads it with the product's own version and stock, and drops what it cached when
+    it moved."""
 
     __tablename__ = "catalog_version"
     id: int = Field(default=1, primary_key=True)

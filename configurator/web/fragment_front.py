@@ -1,11 +1,13 @@
 """A repeated option-change fragment served straight from memory, in front of Litestar.
 
 The fragment a shopper's option change asks for is the same for everyone who picks the same
-options, so the app renders it once per catalog version (see `storefront`). This small ASGI
-layer answers the repeats itself: one version check, then the cached bytes, without going
+options, so the app renders it once per catalog version and stock of that product (see
+`storefront`). This small ASGI layer answers the repeats itself: one read of the catalog
+version and of this one product's quantities on hand, then the cached bytes, without going
 through routing, middleware and dependency injection. Anything else, a first request, or a
-catalog version it has not rendered yet goes to the app as usual. It is a microcache, like a
-reverse proxy's, that can never serve a stale catalog: the version is read on every request.
+version or stock it has not rendered yet goes to the app as usual. It is a microcache, like a
+reverse proxy's, that can never serve a stale catalog or stale stock: both are read on every
+request.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from configurator.web.common import clean_key
 from configurator.web.storefront import (
     RenderedFragment,
     cached_fragment,
-    current_catalog_version,
+    current_versions,
     fragment_key,
 )
 
@@ -58,12 +60,13 @@ class FragmentFront:
         Anything that goes wrong here (the database is gone, say) is the app's to answer:
         the request goes to it, which answers with its own error page and headers."""
         try:
-            version = await current_catalog_version(self.app.state.engine)
-            spec = cached_spec_by_slug(version, clean_key(slug, 80))
+            key = clean_key(slug, 80)
+            version, product = await current_versions(self.app.state.engine, key)
+            spec = cached_spec_by_slug(version, key, product)
             if spec is None:
                 return None
             params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-            return cached_fragment(version, fragment_key(spec, params))
+            return cached_fragment(version, fragment_key(spec, product, params))
         except Exception:
             return None
 

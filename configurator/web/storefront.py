@@ -36,8 +36,15 @@ from configurator.services.catalog import (
     list_products,
     spec_by_id,
     spec_by_slug,
+    stock_of,
 )
-from configurator.store.cache import Version, VersionedCache, read_catalog_version
+from configurator.store.cache import (
+    ProductVersion,
+    StockStamp,
+    Version,
+    VersionedCache,
+    read_product_versions,
+)
 from configurator.store.db import new_session
 from configurator.web.common import (
     ADMIN_COOKIE,
@@ -94,24 +101,30 @@ def _render_fragment(
     )
 
 
-async def current_catalog_version(engine: Engine) -> Version:
-    """SQLite answers from the local file in microseconds and never blocks a reader (WAL), so
-    it is asked right here; a database server is asked from a thread."""
+async def current_versions(engine: Engine, slug: str) -> tuple[Version, ProductVersion]:
+    """The catalog version and this one product's own version and stock, in one small read.
+    SQLite answers from the local file in microseconds and never blocks a reader (WAL), so it
+    is asked right here; a database server is asked from a thread."""
     if engine.dialect.name == "sqlite":
-        return read_catalog_version(engine)
-    return await sync_to_thread(read_catalog_version, engine)
+        return read_product_versions(engine, slug)
+    return await sync_to_thread(read_product_versions, engine, slug)
 
 
 _FRAGMENTS = VersionedCache(size=2048, name="fragments")
-FragmentKey = tuple[int, tuple[tuple[int, int | None], ...], str, int]
+FragmentKey = tuple[int, int, StockStamp, tuple[tuple[int, int | None], ...], str, int]
 
 
-def fragment_key(spec: ConfiguratorSpec, params: Mapping[str, str]) -> FragmentKey:
-    """What makes two option-change requests the same answer: the product and the choices and
-    quantity as read from the request. Nothing else a request carries (another parameter, a
-    spelling of the same id) makes a new entry."""
+def fragment_key(
+    spec: ConfiguratorSpec, product: ProductVersion, params: Mapping[str, str]
+) -> FragmentKey:
+    """What makes two option-change requests the same answer: the product as the merchant
+    last saved it (its version), its stock (the quantities the fragment was rendered with)
+    and the choices and quantity as read from the request. A sale or an edit makes new keys
+    for that product only. Nothing else a request carries (another parameter, a spelling of
+    the same id) makes a new entry."""
     selection, error, quantity = read_choices(spec, params)
-    return (spec.product_id, tuple(sorted(selection.items(), key=itemgetter(0))), error, quantity)
+    choices = tuple(sorted(selection.items(), key=itemgetter(0)))
+    return (spec.product_id, product.version, stock_of(spec), choices, error, quantity)
 
 
 def cached_fragment(version: Version, key: FragmentKey) -> RenderedFragment | None:
@@ -238,14 +251,15 @@ class StorefrontController(Controller):
         compressed: bool,
     ) -> Response[bytes]:
         # The same for everyone who picks the same options: rendered and compressed once per
-        # catalog version, then served from this worker's memory after one version check.
+        # catalog version and stock of this product, then served from this worker's memory
+        # after one small read of both.
         engine = request.app.state.engine
-        version = await current_catalog_version(engine)
-        spec = cached_spec_by_slug(version, clean_key(slug, 80))
+        version, product = await current_versions(engine, clean_key(slug, 80))
+        spec = cached_spec_by_slug(version, clean_key(slug, 80), product)
         if spec is None or not spec.published:
             # A draft is shown only to the signed-in merchant, and never from the cache.
             spec = await sync_to_thread(_load_spec, request, engine, slug)
-        key = fragment_key(spec, params)
+        key = fragment_key(spec, product, params)
         cached = cached_fragment(version, key) if spec.published else None
         if cached is None:
             cached = await sync_to_thread(_render_fragment, request, spec, params)
