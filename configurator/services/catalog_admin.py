@@ -255,6 +255,43 @@ def _whole_number(
     return value
 
 
+def _thresholds(
+    form: Mapping[str, str], errors: dict[str, str], *, blank_means: int | None
+) -> tuple[int | None, int | None, int | None]:
+    """Out-of-Stock Threshold, "Only X left" threshold and Notify for Quantity Below, as Global
+    Settings (blank is 0) and an option (blank is "Use global setting") both read them."""
+    low, high = THRESHOLD_RANGE
+    return (
+        _whole_number(
+            form,
+            "out_of_stock_threshold",
+            SETTING_LABELS["out_of_stock_threshold"],
+            errors,
+            minimum=low,
+            maximum=high,
+            blank_means=blank_means,
+        ),
+        _whole_number(
+            form,
+            "only_x_left_threshold",
+            SETTING_LABELS["only_x_left_threshold"],
+            errors,
+            minimum=0,
+            maximum=high,
+            blank_means=blank_means,
+        ),
+        _whole_number(
+            form,
+            "notify_below",
+            SETTING_LABELS["notify_below"],
+            errors,
+            minimum=low,
+            maximum=high,
+            blank_means=blank_means,
+        ),
+    )
+
+
 def _backorder_choice(
     form: Mapping[str, str], name: str, errors: dict[str, str], *, inherit: bool
 ) -> Backorders | None:
@@ -278,34 +315,7 @@ def update_global_settings(session: Session, product_id: int, form: Mapping[str,
         new_option_backorders = _backorder_choice(
             form, "new_option_backorders", errors, inherit=True
         )
-        low, high = THRESHOLD_RANGE
-        threshold = _whole_number(
-            form,
-            "out_of_stock_threshold",
-            SETTING_LABELS["out_of_stock_threshold"],
-            errors,
-            minimum=low,
-            maximum=high,
-            blank_means=0,
-        )
-        only_x_left = _whole_number(
-            form,
-            "only_x_left_threshold",
-            SETTING_LABELS["only_x_left_threshold"],
-            errors,
-            minimum=0,
-            maximum=high,
-            blank_means=0,
-        )
-        notify_below = _whole_number(
-            form,
-            "notify_below",
-            SETTING_LABELS["notify_below"],
-            errors,
-            minimum=low,
-            maximum=high,
-            blank_means=0,
-        )
+        threshold, only_x_left, notify_below = _thresholds(form, errors, blank_means=0)
         if errors:
             raise FormError(errors)
         assert backorders is not None
@@ -547,26 +557,7 @@ def update_option(
             maximum=MAX_QUANTITY_ON_HAND,
         )
         backorders = _backorder_choice(form, "backorders", errors, inherit=True)
-        low, high = THRESHOLD_RANGE
-        threshold = _whole_number(
-            form,
-            "out_of_stock_threshold",
-            SETTING_LABELS["out_of_stock_threshold"],
-            errors,
-            minimum=low,
-            maximum=high,
-        )
-        only_x_left = _whole_number(
-            form,
-            "only_x_left_threshold",
-            SETTING_LABELS["only_x_left_threshold"],
-            errors,
-            minimum=0,
-            maximum=high,
-        )
-        notify_below = _whole_number(
-            form, "notify_below", SETTING_LABELS["notify_below"], errors, minimum=low, maximum=high
-        )
+        threshold, only_x_left, notify_below = _thresholds(form, errors, blank_means=None)
         if errors:
             raise FormError(errors)
         for key, value in fields.items():
