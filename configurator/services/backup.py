@@ -78,14 +78,6 @@ def _catalog_version(engine: Engine) -> int:
         )
 
 
-def count_orders(database_url: str) -> int:
-    engine = make_engine(database_url)
-    try:
-        return _count_orders(engine)
-    finally:
-        engine.dispose()
-
-
 # --- backup -----------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import URL, Engine, bindparam, event, inspect, text
@@ -39,7 +39,6 @@ CATALOG_TABLES = (Product, Layer, Option, Image)
 STOCK_COLUMNS = frozenset({"quantity"})
 """What sales, restocks and stock adjustments write: an option's quantity on hand, and only
 that (`services.stock`). A change of these alone is stock, not catalog."""
-VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"
 _VERSIONS_SQL = (
     "SELECT catalog_version.version, product.id, product.version, o.id, o.quantity"
     " FROM catalog_version"
@@ -53,7 +52,6 @@ VERSIONS_BY_ID_SQL = _VERSIONS_SQL.format(column="id")
 _GLOBAL = "catalog_changed"
 _PRODUCTS = "products_changed"
 _LAYERS = "layers_changed"
-T = TypeVar("T")
 
 StockStamp = tuple[tuple[int, int], ...]
 """A product's (option id, quantity on hand) pairs in id order: what its stock looks like."""
@@ -169,12 +167,6 @@ def _database(url: URL, opened_file: FileId | None) -> str:
     return f"{url}#{opened_file[0]}:{opened_file[1]}" if opened_file else str(url)
 
 
-def catalog_version(session: Session) -> Version:
-    """The current version: one small query, no ORM."""
-    value = session.execute(text(VERSION_SQL)).scalar()
-    return (_session_database(session), int(value or 0))
-
-
 def _session_database(session: Session) -> str:
     dbapi_connection = session.connection().connection.dbapi_connection
     opened_file = getattr(dbapi_connection, "file_id", None)
@@ -203,17 +195,6 @@ def product_versions(
 _local = threading.local()
 READER_HOOKS: list[Callable[[sqlite3.Connection], None]] = []
 """Called with each new SQLite version reader (the benchmark counts its statements)."""
-
-
-def read_catalog_version(engine: Engine) -> Version:
-    """The current catalog version outside any transaction: one SELECT, no ORM, no BEGIN."""
-    reader = _sqlite_reader(engine)
-    if reader is not None:
-        row = reader.execute(VERSION_SQL).fetchone()
-        return (_database(engine.url, reader.file_id), int(row[0]) if row else 0)
-    with engine.connect() as connection:
-        value = connection.exec_driver_sql(VERSION_SQL).scalar()
-    return (str(engine.url), int(value or 0))
 
 
 def read_product_versions(engine: Engine, slug: str) -> tuple[Version, ProductVersion]:
@@ -322,23 +303,6 @@ class VersionedCache:
                 self._version = version
             self._store(key, value)
 
-    def get_or_make(self, version: Version, key: Hashable, make: Callable[[], T]) -> T:
-        with self._lock:
-            if version != self._version:
-                self._entries.clear()
-                self._version = version
-            if key in self._entries:
-                self.hits += 1
-                self._entries.move_to_end(key)
-                return self._entries[key]  # type: ignore[no-any-return]
-            self.misses += 1
-        value = make()
-        with self._lock:
-            # A miss (None) is not kept: unknown keys cannot push out the entries that matter.
-            if version == self._version and value is not None:
-                self._store(key, value)
-        return value
-
     def _store(self, key: Hashable, value: Any) -> None:
         """Under the lock: keep the entry, dropping the least recently used beyond the size."""
         self.stores += 1
@@ -353,6 +317,5 @@ __all__ = [
     "StockStamp",
     "VersionedCache",
     "cache_stats",
-    "catalog_version",
     "product_versions",
 ]
