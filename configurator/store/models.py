@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, LargeBinary
+from sqlalchemy import Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -109,7 +109,12 @@ class CartLine(SQLModel, table=True):
     """One configured item. Its selection is checked again whenever the cart is used."""
 
     __tablename__ = "cart_line"
-    __table_args__ = {"sqlite_autoincrement": True}
+    # Adding to a cart looks for the same build among the cart's lines: (cart, product) finds
+    # it without SQLite having to guess between the two single-column indexes.
+    __table_args__ = (
+        Index("ix_cart_line_cart_id_product_id", "cart_id", "product_id"),
+        {"sqlite_autoincrement": True},
+    )
     id: int | None = Field(default=None, primary_key=True)
     cart_id: str = Field(foreign_key="cart.id", ondelete="CASCADE", index=True)
     product_id: int = Field(index=True)
