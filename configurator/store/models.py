@@ -94,6 +94,8 @@ class Option(SQLModel, table=True):
     out_of_stock_threshold: int | None = None
     only_x_left_threshold: int | None = None
     notify_below: int | None = None
+    # Shown with a backorder notice ("ships in 2-3 weeks"); None: nothing is promised.
+    restock_timeframe: str | None = Field(default=None, max_length=80)
 
 
 class Cart(SQLModel, table=True):
