@@ -45,6 +45,7 @@ from configurator.web.common import (
     unstorable_value_handler,
 )
 from configurator.web.fragment_front import FragmentFront
+from configurator.web.layer_markup import LayerMarkup
 from configurator.web.shop import ShopController
 from configurator.web.storefront import NO_COMPRESSION, StorefrontController
 
@@ -96,6 +97,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
+    env.globals["layer_choices"] = LayerMarkup(env)
 
 
 def create_asgi() -> FragmentFront:

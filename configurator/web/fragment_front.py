@@ -23,10 +23,13 @@ from litestar.types import Receive, Scope, Send
 from configurator.services.catalog import cached_spec_by_slug
 from configurator.web.common import clean_key
 from configurator.web.storefront import (
+    FRONT_LOOKUP,
+    FrontLookup,
     RenderedFragment,
     cached_fragment,
     current_versions,
     fragment_key,
+    read_choices,
 )
 
 FRAGMENT_PATH = re.compile(r"^/products/([^/]{1,80})/configuration$")
@@ -47,15 +50,17 @@ class FragmentFront:
                 if headers.get(b"hx-request") == b"true" and (
                     b"hx-history-restore-request" not in headers
                 ):
-                    cached = await self._cached(match.group(1), scope["query_string"])
+                    cached = await self._cached(scope, match.group(1))
                     if cached is not None:
                         gzip = b"gzip" in headers.get(b"accept-encoding", b"")
                         await self._send(send, cached, gzip=gzip)
                         return
         await self.app(scope, receive, send)
 
-    async def _cached(self, slug: str, query_string: bytes) -> RenderedFragment | None:
-        """The fragment this worker already rendered for this catalog version, if any.
+    async def _cached(self, scope: Scope, slug: str) -> RenderedFragment | None:
+        """The fragment this worker already rendered for this catalog version, if any. When
+        there is none, what was read on the way is handed to the app in the scope's state, so
+        the app does not read it again.
 
         Anything that goes wrong here (the database is gone, say) is the app's to answer:
         the request goes to it, which answers with its own error page and headers."""
@@ -65,8 +70,13 @@ class FragmentFront:
             spec = cached_spec_by_slug(version, key, product)
             if spec is None:
                 return None
-            params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-            return cached_fragment(version, fragment_key(spec, product, params))
+            query = scope["query_string"].decode("latin-1")
+            choices = read_choices(spec, dict(parse_qsl(query, keep_blank_values=True)))
+            found = cached_fragment(version, fragment_key(spec, product, choices))
+            if found is None:
+                state = scope.setdefault("state", {})
+                state[FRONT_LOOKUP] = FrontLookup(slug, (version, product, spec, choices))
+            return found
         except Exception:
             return None
 

@@ -6,7 +6,7 @@ import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, post
@@ -90,9 +90,9 @@ def _load_spec(request: Request[Any, Any, Any], engine: Engine, slug: str) -> Co
 
 
 def _render_fragment(
-    request: Request[Any, Any, Any], spec: ConfiguratorSpec, params: dict[str, str]
+    request: Request[Any, Any, Any], spec: ConfiguratorSpec, choices: ShopperChoices
 ) -> RenderedFragment:
-    context, status = configurator_context(spec, params)
+    context, status = configurator_context(spec, {}, choices)
     templates = request.app.template_engine
     assert templates is not None
     html = templates.get_template(FRAGMENT).render(**context).encode()
@@ -115,16 +115,26 @@ FragmentKey = tuple[int, int, StockStamp, tuple[tuple[int, int | None], ...], st
 
 
 def fragment_key(
-    spec: ConfiguratorSpec, product: ProductVersion, params: Mapping[str, str]
+    spec: ConfiguratorSpec, product: ProductVersion, choices: ShopperChoices
 ) -> FragmentKey:
     """What makes two option-change requests the same answer: the product as the merchant
     last saved it (its version), its stock (the quantities the fragment was rendered with)
     and the choices and quantity as read from the request. A sale or an edit makes new keys
     for that product only. Nothing else a request carries (another parameter, a spelling of
     the same id) makes a new entry."""
-    selection, error, quantity = read_choices(spec, params)
-    choices = tuple(sorted(selection.items(), key=itemgetter(0)))
-    return (spec.product_id, product.version, stock_of(spec), choices, error, quantity)
+    selection, error, quantity = choices
+    chosen = tuple(sorted(selection.items(), key=itemgetter(0)))
+    return (spec.product_id, product.version, stock_of(spec), chosen, error, quantity)
+
+
+FRONT_LOOKUP = "fragment_front"
+"""The key in the ASGI scope's state under which the layer in front hands the app what it
+read for a request it could not answer from memory (see `FrontLookup`)."""
+
+
+class FrontLookup(NamedTuple):
+    slug: str
+    found: tuple[Version, ProductVersion, ConfiguratorSpec | None, ShopperChoices | None]
 
 
 def cached_fragment(version: Version, key: FragmentKey) -> RenderedFragment | None:
@@ -168,7 +178,16 @@ def _with_quantity(pairs: list[tuple[str, str]], quantity: int) -> list[tuple[st
     return [*pairs, ("quantity", str(quantity))] if quantity != 1 else pairs
 
 
-def read_choices(spec: ConfiguratorSpec, params: Mapping[str, str]) -> tuple[Selection, str, int]:
+class ShopperChoices(NamedTuple):
+    """What a request asks the configurator to show."""
+
+    selection: Selection
+    error: str
+    """Set when the request names ids of something else; the choices are then the defaults."""
+    quantity: int
+
+
+def read_choices(spec: ConfiguratorSpec, params: Mapping[str, str]) -> ShopperChoices:
     """The shopper's choices, an error to show if they name ids of something else (the choices
     then fall back to the defaults), and the quantity (1 unless a valid one is asked for)."""
     try:
@@ -179,18 +198,19 @@ def read_choices(spec: ConfiguratorSpec, params: Mapping[str, str]) -> tuple[Sel
         quantity = parse_quantity(params.get("quantity") or "1")
     except QuantityError:
         quantity = 1
-    return selection, error, quantity
+    return ShopperChoices(selection, error, quantity)
 
 
 def configurator_context(
-    spec: ConfiguratorSpec, params: Mapping[str, str]
+    spec: ConfiguratorSpec, params: Mapping[str, str], choices: ShopperChoices | None = None
 ) -> tuple[dict[str, Any], int]:
     """Resolve the shopper's choices; tampered ids fall back to the defaults with a 400.
 
     A configuration that cannot be bought right now is still a page (200) that says why, so
-    that a shared link, a reload or the Back button always shows it.
+    that a shared link, a reload or the Back button always shows it. `choices`, when the
+    caller already read them from `params`, are not read again.
     """
-    selection, error, quantity = read_choices(spec, params)
+    selection, error, quantity = choices or read_choices(spec, params)
     status = 400 if error else 200
     configuration = resolve(spec, selection)
     decision = configuration.decide_add(quantity) if configuration.can_purchase else None
@@ -254,15 +274,23 @@ class StorefrontController(Controller):
         # catalog version and stock of this product, then served from this worker's memory
         # after one small read of both.
         engine = request.app.state.engine
-        version, product = await current_versions(engine, clean_key(slug, 80))
-        spec = cached_spec_by_slug(version, clean_key(slug, 80), product)
+        looked_up: FrontLookup | None = request.scope.get("state", {}).get(FRONT_LOOKUP)
+        if looked_up is not None and looked_up.slug == slug:
+            # The layer in front (`fragment_front`) read all this for this very request.
+            version, product, spec, choices = looked_up.found
+        else:
+            version, product = await current_versions(engine, clean_key(slug, 80))
+            spec = cached_spec_by_slug(version, clean_key(slug, 80), product)
+            choices = None
         if spec is None or not spec.published:
             # A draft is shown only to the signed-in merchant, and never from the cache.
             spec = await sync_to_thread(_load_spec, request, engine, slug)
-        key = fragment_key(spec, product, params)
+            choices = None
+        choices = choices or read_choices(spec, params)
+        key = fragment_key(spec, product, choices)
         cached = cached_fragment(version, key) if spec.published else None
         if cached is None:
-            cached = await sync_to_thread(_render_fragment, request, spec, params)
+            cached = await sync_to_thread(_render_fragment, request, spec, choices)
             if cached.shared:
                 _FRAGMENTS.put(version, key, cached)
         gzip = compressed and "gzip" in request.headers.get("accept-encoding", "")
