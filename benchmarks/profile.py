@@ -55,9 +55,13 @@ def _requests(row: str, shop: BenchShop, url: str) -> Callable[[int], Request]:
     rng = random.Random(7)
     fragment = {"HX-Request": "true", "Accept-Encoding": "gzip"}
     if row in ("fragment", "large"):
-        slug, choices = (PRODUCT, shop.bike_choices) if row == "fragment" else (
-            LARGE,
-            shop.large_choices,
+        slug, choices = (
+            (PRODUCT, shop.bike_choices)
+            if row == "fragment"
+            else (
+                LARGE,
+                shop.large_choices,
+            )
         )
         return lambda _n: (
             "GET",
