@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,7 +22,7 @@ from configurator.core.fulfilment import (
     cancellation,
     shipping_summary,
 )
-from configurator.services.cart import CartItem, CartView, cart_id_for, view_cart
+from configurator.services.cart import CartItem, CartOption, CartView, cart_id_for, view_cart
 from configurator.services.catalog import spec_by_id
 from configurator.services.stock import SoldOut, give_back, take_for_order
 from configurator.store.db import unit_of_work
@@ -196,11 +196,8 @@ def _place_order(
     session.add(order)
 
     cart_id = cart_id_for(cart_token)
-    for cart_line in session.exec(select(CartLine).where(CartLine.cart_id == cart_id)):
-        session.delete(cart_line)
-    cart_row = session.get(Cart, cart_id)
-    if cart_row is not None:
-        session.delete(cart_row)
+    session.execute(delete(CartLine).where(col(CartLine.cart_id) == cart_id))
+    session.execute(delete(Cart).where(col(Cart.id) == cart_id))
     return order.token
 
 
@@ -228,25 +225,34 @@ def _write_line(
     session.add(line)
     session.flush()
     assert line.id is not None
-    for option_position, cart_option in enumerate(item.options):
-        option = cart_option.choice.option
-        assert option is not None
-        session.add(
-            OrderLineOption(
-                order_line_id=line.id,
-                position=option_position,
-                layer_name=cart_option.choice.layer.name,
-                option_name=option.name,
-                sku=option.sku,
-                price_delta_cents=option.price_delta,
-                backordered=cart_option.backordered > 0,
-                customer_told=bool(cart_option.label) or not cart_option.backordered,
-                quantity_backordered=cart_option.backordered,
-                option_id=option.id,
-                stock_taken=item.quantity if option.id in demand else 0,
-                shown_to_shopper=cart_option.choice.layer.shown_to_shopper,
-            )
-        )
+    session.execute(
+        insert(OrderLineOption),
+        [
+            _option_row(line.id, option_position, cart_option, item.quantity, demand)
+            for option_position, cart_option in enumerate(item.options)
+        ],
+    )
+
+
+def _option_row(
+    line_id: int, position: int, cart_option: CartOption, quantity: int, demand: dict[int, int]
+) -> dict[str, object]:
+    option = cart_option.choice.option
+    assert option is not None
+    return {
+        "order_line_id": line_id,
+        "position": position,
+        "layer_name": cart_option.choice.layer.name,
+        "option_name": option.name,
+        "sku": option.sku,
+        "price_delta_cents": option.price_delta,
+        "backordered": cart_option.backordered > 0,
+        "customer_told": bool(cart_option.label) or not cart_option.backordered,
+        "quantity_backordered": cart_option.backordered,
+        "option_id": option.id,
+        "stock_taken": quantity if option.id in demand else 0,
+        "shown_to_shopper": cart_option.choice.layer.shown_to_shopper,
+    }
 
 
 class OrderError(ValueError):

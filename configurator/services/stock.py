@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import effective_stock, is_low_stock
 from configurator.core.configuration import LayerSpec, OptionSpec
 from configurator.services.catalog import list_products, spec_by_id
-from configurator.store.models import CustomerOrder, Option, StockMovement
+from configurator.store.models import CustomerOrder, Option, StockMovement, utcnow
 
 MAX_QUANTITY_ON_HAND = 1_000_000
 
@@ -111,8 +111,12 @@ def take_for_order(
     """Take `demand` units per option id for an order, in id order (two checkouts lock rows
     in the same order, so they cannot deadlock). Each update only succeeds while the quantity
     stays at or above the option's floor. Returns each option's quantity before the sale.
-    Raises SoldOut for the first option that cannot give its units; the caller rolls back."""
+    Raises SoldOut for the first option that cannot give its units; the caller rolls back.
+
+    One statement per option (the update returns what the movement records) and one for all
+    the movements: a checkout is the busiest writer, and SQLite has one writer at a time."""
     before: dict[int, int] = {}
+    taken: list[dict[str, object]] = []
     for option_id in sorted(demand):
         units = demand[option_id]
         statement = update(Option).where(
@@ -122,17 +126,40 @@ def take_for_order(
         if floor is not None:
             statement = statement.where(col(Option.quantity) - units >= floor)
         row = session.execute(
-            statement.values(quantity=col(Option.quantity) - units).returning(col(Option.quantity))
+            statement.values(quantity=col(Option.quantity) - units)
+            .returning(col(Option.quantity), col(Option.name), col(Option.sku))
+            # No Option object of this session is loaded during a checkout (the cart is read
+            # from the configurator cache), so there is none to bring up to date.
+            .execution_options(synchronize_session=False)
         ).first()
         if row is None:
             raise SoldOut(option_id)
         after = int(row[0])
         before[option_id] = after + units
-        option = session.get(Option, option_id)
-        assert option is not None
-        session.refresh(option)
-        _record(session, option, -units, after, MovementReason.ORDER_PLACED, order=order)
+        taken.append(
+            _movement_row(option_id, row[1], row[2], -units, after, MovementReason.ORDER_PLACED)
+            | {"order_id": order.id, "order_number": order.number}
+        )
+    if taken:
+        session.execute(insert(StockMovement), taken)
     return before
+
+
+def _movement_row(
+    option_id: int, name: str, sku: str, delta: int, after: int, reason: MovementReason
+) -> dict[str, object]:
+    return {
+        "option_id": option_id,
+        "option_name": name,
+        "sku": sku,
+        "delta": delta,
+        "quantity_after": after,
+        "reason": reason.value,
+        "order_id": None,
+        "order_number": "",
+        "username": "",
+        "created_at": utcnow(),
+    }
 
 
 def give_back(
