@@ -142,6 +142,16 @@ def cached_fragment(version: Version, key: FragmentKey) -> RenderedFragment | No
     return found
 
 
+def _published_in_memory(engine: Engine, slug: str) -> ConfiguratorSpec | None:
+    """A published configurator this worker already holds for the versions and stock the
+    database has now: one small read outside any transaction, as the option change does
+    (`current_versions`). None sends the caller to the session (a first visit, a draft)."""
+    key = clean_key(slug, 80)
+    version, product = read_product_versions(engine, key)
+    spec = cached_spec_by_slug(version, key, product)
+    return spec if spec is not None and spec.published else None
+
+
 def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
     base = f"/products/{slug}"
     return f"{base}?{urlencode(query)}" if query else base
@@ -305,7 +315,9 @@ class StorefrontController(Controller):
     def _page(
         request: Request[Any, Any, Any], db: Session, slug: str, params: dict[str, str]
     ) -> Template:
-        spec = viewable_spec_or_404(request, db, slug)
+        spec = _published_in_memory(request.app.state.engine, slug) or viewable_spec_or_404(
+            request, db, slug
+        )
         context, status = configurator_context(spec, params)
         headers = {} if spec.published else {"Cache-Control": "private, no-store"}
         if params.get("added") == "none":
