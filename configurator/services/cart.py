@@ -10,6 +10,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import (
@@ -188,12 +190,14 @@ def view_cart(
     cart_token: str | None,
     *,
     specs: dict[int, ConfiguratorSpec | None] | None = None,
+    lines: list[CartLine] | None = None,
 ) -> CartView:
     """Resolve every line against the catalog as it is now; `checkout.plan_cart` divides
     each line into what ships now and what is backordered, and says what is wrong with it.
-    `specs` lets checkout pass the catalog with the quantities it actually took.
+    `specs` lets checkout pass the catalog with the quantities it actually took; `lines`, the
+    cart's lines when the caller already read them in this transaction.
     """
-    lines = _lines(session, cart_token)
+    lines = _lines(session, cart_token) if lines is None else lines
     specs = {} if specs is None else specs
     resolved: list[tuple[CartLine, ConfiguratorSpec | None, Configuration | None]] = []
     for line in lines:
@@ -322,7 +326,8 @@ def add_item(
         ):
             # This answer was already acted on (or the cart changed since the question).
             return AddResult(notice=ADDED, repeated=True)
-        cart = view_cart(session, cart_token)
+        lines = _lines(session, cart_token)
+        cart = view_cart(session, cart_token, lines=lines)
         decision = configuration.decide_add(
             quantity, cart.demand(), cart.demand(ordinary_lines_only=True)
         )
@@ -339,21 +344,42 @@ def add_item(
         if decision.outcome is AddOutcome.ASK and backorder_answer == "no":
             if split.in_stock == 0:
                 return AddResult(notice="Nothing was added: none are in stock right now.")
-            _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
+            _add_line(
+                session,
+                cart_token,
+                configuration,
+                split.in_stock,
+                backorder_line=False,
+                lines=lines,
+            )
             return AddResult(
                 notice=f"Added the {split.in_stock} in stock.", in_stock=split.in_stock
             )
         if decision.outcome is AddOutcome.ASK:
             if split.in_stock:
-                _add_line(session, cart_token, configuration, split.in_stock, backorder_line=False)
-            _add_line(session, cart_token, configuration, split.backordered, backorder_line=True)
+                _add_line(
+                    session,
+                    cart_token,
+                    configuration,
+                    split.in_stock,
+                    backorder_line=False,
+                    lines=lines,
+                )
+            _add_line(
+                session,
+                cart_token,
+                configuration,
+                split.backordered,
+                backorder_line=True,
+                lines=lines,
+            )
             added = f"{split.in_stock} in stock and " if split.in_stock else ""
             return AddResult(
                 notice=f"Added {added}{split.backordered} back ordered.",
                 in_stock=split.in_stock,
                 backordered=split.backordered,
             )
-        _add_line(session, cart_token, configuration, quantity, backorder_line=False)
+        _add_line(session, cart_token, configuration, quantity, backorder_line=False, lines=lines)
         return AddResult(notice=ADDED, in_stock=split.in_stock, backordered=split.backordered)
 
 
@@ -364,22 +390,24 @@ def _add_line(
     quantity: int,
     *,
     backorder_line: bool,
+    lines: list[CartLine],
 ) -> CartLine:
+    """Add to the cart's line of the same build, or start one. `lines` are the cart's lines
+    as this transaction read them (the write lock is held: nobody else changed them)."""
     cart_id = cart_id_for(cart_token)
-    cart = session.get(Cart, cart_id)
-    if cart is None:
-        cart = Cart(id=cart_id)
-        session.add(cart)
-    cart.updated_at = utcnow()
+    _keep_cart(session, cart_id)
     key = _selection_key(configuration.selection)
-    line = session.exec(
-        select(CartLine).where(
-            CartLine.cart_id == cart_id,
-            CartLine.product_id == configuration.spec.product_id,
-            CartLine.selection == key,
-            CartLine.backorder_line == backorder_line,
-        )
-    ).first()
+    product_id = configuration.spec.product_id
+    line = next(
+        (
+            found
+            for found in lines
+            if found.product_id == product_id
+            and found.selection == key
+            and found.backorder_line == backorder_line
+        ),
+        None,
+    )
     if line is not None:
         if line.quantity + quantity > MAX_QUANTITY:
             raise CartError(
@@ -390,14 +418,27 @@ def _add_line(
     else:
         line = CartLine(
             cart_id=cart_id,
-            product_id=configuration.spec.product_id,
+            product_id=product_id,
             selection=key,
             quantity=quantity,
             backorder_line=backorder_line,
         )
+        lines.append(line)
     session.add(line)
     session.flush()
     return line
+
+
+def _keep_cart(session: Session, cart_id: str) -> None:
+    """The cart's row, created or marked as used now, in one statement (an upsert, which
+    SQLite and PostgreSQL both have)."""
+    dialect = session.get_bind().dialect.name
+    upsert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    now = utcnow()
+    statement = upsert(Cart).values(id=cart_id, created_at=now, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["id"], set_={"updated_at": now})
+    )
 
 
 def _touch(session: Session, cart_id: str) -> None:
@@ -447,7 +488,8 @@ def change_quantity(  # noqa: C901 - split in issue #9 (pure plans)
         ):
             return  # this answer was already acted on
         if quantity > line.quantity:
-            cart = view_cart(session, cart_token)
+            lines = _lines(session, cart_token)
+            cart = view_cart(session, cart_token, lines=lines)
             item = next(i for i in cart.items if i.line_id == line_id)
             if item.configuration is not None:
                 others = cart.demand()
@@ -483,6 +525,7 @@ def change_quantity(  # noqa: C901 - split in issue #9 (pure plans)
                             item.configuration,
                             plan.to_back_ordered_line,
                             backorder_line=True,
+                            lines=lines,
                         )
                     if not plan.line_quantity:
                         session.delete(line)

@@ -45,7 +45,12 @@ from configurator.web.common import (
     see_other,
     served_securely,
 )
-from configurator.web.storefront import configurator_context, product_url, spec_or_404
+from configurator.web.storefront import (
+    configurator_context,
+    product_url,
+    published_in_memory,
+    spec_or_404,
+)
 
 
 def cart_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
@@ -110,7 +115,8 @@ class ShopController(Controller):
     def add_to_cart(
         self, request: Request[Any, Any, Any], db: DB, data: FormData
     ) -> Template | Redirect | Response[str]:
-        spec = spec_or_404(db, str(data.get("product", "")))
+        slug = str(data.get("product", ""))
+        spec = published_in_memory(request.app.state.engine, slug) or spec_or_404(db, slug)
         params = {k: str(v) for k, v in data.items()}
         try:
             selection = parse_selection(spec, params)

@@ -142,7 +142,7 @@ def cached_fragment(version: Version, key: FragmentKey) -> RenderedFragment | No
     return found
 
 
-def _published_in_memory(engine: Engine, slug: str) -> ConfiguratorSpec | None:
+def published_in_memory(engine: Engine, slug: str) -> ConfiguratorSpec | None:
     """A published configurator this worker already holds for the versions and stock the
     database has now: one small read outside any transaction, as the option change does
     (`current_versions`). None sends the caller to the session (a first visit, a draft)."""
@@ -315,7 +315,7 @@ class StorefrontController(Controller):
     def _page(
         request: Request[Any, Any, Any], db: Session, slug: str, params: dict[str, str]
     ) -> Template:
-        spec = _published_in_memory(request.app.state.engine, slug) or viewable_spec_or_404(
+        spec = published_in_memory(request.app.state.engine, slug) or viewable_spec_or_404(
             request, db, slug
         )
         context, status = configurator_context(spec, params)
