@@ -22,6 +22,7 @@ from configurator.core.availability import (
     option_availability,
     split_line,
     split_summary,
+    with_timeframe,
 )
 
 LAYER_PARAM_PREFIX = "layer-"
@@ -245,7 +246,10 @@ def availability_notices(
         return tuple(Notice("error", problem) for problem in configuration.problems)
     notices: list[Notice] = []
     if configuration.backordered:
-        names = ", ".join(_named(choice) for choice in configuration.backordered)
+        names = ", ".join(
+            with_timeframe(_named(c), c.availability.timeframe_told if c.availability else None)
+            for c in configuration.backordered
+        )
         notices.append(
             Notice("backorder", f"{names}. {SHIPS_ONCE_RESTOCKED}.", lead=f"{BACKORDER_NOTICE}:")
         )

@@ -245,6 +245,7 @@ def _write_line(
                 option_id=option.id,
                 stock_taken=item.quantity if option.id in demand else 0,
                 shown_to_shopper=cart_option.choice.layer.shown_to_shopper,
+                restock_timeframe=cart_option.restock_timeframe,
             )
         )
 
