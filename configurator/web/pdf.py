@@ -25,7 +25,7 @@ _LATIN1 = str.maketrans(
 )  # fmt: skip
 
 
-def _dejavu() -> tuple[Path, Path] | None:
+def dejavu() -> tuple[Path, Path] | None:
     for folder in FONT_DIRS:
         regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
         if regular.is_file() and bold.is_file():
@@ -37,7 +37,7 @@ class _Pdf(FPDF):
     def __init__(self, footer_text: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.footer_text = footer_text
-        fonts = _dejavu()
+        fonts = dejavu()
         if fonts is not None:
             self.add_font("DejaVu", "", str(fonts[0]))
             self.add_font("DejaVu", "B", str(fonts[1]))

@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from pypdf import PdfReader
 
-from configurator.core.documents import PLACEHOLDERS
+from configurator.core.documents import (
+    DEFAULT_BACKORDER_MESSAGE,
+    PLACEHOLDERS,
+    DocumentKind,
+    LineFacts,
+    OrderFacts,
+    document,
+    parse_message,
+)
+from configurator.web import pdf
 from tests.integration.conftest import HX, Shop, add_to_cart, field_errors, post_form, sign_in
 from tests.integration.test_order_status import place_order, text_of
 from tests.integration.test_restock_timeframe import save_timeframe
@@ -235,3 +245,31 @@ def test_saving_with_htmx_answers_with_the_settings_section(shop: Shop, client: 
     assert response.text.lstrip().startswith('<section id="document-settings"')
     assert "Backorder message saved." in response.text
     assert "[sku] waits</textarea>" in client.get("/admin/documents").text
+
+
+@pytest.mark.parametrize("system_fonts", [True, False])
+def test_any_name_prints_with_or_without_the_systems_fonts(
+    monkeypatch: pytest.MonkeyPatch, system_fonts: bool
+) -> None:
+    """DejaVu Sans when Debian has it; otherwise Helvetica, whose Latin-1 the rest is
+    replaced to: a customer's name never stops a document."""
+    if not system_fonts:
+        monkeypatch.setattr(pdf, "FONT_DIRS", ())
+    elif pdf.dejavu() is None:
+        pytest.skip("Debian's fonts-dejavu-core is not installed")
+    order = OrderFacts(
+        number="CFG-NAMES1",
+        placed_at=datetime(2026, 12, 1, 9, 30),
+        customer_name="Zoë Ångström \N{EN DASH} Ωmega 東京",
+        email="zoe@example.com",
+        address=("Zoë Ångström",),
+        subtotal=100,
+        lines=(LineFacts("Aero “Road” Bike", 1, 0, 100, 100, ()),),
+    )
+    message = parse_message(DEFAULT_BACKORDER_MESSAGE)
+    text = pdf_text(pdf.render_pdf(document(DocumentKind.INVOICE, order, message)))
+    assert "Zoë Ångström" in text
+    if system_fonts:
+        assert "Zoë Ångström \N{EN DASH} Ωmega" in text
+    else:
+        assert "Zoë Ångström - ?mega ??" in text and 'Aero "Road" Bike' in text
