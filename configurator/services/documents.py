@@ -57,14 +57,17 @@ def save_backorder_message(session: Session, text: str) -> MessageTemplate:
 
 
 def preview_values(session: Session) -> tuple[PickValues, str]:
-    """The numbers the settings page previews the message with: the latest order's first
-    backordered option, or sample numbers when no order has a backorder; and where they
-    come from."""
+    """The numbers the settings page previews the message with: the first backordered option
+    of the latest order that is not cancelled, or sample numbers when no such order has a
+    backorder; and where they come from."""
     found = session.exec(
         select(OrderLineOption, OrderLine, CustomerOrder)
         .join(OrderLine, col(OrderLine.id) == col(OrderLineOption.order_line_id))
         .join(CustomerOrder, col(CustomerOrder.id) == col(OrderLine.order_id))
-        .where(col(OrderLineOption.quantity_backordered) > 0)
+        .where(
+            col(OrderLineOption.quantity_backordered) > 0,
+            col(CustomerOrder.status) != ORDER_CANCELLED,
+        )
         .order_by(
             col(CustomerOrder.created_at).desc(),
             col(CustomerOrder.id).desc(),
@@ -74,7 +77,7 @@ def preview_values(session: Session) -> tuple[PickValues, str]:
         .limit(1)
     ).first()
     if found is None:
-        return SAMPLE_PICK, "sample numbers (no order has a backorder yet)"
+        return SAMPLE_PICK, "sample numbers (no open order has a backorder)"
     option, line, order = found
     values = PickValues(
         ordered=line.quantity,

@@ -216,7 +216,7 @@ def test_the_preview_follows_what_is_typed(shop: Shop, client: Client) -> None:
     assert response.status_code == 200
     assert response.text.lstrip().startswith("{#") is False
     assert 'id="message-preview"' in response.text and "<main" not in response.text
-    assert "Preview, with sample numbers (no order has a backorder yet):" in response.text
+    assert "Preview, with sample numbers (no open order has a backorder):" in response.text
     assert "2 of Carbon Deep &lt;later&gt;" in response.text
 
     bad = client.get(
@@ -273,3 +273,13 @@ def test_any_name_prints_with_or_without_the_systems_fonts(
         assert "Zoë Ångström \N{EN DASH} Ωmega" in text
     else:
         assert "Zoë Ångström - ?mega ??" in text and 'Aero "Road" Bike' in text
+
+
+def test_a_cancelled_order_is_not_previewed(shop: Shop, client: Client) -> None:
+    number = backordered_order(shop, client)
+    response = post_form(client, f"/admin/orders/{number}/cancel", {"confirm": "yes"})
+    assert response.status_code == 303
+
+    page = text_of(client.get("/admin/documents").text)
+    assert "Preview, with sample numbers (no open order has a backorder):" in page
+    assert number not in page
