@@ -262,7 +262,13 @@ def availability_notices(
     if notices:
         return tuple(notices)
     if decision is not None and decision.partly_backordered:
-        return (Notice("backorder", f"Of {quantity}: {split_summary(decision.split)}"),)
+        promised = [
+            with_timeframe(_named(choice), choice.availability.timeframe_told)
+            for choice, split in zip(configuration.chosen, decision.split.options, strict=True)
+            if split.backordered and choice.availability and choice.availability.timeframe_told
+        ]
+        then = f" {', '.join(promised)}." if promised else ""
+        return (Notice("backorder", f"Of {quantity}: {split_summary(decision.split)}{then}"),)
     low = configuration.only_left
     if low is not None and low.availability is not None:
         return (Notice("low", f"In stock. {low.availability.notice}: {_named(low)}."),)

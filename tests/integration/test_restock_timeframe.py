@@ -111,3 +111,21 @@ def test_the_timeframe_is_escaped_and_checked(shop: Shop, client: Client) -> Non
     assert shop.scalar("SELECT restock_timeframe FROM option WHERE name = 'Carbon Deep'") == (
         "<b>soon</b> & then"
     )
+
+
+def test_a_quantity_partly_in_stock_says_when_the_rest_ships(shop: Shop, client: Client) -> None:
+    """A tracked option with 3 on hand: of 5, 2 wait, and the page says for how long."""
+    ids = shop.ids(BIKE)
+    shop.execute(
+        "UPDATE option SET quantity = 3, backorders = 'notify', restock_timeframe = :t"
+        " WHERE id = :i",
+        t="ships in 10 days",
+        i=ids["Gravel Tan"],
+    )
+    page = client.get(f"/products/{BIKE}?layer-{ids['Wheels']}={ids['Gravel Tan']}&quantity=5")
+    assert "Of 5: 3 ship now, 2 once restocked. Wheels · Gravel Tan - ships in 10 days." in text_of(
+        page.text
+    )
+    assert "Of 1:" not in text_of(
+        client.get(f"/products/{BIKE}?layer-{ids['Wheels']}={ids['Gravel Tan']}").text
+    )
