@@ -34,6 +34,19 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def check_documents(page: Page, number: str, checked: dict[str, list[dict[str, Any]]]) -> None:
+    """The pick list's print view, and Documents refusing a backorder message."""
+    page.goto(f"/admin/orders/{number}/documents/pick-list")
+    expect(page.get_by_role("heading", name=f"Pick list for order {number}")).to_be_visible()
+    checked["pick list, print view"] = blocking_violations(page)
+
+    page.goto("/admin/documents")
+    page.get_by_role("textbox", name="Backorder message").fill("[nope] left")
+    page.get_by_role("button", name="Save message").click()
+    expect(page.locator("#backorder_message-error")).to_contain_text("Unknown placeholder [nope].")
+    checked["documents settings with an error"] = blocking_violations(page)
+
+
 def test_accessibility(page: Page) -> None:
     checked: dict[str, list[dict[str, Any]]] = {}
 
@@ -66,6 +79,8 @@ def test_accessibility(page: Page) -> None:
     page.goto(f"/admin/orders/{number}")
     expect(page.get_by_role("heading", name=f"Order {number}")).to_be_visible()
     checked["admin order"] = blocking_violations(page)
+    check_documents(page, number, checked)
+    page.goto(f"/admin/orders/{number}")
 
     page.get_by_label(f"Yes, cancel order {number}").check()
     page.get_by_role("button", name="Cancel order and restock").click()

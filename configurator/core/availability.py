@@ -30,6 +30,8 @@ BACKORDER_CART_LABEL = "(Available Backorder)"
 BACKORDERED_LINE_LABEL = "back ordered"
 OUT_OF_STOCK_NOTICE = "Out of Stock"
 SHIPS_ONCE_RESTOCKED = "Ships once restocked"
+TIMEFRAME_MAX_LENGTH = 80
+"""How long an option's delivery timeframe may be (Lightspeed's "delivery timeframes")."""
 BACKORDER_EXPLANATION = (
     "Backordered options are not in stock right now; we will ship them once they are restocked."
 )
@@ -115,6 +117,21 @@ class OptionStock:
     out_of_stock_threshold: int | None = None
     only_x_left_threshold: int | None = None
     notify_below: int | None = None
+    restock_timeframe: str | None = None
+    """What a backorder of it promises ("ships in 2-3 weeks"); None: nothing is promised."""
+
+
+def with_timeframe(label: str, timeframe: str | None) -> str:
+    """A backorder notice or label with the option's delivery timeframe, when the merchant set
+    one: "Available on Backorder - ships in 2-3 weeks", "(Available Backorder) - ships in 2-3
+    weeks". The one place that words it; the product page, the cart, checkout, the order pages
+    and the documents print what it returns."""
+    return f"{label} - {timeframe}" if timeframe else label
+
+
+def backorder_label(timeframe: str | None) -> str:
+    """The label after a backordered option in the cart and on the order's pages."""
+    return with_timeframe(BACKORDER_CART_LABEL, timeframe)
 
 
 def applied_threshold(backorders: Backorders, threshold: int) -> int | None:
@@ -271,6 +288,14 @@ class Availability:
     salable: int | None = None
     on_hand: int | None = None
     only_left: int | None = None
+    restock_timeframe: str | None = None
+    """The option's delivery timeframe, said with a backorder the shopper is told of."""
+
+    @property
+    def timeframe_told(self) -> str | None:
+        """The delivery timeframe the shopper is told with a backorder of this option (None when
+        none is set, or when the backorder is silent: a timeframe would give it away)."""
+        return self.restock_timeframe if self.tells_customer else None
 
     @property
     def is_purchasable(self) -> bool:
@@ -284,7 +309,11 @@ class Availability:
     def notice(self) -> str:
         """The storefront notice next to the option ("" when there is nothing to say)."""
         if self.code is AvailabilityCode.BACKORDER:
-            return BACKORDER_NOTICE if self.tells_customer else ""
+            return (
+                with_timeframe(BACKORDER_NOTICE, self.restock_timeframe)
+                if self.tells_customer
+                else ""
+            )
         if self.code is AvailabilityCode.UNAVAILABLE:
             return OUT_OF_STOCK_NOTICE
         if self.only_left is not None:
@@ -303,7 +332,7 @@ class Availability:
     @property
     def cart_label(self) -> str:
         """The label after a backordered option in the cart and the order."""
-        return BACKORDER_CART_LABEL if self.tells_customer else ""
+        return backorder_label(self.restock_timeframe) if self.tells_customer else ""
 
     def can_buy(self, quantity: int) -> bool:
         if not self.is_purchasable or quantity < 1:
@@ -339,11 +368,14 @@ def option_availability(settings: StockSettings, stock: OptionStock) -> Availabi
         return IN_STOCK
     effective = effective_stock(settings, stock)
     tells = effective.backorders.tells_customer
+    timeframe = stock.restock_timeframe or None
     if not stock.track_inventory:
         if stock.status is StockStatus.IN_STOCK:
             return IN_STOCK
         if effective.backorders.allowed:
-            return Availability(AvailabilityCode.BACKORDER, tells_customer=tells)
+            return Availability(
+                AvailabilityCode.BACKORDER, tells_customer=tells, restock_timeframe=timeframe
+            )
         return UNAVAILABLE
     salable = salable_quantity(
         stock.quantity, effective.backorders, effective.out_of_stock_threshold
@@ -362,7 +394,14 @@ def option_availability(settings: StockSettings, stock: OptionStock) -> Availabi
     in_stock = code is AvailabilityCode.IN_STOCK
     if in_stock and salable is not None and threshold > 0 and 0 < salable <= threshold:
         only_left = salable
-    return Availability(code, tells, salable=salable, on_hand=on_hand, only_left=only_left)
+    return Availability(
+        code,
+        tells,
+        salable=salable,
+        on_hand=on_hand,
+        only_left=only_left,
+        restock_timeframe=timeframe if effective.backorders.allowed else None,
+    )
 
 
 def keep_selling_hint(settings: StockSettings, stock: OptionStock) -> str:

@@ -22,6 +22,7 @@ from configurator.core.availability import (
     option_availability,
     split_line,
     split_summary,
+    with_timeframe,
 )
 
 LAYER_PARAM_PREFIX = "layer-"
@@ -245,7 +246,10 @@ def availability_notices(
         return tuple(Notice("error", problem) for problem in configuration.problems)
     notices: list[Notice] = []
     if configuration.backordered:
-        names = ", ".join(_named(choice) for choice in configuration.backordered)
+        names = ", ".join(
+            with_timeframe(_named(c), c.availability.timeframe_told if c.availability else None)
+            for c in configuration.backordered
+        )
         notices.append(
             Notice("backorder", f"{names}. {SHIPS_ONCE_RESTOCKED}.", lead=f"{BACKORDER_NOTICE}:")
         )
@@ -258,7 +262,13 @@ def availability_notices(
     if notices:
         return tuple(notices)
     if decision is not None and decision.partly_backordered:
-        return (Notice("backorder", f"Of {quantity}: {split_summary(decision.split)}"),)
+        promised = [
+            with_timeframe(_named(choice), choice.availability.timeframe_told)
+            for choice, split in zip(configuration.chosen, decision.split.options, strict=True)
+            if split.backordered and choice.availability and choice.availability.timeframe_told
+        ]
+        then = f" {', '.join(promised)}." if promised else ""
+        return (Notice("backorder", f"Of {quantity}: {split_summary(decision.split)}{then}"),)
     low = configuration.only_left
     if low is not None and low.availability is not None:
         return (Notice("low", f"In stock. {low.availability.notice}: {_named(low)}."),)

@@ -72,6 +72,14 @@ class CartOption:
         return ""
 
     @property
+    def restock_timeframe(self) -> str | None:
+        """The option's delivery timeframe when some of it is backordered (the order keeps
+        it; whether the shopper is told is `label`'s business)."""
+        if self.backordered and self.choice.availability:
+            return self.choice.availability.restock_timeframe
+        return None
+
+    @property
     def shown(self) -> bool:
         """Listed for the shopper: its layer is one they see, or they are told it waits for
         stock (what is backordered is always named)."""

@@ -64,6 +64,7 @@ def option_stock(option: Option) -> OptionStock:
         out_of_stock_threshold=option.out_of_stock_threshold,
         only_x_left_threshold=option.only_x_left_threshold,
         notify_below=option.notify_below,
+        restock_timeframe=option.restock_timeframe or None,
     )
 
 

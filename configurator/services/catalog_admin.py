@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 from configurator.core.availability import (
     INHERITABLE,
     SETTING_LABELS,
+    TIMEFRAME_MAX_LENGTH,
     Backorders,
     StockStatus,
 )
@@ -558,6 +559,14 @@ def update_option(
         )
         backorders = _backorder_choice(form, "backorders", errors, inherit=True)
         threshold, only_x_left, notify_below = _thresholds(form, errors, blank_means=None)
+        timeframe = _text(
+            form,
+            "restock_timeframe",
+            "Delivery timeframe",
+            TIMEFRAME_MAX_LENGTH,
+            errors,
+            required=False,
+        )
         if errors:
             raise FormError(errors)
         for key, value in fields.items():
@@ -569,6 +578,8 @@ def update_option(
         option.out_of_stock_threshold = threshold
         option.only_x_left_threshold = only_x_left
         option.notify_below = notify_below
+        if "restock_timeframe" in form:
+            option.restock_timeframe = timeframe or None
         if image is not None:
             option.image_id = _store_image(session, image)
         assert quantity is not None

@@ -189,6 +189,9 @@ class OrderLineOption(SQLModel, table=True):
     """Whether the shopper saw this option's layer when they ordered (see
     `LayerSpec.shown_to_shopper`): the order pages list what the shopper saw then, whatever
     the catalog says now. NULL only for a row written without it (see migration 0008)."""
+    restock_timeframe: str | None = Field(default=None, max_length=80)
+    """The option's delivery timeframe at checkout, for a backordered option ("ships in 2-3
+    weeks"); NULL when nothing was promised. Later edits of the option do not change it."""
 
 
 class StockMovement(SQLModel, table=True):

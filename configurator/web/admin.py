@@ -19,8 +19,16 @@ from sqlmodel import Session
 
 from configurator.core import availability
 from configurator.core.configuration import cheapest_price, resolve, structure_gaps
+from configurator.core.documents import (
+    DEFAULT_BACKORDER_MESSAGE,
+    PLACEHOLDERS,
+    DocumentKind,
+    MessageTemplateError,
+    parse_message,
+    render_message,
+)
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
-from configurator.services import accounts, stock
+from configurator.services import accounts, documents, stock
 from configurator.services import catalog_admin as edit
 from configurator.services.catalog import list_products, load_spec
 from configurator.services.orders import (
@@ -49,6 +57,7 @@ from configurator.web.common import (
     see_other,
     served_securely,
 )
+from configurator.web.pdf import render_pdf
 
 SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
 Panel = Literal["details", "settings", "layer", "option", "new-layer"]
@@ -680,6 +689,100 @@ class AdminController(Controller):
             context = _order_context(view, error=str(exc))
             return render(request, "admin/order.html", None, context, status_code=409)
         return see_other(f"/admin/orders/{clean_key(number, 20)}?saved=cancelled")
+
+    # Documents ------------------------------------------------------------------------
+
+    @get("/orders/{number:str}/documents/{name:str}", sync_to_thread=True)
+    def order_document(
+        self, request: Request[Any, Any, Any], db: DB, number: FromPath[str], name: FromPath[str]
+    ) -> Template | Response[bytes]:
+        """An order's invoice, packing slip or pick list: `invoice.pdf` downloads the PDF,
+        `invoice` shows the page to print."""
+        try:
+            kind = DocumentKind(name.removesuffix(".pdf"))
+        except ValueError:
+            raise NotFoundException("No such document.") from None
+        document = documents.order_document(db, clean_key(number, 20), kind)
+        if document is None:
+            raise NotFoundException("No such order.")
+        if name.endswith(".pdf"):
+            return Response(
+                content=render_pdf(document),
+                media_type="application/pdf",
+                headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+            )
+        context = {"document": document, "number": document.facts[0][1], "kind": kind}
+        return render(request, "admin/document.html", None, context)
+
+    @get("/documents", sync_to_thread=True)
+    def document_settings(
+        self, request: Request[Any, Any, Any], db: DB, saved: FromQuery[str] = ""
+    ) -> Template:
+        text = documents.backorder_message(db).text
+        notice = "Backorder message saved. Pick lists print it from now on." if saved else ""
+        return render(
+            request, "admin/documents.html", None, _message_context(db, text, notice=notice)
+        )
+
+    @get("/documents/preview", sync_to_thread=True)
+    def preview_message(
+        self, request: Request[Any, Any, Any], db: DB, backorder_message: FromQuery[str] = ""
+    ) -> Template:
+        """The live preview under the message (htmx, as the merchant types)."""
+        context = _message_context(db, backorder_message[:2000])
+        return render(request, "admin/documents.html", "admin/_message_preview.html", context)
+
+    @post("/documents", sync_to_thread=True)
+    def save_document_settings(
+        self, request: Request[Any, Any, Any], db: DB, data: FormData
+    ) -> Template | Redirect:
+        """Save the backorder message, or (the Preview button) only show what it prints."""
+        text = str(data.get("backorder_message", ""))[:2000]
+        if data.get("action") == "preview":
+            return render(
+                request,
+                "admin/documents.html",
+                "admin/_document_settings.html",
+                _message_context(db, text),
+            )
+        try:
+            documents.save_backorder_message(db, text)
+        except MessageTemplateError as exc:
+            context = _message_context(db, text, error=str(exc))
+            return render(
+                request,
+                "admin/documents.html",
+                "admin/_document_settings.html",
+                context,
+                status_code=422,
+            )
+        if is_htmx(request):
+            saved = documents.backorder_message(db).text
+            context = _message_context(db, saved, notice="Backorder message saved.")
+            return render(request, "admin/documents.html", "admin/_document_settings.html", context)
+        return see_other("/admin/documents?saved=1")
+
+
+def _message_context(
+    db: Session, text: str, *, notice: str = "", error: str = ""
+) -> dict[str, Any]:
+    """The Documents settings: the message as typed, and what it prints for a real order's
+    numbers (or the reason it cannot be used)."""
+    values, source = documents.preview_values(db)
+    try:
+        preview, preview_error = render_message(parse_message(text), values), ""
+    except MessageTemplateError as exc:
+        preview, preview_error = "", str(exc)
+    return {
+        "message_text": text,
+        "preview": preview,
+        "preview_error": preview_error,
+        "preview_source": source,
+        "placeholders": PLACEHOLDERS,
+        "default_message": DEFAULT_BACKORDER_MESSAGE,
+        "notice": notice,
+        "error": error,
+    }
 
 
 def _order_context(view: OrderView, **extra: str) -> dict[str, Any]:

@@ -93,6 +93,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         "backordered_line": availability.BACKORDERED_LINE_LABEL,
     }
     env.globals["stock_heading"] = availability.stock_heading
+    env.globals["backorder_label"] = availability.backorder_label
     env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders

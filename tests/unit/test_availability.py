@@ -18,6 +18,7 @@ from configurator.core.availability import (
     Split,
     StockSettings,
     StockStatus,
+    backorder_label,
     backorder_question,
     combined_availability,
     decide_add,
@@ -407,3 +408,22 @@ def test_a_split_says_what_ships_now_and_what_once_restocked(
 def test_the_question_heading_never_says_some_is_in_stock_when_none_is() -> None:
     assert stock_heading(0, 10) == "None in stock right now"
     assert stock_heading(5, 10) == "Only 5 of 10 in stock"
+
+
+def test_a_backorder_notice_carries_the_options_delivery_timeframe() -> None:
+    settings = StockSettings(stock_management=True, backorders=Backorders.ALLOW_AND_NOTIFY)
+    out = OptionStock(
+        enabled=True, status=StockStatus.OUT_OF_STOCK, restock_timeframe="ships in 2-3 weeks"
+    )
+    availability = option_availability(settings, out)
+    assert availability.notice == "Available on Backorder - ships in 2-3 weeks"
+    assert availability.cart_label == "(Available Backorder) - ships in 2-3 weeks"
+    assert option_availability(settings, replace(out, restock_timeframe=None)).notice == (
+        "Available on Backorder"
+    )
+    silent = replace(settings, backorders=Backorders.ALLOW)
+    assert option_availability(silent, out).notice == ""
+    assert option_availability(silent, out).timeframe_told is None
+    refused = replace(settings, backorders=Backorders.NO)
+    assert option_availability(refused, out).notice == "Out of Stock"
+    assert backorder_label(None) == "(Available Backorder)"
