@@ -45,10 +45,12 @@ from configurator.web.common import (
     unstorable_value_handler,
 )
 from configurator.web.fragment_front import FragmentFront
+from configurator.web.health import HealthController
 from configurator.web.shop import ShopController
 from configurator.web.storefront import NO_COMPRESSION, StorefrontController
 
 MAX_REQUEST_BYTES = 2_000_000
+UNOBSERVED_PATHS = ["^/healthz$", "^/readyz$", "^/metrics$"]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app = Litestar(
         route_handlers=[
+            HealthController,
             StorefrontController,
             ShopController,
             LoginController,
@@ -153,6 +156,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
+            # Probes and scrapers never post a form: they get no CSRF cookie.
+            exclude=UNOBSERVED_PATHS,
         ),
         exception_handlers=exception_handlers,
         before_send=[security_headers, no_body_for_head],
