@@ -79,7 +79,10 @@ def _sqlite_same_file(path: str) -> Callable[[Any, Any, Any], None]:
 
 
 def make_engine(database_url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys.
+
+    `hide_parameters`: a database error logged with its statement never carries the values
+    (a customer's address, a session's hash) into the log."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         path = url.database if url.database and url.database != ":memory:" else None
@@ -93,7 +96,12 @@ def make_engine(database_url: str) -> Engine:
             else {"connect_args": {"check_same_thread": False}}
         )
         engine = create_engine(
-            database_url, pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_timeout=60, **connect
+            database_url,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=60,
+            hide_parameters=True,
+            **connect,
         )
         if path is not None:
             event.listen(engine.pool, "checkout", _sqlite_same_file(path))
@@ -105,7 +113,11 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine.pool, "checkin", _sqlite_checkin(engine))
         return engine
     return create_engine(
-        database_url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
+        database_url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        hide_parameters=True,
     )
 
 

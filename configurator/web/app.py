@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, OperationalError
 
 from configurator.core import availability
 from configurator.core.money import cents_to_input, format_cents, format_delta
+from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
 from configurator.services.catalog_admin import NotFound
 from configurator.services.housekeeping import PruneSchedule
@@ -46,6 +47,7 @@ from configurator.web.common import (
 )
 from configurator.web.fragment_front import FragmentFront
 from configurator.web.health import HealthController
+from configurator.web.observe import Observed
 from configurator.web.shop import ShopController
 from configurator.web.storefront import NO_COMPRESSION, StorefrontController
 
@@ -103,7 +105,9 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
 def create_asgi() -> FragmentFront:
     """What `configurator serve` runs: the app, with repeated option-change fragments answered
     from memory in front of it."""
-    return FragmentFront(create_app(), SECURITY_HEADERS)
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return FragmentFront(create_app(settings), SECURITY_HEADERS)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
@@ -161,11 +165,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ),
         exception_handlers=exception_handlers,
         before_send=[security_headers, no_body_for_head],
+        # Logging is configured once per process by `configure_logging` (text or JSON lines);
+        # Litestar's own setup would replace it on startup.
+        logging_config=None,
         # No /schema: it would list every admin route to anyone who asks.
         openapi_config=None,
         request_max_body_size=MAX_REQUEST_BYTES,
         debug=False,
     )
+    # Outside Litestar's exception handling, so that its 404s, 405s and error pages get a
+    # request id and an access line too (app-level middleware only wraps routed requests).
+    app.asgi_handler = Observed(app.asgi_handler, trust_incoming_id=bool(settings.trusted_proxies))
     # Everything built so far lives as long as the process: keep the garbage collector from
     # walking it again and again (long pauses show up as slow requests).
     gc.collect()

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from configurator.core.configuration import parse_id
 from configurator.store.db import new_session
+from configurator.web.observe import request_id
 
 log = logging.getLogger("configurator")
 
@@ -134,11 +135,22 @@ def error_response(
 ) -> Response[Any]:
     """A plain message page (or, for htmx, a notice swapped into the page's #flash)."""
     title = ERROR_TITLES.get(status_code, "Something went wrong")
-    context = {"title": title, "message": message, "status_code": status_code}
+    reference = request_id(request.scope)
+    context = {
+        "title": title,
+        "message": message,
+        "status_code": status_code,
+        "request_id": reference,
+    }
     if is_htmx(request):
         return Template(
             template_name="partials/_flash.html",
-            context={"flash_title": title, "flash_message": message, "flash_kind": "error"},
+            context={
+                "flash_title": title,
+                "flash_message": message,
+                "flash_kind": "error",
+                "request_id": reference,
+            },
             status_code=status_code,
             headers={**VARY, "HX-Retarget": "#flash", "HX-Reswap": "outerHTML"},
         )

@@ -22,6 +22,7 @@ from litestar.types import Receive, Scope, Send
 
 from configurator.services.catalog import cached_spec_by_slug
 from configurator.web.common import clean_key
+from configurator.web.observe import Observed
 from configurator.web.storefront import (
     RenderedFragment,
     cached_fragment,
@@ -37,6 +38,7 @@ class FragmentFront:
 
     def __init__(self, app: Litestar, security_headers: dict[str, str]) -> None:
         self.app = app
+        self._observed = Observed(app, trust_incoming_id=bool(app.state.settings.trusted_proxies))
         self._security = [(k.encode(), v.encode()) for k, v in security_headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -50,7 +52,9 @@ class FragmentFront:
                     cached = await self._cached(match.group(1), scope["query_string"])
                     if cached is not None:
                         gzip = b"gzip" in headers.get(b"accept-encoding", b"")
-                        await self._send(send, cached, gzip=gzip)
+                        await self._observed.around(
+                            scope, send, lambda observed: self._send(observed, cached, gzip=gzip)
+                        )
                         return
         await self.app(scope, receive, send)
 

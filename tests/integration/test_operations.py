@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from configurator.logs import configure_logging
 from configurator.store.db import head_revision
+from configurator.web.app import SECURITY_HEADERS
+from configurator.web.common import ADMIN_COOKIE
+from configurator.web.fragment_front import FragmentFront
 from tests.databases import BACKEND, Databases, PostgresDatabases
-from tests.integration.conftest import Shop
+from tests.integration.conftest import CUSTOMER, HX, Shop, add_to_cart, login, post_form
+
+BIKE = "aero-road-bike"
 
 
 @contextmanager
@@ -84,3 +97,152 @@ def test_readyz_is_503_until_the_schema_is_migrated(
     )
     shop.execute("UPDATE alembic_version SET version_num = :v", v=head_revision())
     assert client.get("/readyz").status_code == 200
+
+
+# Request ids and the access log ---------------------------------------------------------------
+
+
+@contextmanager
+def captured_log(log_format: str = "json") -> Iterator[io.StringIO]:
+    """What the server would write to standard error, in the operator's chosen format."""
+    output = io.StringIO()
+    configure_logging(log_format, stream=output)
+    root = logging.getLogger()
+    test_client_log = logging.getLogger("httpx")  # the test's client, not the server
+    level = test_client_log.level
+    test_client_log.setLevel(logging.WARNING)
+    try:
+        yield output
+    finally:
+        test_client_log.setLevel(level)
+        for handler in list(root.handlers):
+            if handler.get_name() == "configurator":
+                root.removeHandler(handler)
+
+
+def access_lines(output: io.StringIO) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in output.getvalue().splitlines()]
+    return [line for line in lines if line["logger"] == "configurator.access"]
+
+
+def test_each_request_logs_one_json_line_with_the_id_the_response_carries(
+    client: TestClient[Litestar],
+) -> None:
+    with captured_log("json") as output:
+        page = client.get("/cart")
+        missing = client.get("/no-such-page")
+        client.get("/healthz")
+        client.get("/readyz")
+
+    lines = access_lines(output)
+    assert [(line["path"], line["status"]) for line in lines] == [
+        ("/cart", 200),
+        ("/no-such-page", 404),
+    ]  # the probes are not logged
+    assert lines[0]["request_id"] == page.headers["x-request-id"]
+    assert lines[1]["request_id"] == missing.headers["x-request-id"]
+    assert page.headers["x-request-id"] != missing.headers["x-request-id"]
+    assert lines[0]["method"] == "GET"
+    assert lines[0]["route"] == "/cart"
+    assert lines[0]["duration_ms"] >= 0
+
+
+def test_text_is_the_default_format_and_names_the_request(client: TestClient[Litestar]) -> None:
+    with captured_log("text") as output:
+        page = client.get("/cart")
+    (line,) = output.getvalue().splitlines()
+    assert " INFO configurator.access GET /cart 200 " in line
+    assert line.endswith(f"[{page.headers['x-request-id']}]")
+
+
+def test_error_pages_print_the_request_id_the_log_line_has(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    with captured_log() as output:
+        page = client.get("/products/no-such-product")
+        fragment = client.get("/products/no-such-product/configuration", headers=HX)
+    assert page.status_code == fragment.status_code == 404
+    for response in (page, fragment):
+        reference = response.headers["x-request-id"]
+        assert f"<code>{reference}</code>" in response.text
+    assert [line["request_id"] for line in access_lines(output)] == [
+        page.headers["x-request-id"],
+        fragment.headers["x-request-id"],
+    ]
+
+
+def test_the_fragment_fronts_own_answers_carry_a_request_id_and_a_log_line(shop: Shop) -> None:
+    ids = shop.ids(BIKE)
+    front = FragmentFront(shop.app, SECURITY_HEADERS)
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Carbon Deep']}"
+
+    async def twice() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=front)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop") as http:
+            return [await http.get(path, headers=HX) for _ in range(2)]
+
+    with captured_log() as output:
+        rendered, remembered = asyncio.run(twice())
+    assert rendered.status_code == remembered.status_code == 200
+    assert [line["request_id"] for line in access_lines(output)] == [
+        rendered.headers["x-request-id"],
+        remembered.headers["x-request-id"],
+    ]
+    assert remembered.headers["x-request-id"] != rendered.headers["x-request-id"]
+
+
+def refuse_orders(shop: Shop) -> None:
+    """The database refuses to write an order (the statement and its values are in the error)."""
+    if BACKEND == "postgresql":
+        shop.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+        )
+        shop.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON customer_order "
+            "FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    else:
+        shop.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON customer_order "
+            "BEGIN SELECT RAISE(FAIL, 'refused'); END"
+        )
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_no_password_token_cookie_or_card_number_reaches_the_log(
+    shop: Shop, client: TestClient[Litestar], log_format: str
+) -> None:
+    """A shopper types a card number into the address form, a merchant mistypes a password,
+    the database fails once mid-request: the log names the requests, never the secrets."""
+    password = "Wrong-Horse-Battery-9"
+    card = "4111 1111 1111 1111"
+    ids = shop.ids(BIKE)
+    with captured_log(log_format) as output:
+        add_to_cart(client, BIKE, {ids["Wheels"]: ids["Gravel Tan"]}, 1)
+        refused = post_form(client, "/admin/login", {"username": "admin", "password": password})
+        login(client)
+        client.get("/admin")
+        placed = post_form(client, "/checkout", {**CUSTOMER, "address_line2": card})
+        client.get(placed.headers["location"])
+        client.get("/checkout", params={"card": card.replace(" ", ""), "password": password})
+        add_to_cart(client, BIKE, {ids["Wheels"]: ids["Gravel Tan"]}, 1)
+        refuse_orders(shop)
+        failed = post_form(client, "/checkout", {**CUSTOMER, "address_line1": card})
+    assert refused.status_code == 401
+    assert placed.status_code == 303
+    assert failed.status_code == 500
+    secrets_sent = [
+        password,
+        card,
+        card.replace(" ", ""),
+        client.cookies["csrftoken"],
+        client.cookies[ADMIN_COOKIE],
+        placed.headers["location"].rsplit("/", 1)[1],  # the order's token
+    ]
+    logged = output.getvalue()
+    assert "INSERT INTO customer_order" in logged  # the failure is logged, its values are not
+    assert "/admin/login" in logged
+    assert "/orders/[token]" in logged
+    for secret in secrets_sent:
+        assert secret not in logged
