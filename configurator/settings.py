@@ -23,6 +23,7 @@ class Settings:
     cart_retention_days: int = 30
     prune_interval_minutes: int = 60
     log_format: str = "text"
+    metrics_token: str = ""
 
     @property
     def cart_retention(self) -> timedelta:
@@ -43,6 +44,7 @@ class Settings:
             cart_retention_days=_whole_number("CART_RETENTION_DAYS", 30, least=1),
             prune_interval_minutes=_whole_number("PRUNE_INTERVAL_MINUTES", 60, least=0),
             log_format=_one_of("LOG_FORMAT", ("text", "json")),
+            metrics_token=os.environ.get("METRICS_TOKEN", "").strip(),
         )
 
 

@@ -47,12 +47,12 @@ from configurator.web.common import (
 )
 from configurator.web.fragment_front import FragmentFront
 from configurator.web.health import HealthController
+from configurator.web.metrics import PROMETHEUS, UNMEASURED_PATHS, MetricsController
 from configurator.web.observe import Observed
 from configurator.web.shop import ShopController
 from configurator.web.storefront import NO_COMPRESSION, StorefrontController
 
 MAX_REQUEST_BYTES = 2_000_000
-UNOBSERVED_PATHS = ["^/healthz$", "^/readyz$", "^/metrics$"]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -141,7 +141,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], send_as_attachment=False
             ),
+            # No token, no /metrics (404): the numbers are not for the public.
+            *([MetricsController] if settings.metrics_token else []),
         ],
+        middleware=[PROMETHEUS.middleware],
         dependencies={"db": Provide(provide_db)},
         state=State({"engine": engine, "settings": settings, "prune_schedule": prune_schedule}),
         on_startup=[prune_schedule.start],
@@ -161,7 +164,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_httponly=True,
             cookie_samesite="lax",
             # Probes and scrapers never post a form: they get no CSRF cookie.
-            exclude=UNOBSERVED_PATHS,
+            exclude=UNMEASURED_PATHS,
         ),
         exception_handlers=exception_handlers,
         before_send=[security_headers, no_body_for_head],

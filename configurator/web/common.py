@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from configurator.core.configuration import parse_id
 from configurator.store.db import new_session
+from configurator.web.metrics import DATABASE_UNAVAILABLE
 from configurator.web.observe import request_id
 
 log = logging.getLogger("configurator")
@@ -200,6 +201,7 @@ def unstorable_value_handler(request: Request[Any, Any, Any], exc: DataError) ->
 
 
 def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    DATABASE_UNAVAILABLE.inc()
     log.warning("database unavailable: %s", exc)
     return error_response(
         request, 503, "The shop is very busy right now. Please try again in a moment."

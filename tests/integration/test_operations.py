@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,12 +18,14 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from prometheus_client import REGISTRY
 from psycopg import sql
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from configurator.logs import configure_logging
 from configurator.store.db import head_revision
-from configurator.web.app import SECURITY_HEADERS
+from configurator.web.app import SECURITY_HEADERS, create_app
 from configurator.web.common import ADMIN_COOKIE
 from configurator.web.fragment_front import FragmentFront
 from tests.databases import BACKEND, Databases, PostgresDatabases
@@ -246,3 +250,113 @@ def test_no_password_token_cookie_or_card_number_reaches_the_log(
     assert "/orders/[token]" in logged
     for secret in secrets_sent:
         assert secret not in logged
+
+
+# Metrics --------------------------------------------------------------------------------------
+
+TOKEN = "scrape-token-for-tests"
+
+
+@pytest.fixture
+def metered(shop: Shop) -> Iterator[TestClient[Litestar]]:
+    """The shop with METRICS_TOKEN set (the shared app has none)."""
+    settings = dataclasses.replace(shop.app.state.settings, metrics_token=TOKEN)
+    with TestClient(create_app(settings, shop.engine)) as client:
+        yield client
+
+
+def scrape(client: TestClient[Litestar]) -> dict[str, float]:
+    """`name{labels}` -> value, from the Prometheus text format."""
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    found: dict[str, float] = {}
+    for line in response.text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found
+
+
+def test_metrics_are_not_public(
+    client: TestClient[Litestar], metered: TestClient[Litestar]
+) -> None:
+    assert client.get("/metrics").status_code == 404  # no METRICS_TOKEN: no /metrics
+    missing = metered.get("/metrics")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = metered.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+    assert wrong.status_code == 403
+    assert "set-cookie" not in wrong.headers
+
+
+def test_a_scrape_shows_orders_backorders_refusals_cache_use_and_503s(
+    shop: Shop, metered: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    before = scrape(metered)
+    # An order of 2 bikes with backordered wheels (Carbon Deep is Out of Stock, backorderable).
+    add_to_cart(metered, BIKE, {ids["Wheels"]: ids["Carbon Deep"]}, 2)
+    form = {**CUSTOMER, "checkout_key": "k" * 32}
+    placed = post_form(metered, "/checkout", form)
+    assert placed.status_code == 303
+    assert post_form(metered, "/checkout", form).headers["location"] == placed.headers["location"]
+    assert post_form(metered, "/checkout", CUSTOMER).status_code in (303, 409)  # empty cart
+    # The same option change twice: rendered once, then from the cache.
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Gravel Tan']}"
+    assert metered.get(path, headers=HX).status_code == 200
+    assert metered.get(path, headers=HX).status_code == 200
+    working = metered.app.state.engine
+    metered.app.state.engine = create_engine("sqlite:////nonexistent-directory/shop.sqlite3")
+    try:
+        assert metered.get(f"/products/{BIKE}").status_code == 503
+    finally:
+        metered.app.state.engine = working
+    after = scrape(metered)
+
+    def grew(name: str) -> float:
+        return after.get(name, 0) - before.get(name, 0)
+
+    assert grew("layerworks_orders_placed_total") == 1  # the repeated form is not a new order
+    assert grew("layerworks_backordered_units_total") == 2
+    assert grew('layerworks_checkouts_refused_total{reason="empty"}') == 1
+    assert grew('layerworks_cache_hits_total{cache="fragments"}') >= 1
+    assert grew('layerworks_cache_misses_total{cache="fragments"}') >= 1
+    assert grew("layerworks_database_unavailable_total") == 1
+    route = (
+        'layerworks_requests_total{app_name="layerworks",method="POST",'
+        'path="/checkout",status_code="303"}'
+    )
+    assert grew(route) == 3  # two placed (one a repeat), one refused: back to the cart
+    latency = (
+        'layerworks_request_duration_seconds_count{app_name="layerworks",method="POST",'
+        'path="/checkout",status_code="303"}'
+    )
+    assert grew(latency) == 3
+    assert not any("/healthz" in name or "/metrics" in name for name in after)
+
+
+def test_the_fragment_fronts_answers_are_counted_under_the_apps_route(shop: Shop) -> None:
+    ids = shop.ids(BIKE)
+    front = FragmentFront(shop.app, SECURITY_HEADERS)
+    path = f"/products/{BIKE}/configuration?layer-{ids['Wheels']}={ids['Carbon Deep']}"
+    series = (
+        'layerworks_requests_total{app_name="layerworks",method="GET",'
+        'path="/products/{slug}/configuration",status_code="200"}'
+    )
+
+    async def twice() -> None:
+        transport = httpx.ASGITransport(app=front)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop") as http:
+            for _ in range(2):
+                assert (await http.get(path, headers=HX)).status_code == 200
+
+    before = REGISTRY.get_sample_value("layerworks_requests_total", labels(series)) or 0
+    asyncio.run(twice())
+    after = REGISTRY.get_sample_value("layerworks_requests_total", labels(series))
+    assert after == before + 2  # one rendered by the app, one answered by the front
+
+
+def labels(series: str) -> dict[str, str]:
+    inside = series[series.index("{") + 1 : -1]
+    return dict(re.findall(r'(\w+)="([^"]*)"', inside))
