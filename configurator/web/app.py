@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import sqlite3
 from datetime import timedelta
 from typing import Any
@@ -82,6 +84,14 @@ async def no_body_for_head(message: Message, scope: Scope) -> None:
         message["body"] = b""
 
 
+@functools.cache
+def static_url(path: str) -> str:
+    """A static file's address with its content's hash: a proxy may cache it for a year
+    (deploy/nginx), and a new release changes the address of every file it changes."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
+
+
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     # Templates ship with the code: checking every file's modification time on each render was
@@ -100,6 +110,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
+    env.globals["static_url"] = static_url
 
 
 def create_asgi() -> FragmentFront:
