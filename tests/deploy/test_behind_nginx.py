@@ -108,6 +108,8 @@ def test_a_cart_started_on_one_app_server_is_checked_out_on_the_other(stack: Sta
         assert checkout.status_code == 303, checkout.text
         assert stack.served_by(checkout.headers["x-request-id"]) != cart_server
         confirmation = shopper.get(checkout.headers["location"])
+    # nginx's request id is the app's: its access log and the app server's name the same one.
+    assert checkout.headers["x-request-id"] in (stack.nginx_dir / "access.log").read_text()
     assert "Gravel Tan" in confirmation.text
     # Behind X-Forwarded-Proto https, the cart cookie is Secure (set over TLS at nginx).
     assert "secure" in added.headers["set-cookie"].lower()
