@@ -41,7 +41,7 @@ def prepare(settings: Settings) -> None:
 def serve(settings: Settings, workers: int) -> None:
     import uvicorn
 
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, access_log=settings.access_log)
     prepare(settings)
     print(f"  Serving on http://{settings.host}:{settings.port}/  (admin: /admin)", flush=True)
     uvicorn.run(

@@ -24,6 +24,7 @@ class Settings:
     prune_interval_minutes: int = 60
     log_format: str = "text"
     metrics_token: str = ""
+    access_log: bool = True
 
     @property
     def cart_retention(self) -> timedelta:
@@ -45,6 +46,7 @@ class Settings:
             prune_interval_minutes=_whole_number("PRUNE_INTERVAL_MINUTES", 60, least=0),
             log_format=_one_of("LOG_FORMAT", ("text", "json")),
             metrics_token=os.environ.get("METRICS_TOKEN", "").strip(),
+            access_log=os.environ.get("ACCESS_LOG", "1").strip() != "0",
         )
 
 

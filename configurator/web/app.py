@@ -117,7 +117,7 @@ def create_asgi() -> FragmentFront:
     """What `configurator serve` runs: the app, with repeated option-change fragments answered
     from memory in front of it."""
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, access_log=settings.access_log)
     return FragmentFront(create_app(settings), SECURITY_HEADERS)
 
 

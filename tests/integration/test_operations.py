@@ -107,10 +107,10 @@ def test_readyz_is_503_until_the_schema_is_migrated(
 
 
 @contextmanager
-def captured_log(log_format: str = "json") -> Iterator[io.StringIO]:
+def captured_log(log_format: str = "json", *, access: bool = True) -> Iterator[io.StringIO]:
     """What the server would write to standard error, in the operator's chosen format."""
     output = io.StringIO()
-    configure_logging(log_format, stream=output)
+    configure_logging(log_format, access_log=access, stream=output)
     root = logging.getLogger()
     test_client_log = logging.getLogger("httpx")  # the test's client, not the server
     level = test_client_log.level
@@ -119,6 +119,7 @@ def captured_log(log_format: str = "json") -> Iterator[io.StringIO]:
         yield output
     finally:
         test_client_log.setLevel(level)
+        logging.getLogger("configurator.access").setLevel(logging.INFO)
         for handler in list(root.handlers):
             if handler.get_name() == "configurator":
                 root.removeHandler(handler)
@@ -149,6 +150,13 @@ def test_each_request_logs_one_json_line_with_the_id_the_response_carries(
     assert lines[0]["method"] == "GET"
     assert lines[0]["route"] == "/cart"
     assert lines[0]["duration_ms"] >= 0
+
+
+def test_access_lines_can_be_left_to_nginx(client: TestClient[Litestar]) -> None:
+    with captured_log("json", access=False) as output:
+        page = client.get("/cart")
+    assert page.headers["x-request-id"]
+    assert access_lines(output) == []
 
 
 def test_text_is_the_default_format_and_names_the_request(client: TestClient[Litestar]) -> None:
