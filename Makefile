@@ -65,7 +65,7 @@ e2e: $(STAMP) chromium
 	$(BIN)/pytest -q e2e
 
 ## make test-deploy: nginx in front of two app servers on one throwaway PostgreSQL (tests/deploy)
-test-deploy: $(STAMP) postgres nginx
+test-deploy: $(STAMP) postgres nginx chromium
 	LAYERWORKS_DEPLOY_TEST=1 $(BIN)/pytest -q tests/deploy
 
 ## make test: lint, types, unit + integration tests (on SQLite, then the integration tests on

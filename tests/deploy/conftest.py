@@ -24,10 +24,11 @@ from sqlalchemy import text
 from configurator.services import accounts
 from configurator.services.demo import load_demo
 from configurator.store.db import make_engine, migrate, new_session
+from e2e.helpers import ADMIN_PASSWORD as E2E_ADMIN_PASSWORD
 from tests.live_server import PROJECT_ROOT, Server, free_port, run_server
 from tests.postgres import SERVER_OPTIONS, Cluster, start_cluster
 
-ADMIN_PASSWORD = "deploy-test-password-1"
+ADMIN_PASSWORD = E2E_ADMIN_PASSWORD  # e2e.helpers.sign_in signs in with it
 METRICS_TOKEN = "deploy-test-metrics-token"
 NGINX_SITE = PROJECT_ROOT / "deploy" / "nginx" / "layerworks.conf"
 
@@ -182,6 +183,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "METRICS_TOKEN": METRICS_TOKEN,
         "LOG_FORMAT": "json",
         "PRUNE_INTERVAL_MINUTES": "0",
+        # Not CONFIGURATOR_SECURE_COOKIES: the cookies must be Secure from X-Forwarded-Proto.
     }
     with ExitStack() as stack:
         stack.callback(cluster.stop)

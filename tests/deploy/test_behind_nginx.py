@@ -3,18 +3,31 @@ PostgreSQL: what an operator relies on, checked with the real parts."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Mapping
 
 import httpx
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import text
 
 from configurator.store.db import make_engine
 from configurator.web.app import MAX_REQUEST_BYTES
+from configurator.web.common import ADMIN_COOKIE
+from e2e.helpers import (
+    PRODUCT_PATH,
+    VIEWPORT,
+    fill_checkout,
+    option_radio,
+    purchase_status,
+    sign_in,
+)
 from tests.deploy.conftest import ADMIN_PASSWORD, METRICS_TOKEN, NGINX_SITE, Stack
 
 BIKE = "aero-road-bike"
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--disable-gpu", "--no-first-run", "--no-sandbox", "--disable-quic"]
 CUSTOMER = {
     "customer_name": "Ada Lovelace",
     "email": "ada@example.com",
@@ -156,6 +169,45 @@ def test_metrics_are_scraped_from_the_app_servers_not_the_public_site(stack: Sta
         assert found
         placed += float(found.group(1))
     assert placed == stack.scalar("SELECT count(*) FROM customer_order")
+
+
+def test_a_shopper_and_the_merchant_in_a_browser_through_nginx(stack: Stack) -> None:
+    """Chromium over HTTPS through nginx: the cart's and the merchant's session cookies are
+    Secure (the app knows the request came over HTTPS from X-Forwarded-Proto alone), and the
+    flows work as they do without a proxy."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            shopper = browser.new_context(
+                base_url=stack.https, ignore_https_errors=True, viewport=VIEWPORT
+            )
+            page = shopper.new_page()
+            page.goto(PRODUCT_PATH)
+            option_radio(page, "Carbon Deep").check()
+            expect(purchase_status(page)).to_contain_text("Ships once restocked.")
+            page.get_by_role("button", name="Add to cart").click()
+            expect(page).to_have_url(re.compile(r"/cart\?added=1$"))
+            page.get_by_role("link", name="Proceed to checkout").click()
+            fill_checkout(page, email="grace@example.com")
+            page.get_by_role("button", name=re.compile(r"^Place order")).click()
+            heading = page.get_by_role("heading", name="Thank you, your order is placed")
+            expect(heading).to_be_visible()
+            number = page.locator(".lead strong").first.inner_text()
+            secure = {cookie["name"]: cookie["secure"] for cookie in shopper.cookies()}
+            assert secure["cart"] is True
+
+            merchant = browser.new_context(
+                base_url=stack.https, ignore_https_errors=True, viewport=VIEWPORT
+            )
+            admin = merchant.new_page()
+            sign_in(admin)
+            admin.goto(f"/admin/orders/{number}")
+            expect(admin.get_by_role("heading", name=f"Order {number}")).to_be_visible()
+            expect(admin.get_by_text("grace@example.com")).to_be_visible()
+            secure = {cookie["name"]: cookie["secure"] for cookie in merchant.cookies()}
+            assert secure[ADMIN_COOKIE] is True
+        finally:
+            browser.close()
 
 
 def test_killing_an_app_server_mid_run_loses_no_order(stack: Stack) -> None:
