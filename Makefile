@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test check lint types unit integration-postgres e2e bench chromium postgres wrk clean
+.PHONY: run test check lint types unit integration-postgres e2e bench chromium postgres nginx test-deploy wrk clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null \
@@ -33,6 +33,13 @@ postgres:
 	  || ($(SUDO) apt-get update -qq \
 	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
+# Debian's nginx for the deploy test, which runs it on high ports with a config of its own
+# (rendered from deploy/nginx/layerworks.conf); the system's nginx service is not used.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] \
+	  || ($(SUDO) apt-get update -qq \
+	      && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl)
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check configurator tests e2e benchmarks
 	$(BIN)/ruff check configurator tests e2e benchmarks
@@ -57,9 +64,13 @@ integration-postgres: $(STAMP) postgres
 e2e: $(STAMP) chromium
 	$(BIN)/pytest -q e2e
 
+## make test-deploy: nginx in front of two app servers on one throwaway PostgreSQL (tests/deploy)
+test-deploy: $(STAMP) postgres nginx chromium
+	LAYERWORKS_DEPLOY_TEST=1 $(BIN)/pytest -q tests/deploy
+
 ## make test: lint, types, unit + integration tests (on SQLite, then the integration tests on
-## PostgreSQL), browser tests in Debian's Chromium
-test: lint types unit integration-postgres e2e
+## PostgreSQL), browser tests in Debian's Chromium, and the deploy test (nginx in front of two app servers)
+test: lint types unit integration-postgres e2e test-deploy
 
 # The load tool of the benchmark (Debian's wrk); the benchmark is not part of `make test`.
 wrk:

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from configurator.logs import configure_logging
 from configurator.services import accounts, housekeeping, stock
 from configurator.services.backup import BackupError, backup, restore
 from configurator.services.demo import load_demo
@@ -40,6 +41,7 @@ def prepare(settings: Settings) -> None:
 def serve(settings: Settings, workers: int) -> None:
     import uvicorn
 
+    configure_logging(settings.log_format, access_log=settings.access_log)
     prepare(settings)
     print(f"  Serving on http://{settings.host}:{settings.port}/  (admin: /admin)", flush=True)
     uvicorn.run(
@@ -48,7 +50,11 @@ def serve(settings: Settings, workers: int) -> None:
         host=settings.host,
         port=settings.port,
         workers=workers if workers > 1 else None,
-        log_level="warning",
+        # Each worker logs through `configure_logging` (see `create_asgi`): one format for
+        # uvicorn's lines and ours, and our access line instead of uvicorn's.
+        log_config=None,
+        log_level="info",
+        access_log=False,
         # The client's address (which sign-in limits count by) comes from X-Forwarded-For only
         # when the request comes from a proxy named in TRUSTED_PROXIES.
         proxy_headers=bool(settings.trusted_proxies),

@@ -22,6 +22,9 @@ class Settings:
     trusted_proxies: str = ""
     cart_retention_days: int = 30
     prune_interval_minutes: int = 60
+    log_format: str = "text"
+    metrics_token: str = ""
+    access_log: bool = True
 
     @property
     def cart_retention(self) -> timedelta:
@@ -41,6 +44,9 @@ class Settings:
             trusted_proxies=os.environ.get("TRUSTED_PROXIES", "").strip(),
             cart_retention_days=_whole_number("CART_RETENTION_DAYS", 30, least=1),
             prune_interval_minutes=_whole_number("PRUNE_INTERVAL_MINUTES", 60, least=0),
+            log_format=_one_of("LOG_FORMAT", ("text", "json")),
+            metrics_token=os.environ.get("METRICS_TOKEN", "").strip(),
+            access_log=os.environ.get("ACCESS_LOG", "1").strip() != "0",
         )
 
 
@@ -55,3 +61,11 @@ def _whole_number(name: str, default: int, *, least: int) -> int:
     if value < least:
         raise SystemExit(f"{name}={text!r}: use a whole number of at least {least}.")
     return value
+
+
+def _one_of(name: str, choices: tuple[str, ...]) -> str:
+    """The variable's value, one of `choices` (the first when unset)."""
+    text = os.environ.get(name, "").strip().lower() or choices[0]
+    if text not in choices:
+        raise SystemExit(f"{name}={text!r}: use one of {', '.join(choices)}.")
+    return text

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,8 @@ class Server:
     url: str
     database_url: str
     log: Path
+    pid: int = 0
+    """The server's process (and process group: `os.killpg(pid, ...)` ends its workers too)."""
 
 
 def free_port() -> int:
@@ -67,13 +69,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def run_server(
-    database_url: str, log: Path, *, admin_password: str, workers: int = 1
+    database_url: str,
+    log: Path,
+    *,
+    admin_password: str,
+    workers: int = 1,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """`python -m configurator.cli serve` against `database_url`; it migrates and loads the
     demo catalog itself when the database is empty."""
-    port = free_port()
-    env = {
+    port = port or free_port()
+    environment = {
         **os.environ,
+        **(env or {}),
         "DATABASE_URL": database_url,
         "CONFIGURATOR_ADMIN_PASSWORD": admin_password,
         "HOST": "127.0.0.1",
@@ -81,13 +90,14 @@ def run_server(
         "WEB_CONCURRENCY": str(workers),
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("CONFIGURATOR_SECURE_COOKIES", None)
+    if "CONFIGURATOR_SECURE_COOKIES" not in (env or {}):
+        environment.pop("CONFIGURATOR_SECURE_COOKIES", None)
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "configurator.cli", "serve"],
             cwd=PROJECT_ROOT,
-            env=env,
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -95,6 +105,6 @@ def run_server(
         )
         try:
             _wait_until_serving(url, process, log)
-            yield Server(url=url, database_url=database_url, log=log)
+            yield Server(url=url, database_url=database_url, log=log, pid=process.pid)
         finally:
             _stop(process)

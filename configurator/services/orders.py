@@ -104,6 +104,16 @@ def _checkout_key(cart_token: str | None, checkout_key: str) -> str | None:
     return hashlib.sha256(f"{cart_id_for(cart_token)}:{checkout_key}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What a checkout did: the order's public token, whether this request wrote it (not a
+    repeat of a form already placed), and how many units of it wait for stock."""
+
+    token: str
+    new: bool
+    backordered_units: int = 0
+
+
 def place_order(
     session: Session,
     *,
@@ -111,12 +121,25 @@ def place_order(
     customer: CustomerDetails,
     checkout_key: str = "",
 ) -> str:
+    """`place_order_outcome`, for callers that need only the order's token."""
+    return place_order_outcome(
+        session, cart_token=cart_token, customer=customer, checkout_key=checkout_key
+    ).token
+
+
+def place_order_outcome(
+    session: Session,
+    *,
+    cart_token: str | None,
+    customer: CustomerDetails,
+    checkout_key: str = "",
+) -> PlacedOrder:
     """Check the cart again, take the stock, write the order with its snapshot, empty the cart.
 
     One transaction: either the whole order is written with its stock movements and the cart
-    emptied, or nothing is. Returns the order's public token. The same checkout form sent
-    twice (a double click, a retried request) returns the first order's token. The commit is
-    durable: once the shopper sees the confirmation, a power cut cannot take the order back.
+    emptied, or nothing is. The same checkout form sent twice (a double click, a retried
+    request) returns the first order (`new` is then false). The commit is durable: once the
+    shopper sees the confirmation, a power cut cannot take the order back.
     """
     key = _checkout_key(cart_token, checkout_key)
     try:
@@ -131,7 +154,7 @@ def place_order(
         ).first()
         if key is None or placed is None:
             raise
-        return placed
+        return PlacedOrder(placed, new=False)
 
 
 class _SoldOutWhileCheckingOut(Exception):
@@ -144,7 +167,7 @@ class _SoldOutWhileCheckingOut(Exception):
 
 def _place_order(
     session: Session, cart_token: str | None, customer: CustomerDetails, key: str | None
-) -> str:
+) -> PlacedOrder:
     if cart_token:
         # One checkout per cart at a time (a second tab, a double click): on PostgreSQL the
         # cart's row lock makes the second wait and then find the order placed or the cart
@@ -157,7 +180,7 @@ def _place_order(
             select(CustomerOrder.token).where(CustomerOrder.checkout_key == key)
         ).first()
         if placed is not None:
-            return placed
+            return PlacedOrder(placed, new=False)
     cart = view_cart(session, cart_token)
     plan = plan_checkout(cart.items)
     if plan.refusal:
@@ -198,7 +221,8 @@ def _place_order(
     cart_id = cart_id_for(cart_token)
     session.execute(delete(CartLine).where(col(CartLine.cart_id) == cart_id))
     session.execute(delete(Cart).where(col(Cart.id) == cart_id))
-    return order.token
+    backordered = sum(item.split.backordered for item in cart.items if item.split is not None)
+    return PlacedOrder(order.token, new=True, backordered_units=backordered)
 
 
 def _write_line(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -13,6 +14,7 @@ from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -77,7 +79,10 @@ def _sqlite_same_file(path: str) -> Callable[[Any, Any, Any], None]:
 
 
 def make_engine(database_url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys.
+
+    `hide_parameters`: a database error logged with its statement never carries the values
+    (a customer's address, a session's hash) into the log."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         path = url.database if url.database and url.database != ":memory:" else None
@@ -91,7 +96,12 @@ def make_engine(database_url: str) -> Engine:
             else {"connect_args": {"check_same_thread": False}}
         )
         engine = create_engine(
-            database_url, pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_timeout=60, **connect
+            database_url,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=60,
+            hide_parameters=True,
+            **connect,
         )
         if path is not None:
             event.listen(engine.pool, "checkout", _sqlite_same_file(path))
@@ -103,7 +113,11 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine.pool, "checkin", _sqlite_checkin(engine))
         return engine
     return create_engine(
-        database_url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
+        database_url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        hide_parameters=True,
     )
 
 
@@ -239,6 +253,22 @@ def migrate(database_url: str) -> None:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), "head")
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision: the schema a ready database has (read once)."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database says its schema is at (one indexed read; raises when the
+    database does not answer)."""
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return None if found is None else str(found)
 
 
 def new_session(engine: Engine) -> Session:

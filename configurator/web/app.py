@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import sqlite3
 from datetime import timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from sqlalchemy.exc import DataError, OperationalError
 
 from configurator.core import availability
 from configurator.core.money import cents_to_input, format_cents, format_delta
+from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
 from configurator.services.catalog_admin import NotFound
 from configurator.services.housekeeping import PruneSchedule
@@ -45,7 +48,10 @@ from configurator.web.common import (
     unstorable_value_handler,
 )
 from configurator.web.fragment_front import FragmentFront
+from configurator.web.health import HealthController
 from configurator.web.layer_markup import LayerMarkup
+from configurator.web.metrics import PROMETHEUS, UNMEASURED_PATHS, MetricsController
+from configurator.web.observe import Observed
 from configurator.web.shop import ShopController
 from configurator.web.storefront import NO_COMPRESSION, StorefrontController
 
@@ -79,6 +85,14 @@ async def no_body_for_head(message: Message, scope: Scope) -> None:
         message["body"] = b""
 
 
+@functools.cache
+def static_url(path: str) -> str:
+    """A static file's address with its content's hash: a proxy may cache it for a year
+    (deploy/nginx), and a new release changes the address of every file it changes."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
+
+
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     # Templates ship with the code: checking every file's modification time on each render was
@@ -99,12 +113,15 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["Backorders"] = availability.Backorders
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
     env.globals["layer_choices"] = LayerMarkup(env)
+    env.globals["static_url"] = static_url
 
 
 def create_asgi() -> FragmentFront:
     """What `configurator serve` runs: the app, with repeated option-change fragments answered
     from memory in front of it."""
-    return FragmentFront(create_app(), SECURITY_HEADERS)
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, access_log=settings.access_log)
+    return FragmentFront(create_app(settings), SECURITY_HEADERS)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
@@ -130,6 +147,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app = Litestar(
         route_handlers=[
+            HealthController,
             StorefrontController,
             ShopController,
             LoginController,
@@ -137,7 +155,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], send_as_attachment=False
             ),
+            # No token, no /metrics (404): the numbers are not for the public.
+            *([MetricsController] if settings.metrics_token else []),
         ],
+        middleware=[PROMETHEUS.middleware],
         dependencies={"db": Provide(provide_db)},
         state=State({"engine": engine, "settings": settings, "prune_schedule": prune_schedule}),
         on_startup=[prune_schedule.start],
@@ -156,14 +177,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
+            # Probes and scrapers never post a form: they get no CSRF cookie.
+            exclude=UNMEASURED_PATHS,
         ),
         exception_handlers=exception_handlers,
         before_send=[security_headers, no_body_for_head],
+        # Logging is configured once per process by `configure_logging` (text or JSON lines);
+        # Litestar's own setup would replace it on startup.
+        logging_config=None,
         # No /schema: it would list every admin route to anyone who asks.
         openapi_config=None,
         request_max_body_size=MAX_REQUEST_BYTES,
         debug=False,
     )
+    # Outside Litestar's exception handling, so that its 404s, 405s and error pages get a
+    # request id and an access line too (app-level middleware only wraps routed requests).
+    app.asgi_handler = Observed(app.asgi_handler, trust_incoming_id=bool(settings.trusted_proxies))
     # Everything built so far lives as long as the process: keep the garbage collector from
     # walking it again and again (long pauses show up as slow requests).
     gc.collect()

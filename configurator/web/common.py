@@ -21,6 +21,8 @@ from sqlmodel import Session
 
 from configurator.core.configuration import parse_id
 from configurator.store.db import new_session
+from configurator.web.metrics import DATABASE_UNAVAILABLE
+from configurator.web.observe import request_id
 
 log = logging.getLogger("configurator")
 
@@ -134,11 +136,22 @@ def error_response(
 ) -> Response[Any]:
     """A plain message page (or, for htmx, a notice swapped into the page's #flash)."""
     title = ERROR_TITLES.get(status_code, "Something went wrong")
-    context = {"title": title, "message": message, "status_code": status_code}
+    reference = request_id(request.scope)
+    context = {
+        "title": title,
+        "message": message,
+        "status_code": status_code,
+        "request_id": reference,
+    }
     if is_htmx(request):
         return Template(
             template_name="partials/_flash.html",
-            context={"flash_title": title, "flash_message": message, "flash_kind": "error"},
+            context={
+                "flash_title": title,
+                "flash_message": message,
+                "flash_kind": "error",
+                "request_id": reference,
+            },
             status_code=status_code,
             headers={**VARY, "HX-Retarget": "#flash", "HX-Reswap": "outerHTML"},
         )
@@ -188,6 +201,7 @@ def unstorable_value_handler(request: Request[Any, Any, Any], exc: DataError) ->
 
 
 def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    DATABASE_UNAVAILABLE.inc()
     log.warning("database unavailable: %s", exc)
     return error_response(
         request, 503, "The shop is very busy right now. Please try again in a moment."

@@ -13,6 +13,7 @@ request.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +23,8 @@ from litestar.types import Receive, Scope, Send
 
 from configurator.services.catalog import cached_spec_by_slug
 from configurator.web.common import clean_key
+from configurator.web.metrics import count_front_answer
+from configurator.web.observe import Observed
 from configurator.web.storefront import (
     FRONT_LOOKUP,
     FrontLookup,
@@ -33,6 +36,8 @@ from configurator.web.storefront import (
 )
 
 FRAGMENT_PATH = re.compile(r"^/products/([^/]{1,80})/configuration$")
+FRAGMENT_ROUTE = "/products/{slug}/configuration"
+"""The app's route for these paths: the fragment front's answers are counted under it."""
 
 
 class FragmentFront:
@@ -40,6 +45,7 @@ class FragmentFront:
 
     def __init__(self, app: Litestar, security_headers: dict[str, str]) -> None:
         self.app = app
+        self._observed = Observed(app, trust_incoming_id=bool(app.state.settings.trusted_proxies))
         self._security = [(k.encode(), v.encode()) for k, v in security_headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -50,10 +56,16 @@ class FragmentFront:
                 if headers.get(b"hx-request") == b"true" and (
                     b"hx-history-restore-request" not in headers
                 ):
+                    started = time.perf_counter()
                     cached = await self._cached(scope, match.group(1))
                     if cached is not None:
                         gzip = b"gzip" in headers.get(b"accept-encoding", b"")
-                        await self._send(send, cached, gzip=gzip)
+                        await self._observed.around(
+                            scope, send, lambda observed: self._send(observed, cached, gzip=gzip)
+                        )
+                        count_front_answer(
+                            FRAGMENT_ROUTE, cached.status, time.perf_counter() - started
+                        )
                         return
         await self.app(scope, receive, send)
 

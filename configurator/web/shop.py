@@ -28,7 +28,7 @@ from configurator.services.orders import (
     CheckoutError,
     order_by_token,
     order_status,
-    place_order,
+    place_order_outcome,
     validate_customer,
 )
 from configurator.web.common import (
@@ -45,6 +45,7 @@ from configurator.web.common import (
     see_other,
     served_securely,
 )
+from configurator.web.metrics import BACKORDERED_UNITS, CHECKOUTS_REFUSED, ORDERS_PLACED
 from configurator.web.storefront import (
     configurator_context,
     product_url,
@@ -321,8 +322,11 @@ class ShopController(Controller):
             )
             return render(request, "checkout/checkout.html", None, context, status_code=422)
         try:
-            order_token = place_order(db, cart_token=token, customer=customer, checkout_key=key)
+            placed = place_order_outcome(db, cart_token=token, customer=customer, checkout_key=key)
         except CheckoutError as exc:
+            CHECKOUTS_REFUSED.labels(
+                "sold_out" if exc.sold_out else "cart" if exc.cart.items else "empty"
+            ).inc()
             if blocked := back_to_cart(request, exc.cart, sold_out=exc.sold_out):
                 return blocked
             context = _cart_context(
@@ -334,7 +338,10 @@ class ShopController(Controller):
                 checkout_key=key,
             )
             return render(request, "checkout/checkout.html", None, context, status_code=409)
-        return see_other(f"/orders/{order_token}")
+        if placed.new:
+            ORDERS_PLACED.inc()
+            BACKORDERED_UNITS.inc(placed.backordered_units)
+        return see_other(f"/orders/{placed.token}")
 
     @get("/orders/{token:str}", sync_to_thread=True, cache_control=PRIVATE)
     def confirmation(
