@@ -8,7 +8,7 @@ from dataclasses import replace
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
-from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
+from configurator.core.configuration import ConfiguratorSpec, LayerImage, LayerSpec, OptionSpec
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -24,6 +24,12 @@ def image_url(image_id: int | None, sha256: str | None) -> str | None:
     if image_id is None or sha256 is None:
         return None
     return f"/media/{image_id}?v={sha256[:12]}"
+
+
+def main_image(image_id: int | None, sha256: str | None) -> tuple[LayerImage, ...]:
+    if image_id is None or sha256 is None:
+        return ()
+    return (LayerImage(image_id, sha256),)
 
 
 def parse_stock_status(value: str) -> StockStatus:
@@ -108,6 +114,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
                 price_delta=option.price_delta_cents,
                 image_url=image_url(option.image_id, sha),
                 stock=option_stock(option),
+                images=main_image(option.image_id, sha),
             )
         )
     return ConfiguratorSpec(

@@ -12,12 +12,23 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
 from litestar.enums import MediaType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from configurator.core.composition import (
+    SIZE_PARAM,
+    VERSION_PARAM,
+    VIEW_PARAM,
+    CompositionError,
+    composition_key,
+    is_current_version,
+    layer_images,
+    parse_size,
+    parse_view,
+)
 from configurator.core.configuration import (
     ConfiguratorSpec,
     QuantityError,
@@ -38,6 +49,7 @@ from configurator.services.catalog import (
     spec_by_slug,
     stock_of,
 )
+from configurator.services.composer import compose
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -206,6 +218,41 @@ def configurator_context(
     return context, status
 
 
+PICTURE_FOR_A_YEAR = "public, max-age=31536000, immutable"
+PICTURE_FOR_NOW = "public, max-age=300"
+"""An address without the picture's current `v` (hand-made, or from before an image changed)
+is answered with what the build looks like now, cached briefly; its ETag still saves the
+download."""
+
+
+def _build_picture(
+    request: Request[Any, Any, Any], db: Session, slug: str, fmt: str
+) -> Response[bytes]:
+    """Unknown layers, options, sizes or views are a plain 400; a draft's picture is the
+    signed-in merchant's only, like its page."""
+    spec = viewable_spec_or_404(request, db, slug)
+    params = {k: v for k, v in request.query_params.items()}
+    try:
+        selection = parse_selection(spec, params)
+        width = parse_size(params.get(SIZE_PARAM))
+        view = parse_view(spec, params.get(VIEW_PARAM))
+    except (SelectionError, CompositionError) as exc:
+        raise ClientException(str(exc)) from None
+    images = layer_images(resolve(spec, selection), view)
+    key = composition_key(images, width, fmt)
+    if not spec.published:
+        cache_control = "private, no-store"
+    elif is_current_version(key, params.get(VERSION_PARAM)):
+        cache_control = PICTURE_FOR_A_YEAR
+    else:
+        cache_control = PICTURE_FOR_NOW
+    headers = {"ETag": f'"{key}"', "Cache-Control": cache_control}
+    if f'"{key}"' in request.headers.get("if-none-match", ""):
+        return Response(content=b"", status_code=304, headers=headers)
+    picture = compose(db, images, width, fmt)
+    return Response(content=picture.data, media_type=picture.content_type, headers=headers)
+
+
 class StorefrontController(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any], db: DB) -> Template:
@@ -216,7 +263,14 @@ class StorefrontController(Controller):
             for pid, spec in specs.items()
             if spec is not None
         }
-        context = {"products": products, "from_prices": from_prices}
+        default_builds = {
+            pid: resolve(spec, {}) if spec is not None else None for pid, spec in specs.items()
+        }
+        context = {
+            "products": products,
+            "from_prices": from_prices,
+            "default_builds": default_builds,
+        }
         return render(request, "storefront/index.html", None, context)
 
     @get("/products/{slug:str}")
@@ -310,6 +364,20 @@ class StorefrontController(Controller):
         except QuantityError:
             quantity = 1
         return see_other(product_url(spec.slug, _with_quantity(pairs, quantity)))
+
+    @get("/products/{slug:str}/build.webp", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def build_webp(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]
+    ) -> Response[bytes]:
+        """The picture of one build (see `core.composition`), as WebP."""
+        return _build_picture(request, db, slug, "webp")
+
+    @get("/products/{slug:str}/build.png", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def build_png(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]
+    ) -> Response[bytes]:
+        """The same picture as PNG, for link previews (`og:image`)."""
+        return _build_picture(request, db, slug, "png")
 
     @get("/media/{image_id:str}", sync_to_thread=True)
     def media(self, db: DB, image_id: FromPath[str]) -> Response[bytes]:

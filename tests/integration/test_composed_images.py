@@ -1,0 +1,208 @@
+"""The composed picture of a build over HTTP: what it is, how it is cached, where it is used."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from io import BytesIO
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from PIL import Image as PILImage
+from PIL import ImageChops
+
+from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form, sign_in
+
+BIKE = "aero-road-bike"
+BUILD = f"/products/{BIKE}/build.webp"
+
+
+def picture(data: bytes) -> PILImage.Image:
+    return PILImage.open(BytesIO(data))
+
+
+def redness(data: bytes) -> int:
+    """How much redder than green the reddest pixel is."""
+    red, green, _ = picture(data).convert("RGB").split()
+    _, most = ImageChops.subtract(red, green).getextrema()
+    assert isinstance(most, int)
+    return most
+
+
+def image_sources(html: str, css_class: str) -> list[str]:
+    found = re.findall(rf'<img class="{css_class}" src="([^"]+)"', html)
+    return [unescape(src) for src in found]
+
+
+def choices_of(url: str) -> dict[str, str]:
+    return {k: v for k, v in parse_qsl(urlsplit(url).query) if k.startswith("layer-")}
+
+
+@pytest.mark.parametrize("size", [160, 480, 960])
+def test_a_build_is_one_webp_at_each_offered_width(client: TestClient[Litestar], size: int) -> None:
+    response = client.get(BUILD, params={"size": size})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/webp"
+    image = picture(response.content)
+    assert image.format == "WEBP"
+    assert image.size == (size, size * 3 // 4)
+
+
+def test_the_png_for_link_previews(client: TestClient[Litestar]) -> None:
+    response = client.get(f"/products/{BIKE}/build.png", params={"size": 960})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert picture(response.content).size == (960, 720)
+
+
+def test_different_builds_look_different_and_each_is_drawn_from_its_options(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    red = {f"layer-{ids['Frame']}": ids["Racing Red"], "size": 160}
+    green = {f"layer-{ids['Frame']}": ids["Forest Green"], "size": 160}
+
+    first = client.get(BUILD, params=red)
+    second = client.get(BUILD, params=green)
+
+    assert first.headers["etag"] != second.headers["etag"]
+    assert first.content != second.content
+    # The frames differ in colour: the reddest pixels of the red build are redder.
+    assert redness(first.content) > redness(second.content)
+
+
+def test_a_picture_is_cached_for_a_year_under_its_versioned_address_and_revalidates(
+    client: TestClient[Litestar],
+) -> None:
+    page = client.get(f"/products/{BIKE}")
+    og_image = re.search(r'<meta property="og:image" content="([^"]+)"', page.text)
+    assert og_image
+    url = unescape(og_image.group(1))
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    etag = response.headers["etag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+
+
+def test_an_address_without_the_current_version_is_cached_briefly(
+    client: TestClient[Litestar],
+) -> None:
+    response = client.get(BUILD, params={"size": 160, "v": "stale"})
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=300"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"size": "100"},
+        {"size": "480px"},
+        {"size": "99999999999999999999"},
+        {"view": "12345"},
+        {"view": "front"},
+        {"layer-999999": "1"},
+        {"layer-abc": "1"},
+    ],
+)
+def test_bad_requests_are_a_plain_400(
+    shop: Shop, client: TestClient[Litestar], params: dict[str, str]
+) -> None:
+    response = client.get(BUILD, params=params)
+
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+
+
+def test_an_option_of_another_layer_is_a_plain_400(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    response = client.get(BUILD, params={f"layer-{ids['Frame']}": ids["Carbon Deep"]})
+
+    assert response.status_code == 400
+    assert "not one of the Frame options" in response.text
+
+
+def test_unknown_and_draft_products_have_no_picture(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    assert client.get("/products/no-such-bike/build.webp").status_code == 404
+    shop.execute("UPDATE product SET published = false WHERE slug = :s", s=BIKE)
+    assert client.get(BUILD).status_code == 404
+
+
+def test_the_cart_and_checkout_show_the_picture_of_the_exact_build(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    choices = {ids["Frame"]: ids["Forest Green"], ids["Saddle"]: ids["White Race"]}
+    add_to_cart(client, BIKE, choices)
+
+    cart = client.get("/cart")
+    checkout = client.get("/checkout")
+
+    for html in (cart.text, checkout.text):
+        (src,) = image_sources(html, "build-thumb")
+        assert src.startswith(BUILD)
+        assert choices_of(src)[f"layer-{ids['Frame']}"] == str(ids["Forest Green"])
+        assert choices_of(src)[f"layer-{ids['Saddle']}"] == str(ids["White Race"])
+        assert client.get(src).headers["content-type"] == "image/webp"
+
+
+def test_the_order_pages_show_the_picture_of_the_build_ordered(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    add_to_cart(client, BIKE, {ids["Frame"]: ids["Midnight Blue"]})
+    client.get("/checkout")
+    placed = post_form(client, "/checkout", {**CUSTOMER, "checkout_key": "k" * 24})
+    order_url = placed.headers["location"]
+
+    confirmation = client.get(order_url)
+    (src,) = image_sources(confirmation.text, "build-thumb")
+    assert choices_of(src)[f"layer-{ids['Frame']}"] == str(ids["Midnight Blue"])
+    assert client.get(src).status_code == 200
+
+    sign_in(shop, client)
+    number = re.search(r"Order <strong>([^<]+)</strong>", confirmation.text)
+    assert number
+    admin = client.get(f"/admin/orders/{number.group(1)}")
+    assert image_sources(admin.text, "build-thumb") == [src]
+
+
+def test_home_cards_show_the_default_build_and_the_from_price(
+    client: TestClient[Litestar],
+) -> None:
+    home = client.get("/")
+
+    sources = image_sources(home.text, "card-build")
+    assert len(sources) == 2
+    assert all("/build.webp?" in src and "size=480" in src for src in sources)
+    assert "from $1,279.00" in home.text
+    for src in sources:
+        assert client.get(src).status_code == 200
+
+
+def test_a_shared_link_names_the_picture_of_its_build(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    page = client.get(f"/products/{BIKE}", params={f"layer-{ids['Frame']}": ids["Forest Green"]})
+
+    found = re.search(r'<meta property="og:image" content="([^"]+)"', page.text)
+    assert found
+    og_image = unescape(found.group(1))
+    assert og_image.startswith("http://testserver.local/products/aero-road-bike/build.png?")
+    assert choices_of(og_image)[f"layer-{ids['Frame']}"] == str(ids["Forest Green"])
+    assert "size=960" in og_image
