@@ -67,6 +67,11 @@ class LayerImage:
         """Images are immutable per content hash, so the URL carries it for long caching."""
         return f"/media/{self.image_id}?v={self.sha256[:12]}"
 
+    @property
+    def swatch_url(self) -> str:
+        """A small picture of what the image paints, beside the option's name."""
+        return f"/media/{self.image_id}/swatch.webp?v={self.sha256[:12]}"
+
 
 @dataclass(frozen=True, slots=True)
 class OptionSpec:

@@ -131,6 +131,32 @@ def compose(
     return composed
 
 
+SWATCH = (96, 72)
+"""Shown at 48 x 36 CSS pixels beside an option's name (twice that for sharp screens)."""
+
+
+def swatch(session: Session, image_id: int) -> ComposedImage | None:
+    """What one option's image paints, cut to that and fitted into a small 4:3 picture (its
+    layer alone would be a large empty canvas with a small part in it); None when there is no
+    such image or it paints nothing."""
+    stored = session.get(Image, image_id)
+    if stored is None:
+        return None
+    key = f"swatch-{stored.sha256[:32]}"
+    found = _BUILDS.get(key)
+    if found is not None:
+        return found
+    layer = draw_layer(stored.content_type, stored.data, canvas_size(480))
+    if layer is None:
+        return None
+    part = layer.image.resize(_fit(layer.image.size, SWATCH), PILImage.Resampling.LANCZOS)
+    picture = PILImage.new("RGBA", SWATCH, (0, 0, 0, 0))
+    picture.alpha_composite(part, ((SWATCH[0] - part.width) // 2, (SWATCH[1] - part.height) // 2))
+    composed = ComposedImage(key, FORMATS["webp"], encode(picture, "webp"))
+    _BUILDS.put(key, composed)
+    return composed
+
+
 def _layers_on_canvas(
     session: Session, images: tuple[LayerImage, ...], width: int
 ) -> list[DrawnLayer]:

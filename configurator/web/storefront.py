@@ -49,7 +49,7 @@ from configurator.services.catalog import (
     spec_by_slug,
     stock_of,
 )
-from configurator.services.composer import compose
+from configurator.services.composer import compose, swatch
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -378,6 +378,21 @@ class StorefrontController(Controller):
     ) -> Response[bytes]:
         """The same picture as PNG, for link previews (`og:image`)."""
         return _build_picture(request, db, slug, "png")
+
+    @get("/media/{image_id:str}/swatch.webp", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def swatch(
+        self, request: Request[Any, Any, Any], db: DB, image_id: FromPath[str]
+    ) -> Response[bytes]:
+        """An option's swatch: what its image paints, small (see `composer.swatch`)."""
+        picture = swatch(db, path_id(image_id))
+        if picture is None:
+            raise NotFoundException("We could not find that image.")
+        headers = {"ETag": f'"{picture.key}"', "Cache-Control": PICTURE_FOR_NOW}
+        if picture.key.removeprefix("swatch-").startswith(request.query_params.get("v") or "-"):
+            headers["Cache-Control"] = PICTURE_FOR_A_YEAR
+        if f'"{picture.key}"' in request.headers.get("if-none-match", ""):
+            return Response(content=b"", status_code=304, headers=headers)
+        return Response(content=picture.data, media_type=picture.content_type, headers=headers)
 
     @get("/media/{image_id:str}", sync_to_thread=True)
     def media(self, db: DB, image_id: FromPath[str]) -> Response[bytes]:

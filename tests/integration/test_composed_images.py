@@ -206,3 +206,40 @@ def test_a_shared_link_names_the_picture_of_its_build(
     assert og_image.startswith("http://testserver.local/products/aero-road-bike/build.png?")
     assert choices_of(og_image)[f"layer-{ids['Frame']}"] == str(ids["Forest Green"])
     assert "size=960" in og_image
+
+
+def test_each_option_shows_a_swatch_of_what_its_image_paints(
+    client: TestClient[Litestar],
+) -> None:
+    page = client.get(f"/products/{BIKE}")
+    sources = [unescape(s) for s in re.findall(r'class="option-swatch" src="([^"]+)"', page.text)]
+    assert len(sources) >= 10
+
+    response = client.get(sources[0])
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/webp"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert picture(response.content).size == (96, 72)
+    assert client.get("/media/999999/swatch.webp").status_code == 404
+    assert client.get("/media/x/swatch.webp").status_code == 404
+
+
+def cart_link(html: str) -> str:
+    found = re.search(r'<a href="/cart" id="cart-link".*?</a>', html, re.S)
+    assert found, "no Cart link"
+    return re.sub(r"<[^>]+>", "", found.group(0))
+
+
+def test_the_header_s_cart_link_counts_the_items(shop: Shop, client: TestClient[Litestar]) -> None:
+    assert cart_link(client.get("/").text) == "Cart"
+    add_to_cart(client, BIKE, quantity=2)
+
+    assert cart_link(client.get("/").text) == "Cart 2 items"
+    assert cart_link(client.get(f"/products/{BIKE}").text) == "Cart 2 items"
+
+    cart = client.get("/cart")
+    (line,) = re.findall(r'id="line-(\d+)"', cart.text)
+    changed = post_form(client, f"/cart/lines/{line}", {"quantity": 3}, htmx=True)
+    assert 'id="cart-link" class="cart-link" hx-swap-oob="true"' in changed.text
+    assert cart_link(changed.text) == "Cart 3 items"
