@@ -30,10 +30,12 @@ from configurator.core.composition import (
     parse_view,
 )
 from configurator.core.configuration import (
+    MAIN_VIEW,
     ConfiguratorSpec,
     QuantityError,
     Selection,
     SelectionError,
+    ViewSpec,
     availability_notices,
     cheapest_price,
     parse_quantity,
@@ -123,7 +125,7 @@ async def current_versions(engine: Engine, slug: str) -> tuple[Version, ProductV
 
 
 _FRAGMENTS = VersionedCache(size=2048, name="fragments")
-FragmentKey = tuple[int, int, StockStamp, tuple[tuple[int, int | None], ...], str, int]
+FragmentKey = tuple[int, int, StockStamp, tuple[tuple[int, int | None], ...], str, int, int]
 
 
 def fragment_key(
@@ -131,12 +133,13 @@ def fragment_key(
 ) -> FragmentKey:
     """What makes two option-change requests the same answer: the product as the merchant
     last saved it (its version), its stock (the quantities the fragment was rendered with)
-    and the choices and quantity as read from the request. A sale or an edit makes new keys
+    and the choices, quantity and view as read from the request. A sale or an edit makes new keys
     for that product only. Nothing else a request carries (another parameter, a spelling of
     the same id) makes a new entry."""
     selection, error, quantity = read_choices(spec, params)
     choices = tuple(sorted(selection.items(), key=itemgetter(0)))
-    return (spec.product_id, product.version, stock_of(spec), choices, error, quantity)
+    view = read_view(spec, params)
+    return (spec.product_id, product.version, stock_of(spec), choices, error, quantity, view)
 
 
 def cached_fragment(version: Version, key: FragmentKey) -> RenderedFragment | None:
@@ -194,6 +197,42 @@ def read_choices(spec: ConfiguratorSpec, params: Mapping[str, str]) -> tuple[Sel
     return selection, error, quantity
 
 
+def read_view(spec: ConfiguratorSpec, params: Mapping[str, str]) -> int:
+    """The view the shopper looks at; one this product does not have shows the main view."""
+    try:
+        return parse_view(spec, params.get(VIEW_PARAM))
+    except CompositionError:
+        return MAIN_VIEW
+
+
+@dataclass(frozen=True, slots=True)
+class ViewLink:
+    """A tab under the preview: the page with this view (works without JavaScript) and the
+    option-change fragment that switches to it in place."""
+
+    view: ViewSpec
+    page_url: str
+    fragment_url: str
+
+
+def _view_links(spec: ConfiguratorSpec, pairs: list[tuple[str, str]]) -> tuple[ViewLink, ...]:
+    if len(spec.views) < 2:
+        return ()
+    return tuple(
+        ViewLink(
+            view,
+            product_url(spec.slug, _with_view(pairs, view.id)),
+            f"/products/{spec.slug}/configuration?{urlencode(_with_view(pairs, view.id))}",
+        )
+        for view in spec.views
+    )
+
+
+def _with_view(pairs: list[tuple[str, str]], view: int) -> list[tuple[str, str]]:
+    """A shared link keeps the view (the main view goes without saying)."""
+    return [*pairs, (VIEW_PARAM, str(view))] if view != MAIN_VIEW else pairs
+
+
 def configurator_context(
     spec: ConfiguratorSpec, params: Mapping[str, str]
 ) -> tuple[dict[str, Any], int]:
@@ -206,6 +245,8 @@ def configurator_context(
     status = 400 if error else 200
     configuration = resolve(spec, selection)
     decision = configuration.decide_add(quantity) if configuration.can_purchase else None
+    view = read_view(spec, params)
+    pairs = _with_quantity(configuration.query_pairs(), quantity)
     context = {
         "spec": spec,
         "configuration": configuration,
@@ -213,7 +254,10 @@ def configurator_context(
         "quantity": quantity,
         "decision": decision,
         "availability_notices": availability_notices(configuration, quantity, decision),
-        "share_url": product_url(spec.slug, _with_quantity(configuration.query_pairs(), quantity)),
+        "share_url": product_url(spec.slug, _with_view(pairs, view)),
+        "view": view,
+        "view_name": (spec.view(view) or spec.views[0]).name,
+        "view_links": _view_links(spec, pairs),
     }
     return context, status
 
@@ -363,7 +407,8 @@ class StorefrontController(Controller):
             quantity = parse_quantity(str(data.get("quantity", "1")))
         except QuantityError:
             quantity = 1
-        return see_other(product_url(spec.slug, _with_quantity(pairs, quantity)))
+        view = read_view(spec, {VIEW_PARAM: str(data.get(VIEW_PARAM, ""))})
+        return see_other(product_url(spec.slug, _with_view(_with_quantity(pairs, quantity), view)))
 
     @get("/products/{slug:str}/build.webp", sync_to_thread=True, opt={NO_COMPRESSION: True})
     def build_webp(

@@ -243,3 +243,72 @@ def test_the_header_s_cart_link_counts_the_items(shop: Shop, client: TestClient[
     changed = post_form(client, f"/cart/lines/{line}", {"quantity": 3}, htmx=True)
     assert 'id="cart-link" class="cart-link" hx-swap-oob="true"' in changed.text
     assert cart_link(changed.text) == "Cart 3 items"
+
+
+def view_id(shop: Shop, name: str) -> int:
+    return int(shop.scalar("SELECT id FROM product_view WHERE name = :n", n=name))
+
+
+def test_the_bike_has_a_second_view_with_tabs_that_work_without_javascript(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    cockpit = view_id(shop, "Cockpit")
+    page = client.get(f"/products/{BIKE}")
+    tabs = re.findall(r'<a class="view-tab" href="([^"]+)"', page.text)
+    assert len(tabs) == 2
+    assert 'aria-current="true"' in page.text.split('class="view-tab"')[1]  # Side is shown
+
+    switched = client.get(unescape(tabs[1]))
+
+    assert switched.status_code == 200
+    assert f"view={cockpit}" in unescape(tabs[1])
+    assert "Cockpit view" in switched.text  # the preview's description
+    current = switched.text.split('class="view-tab"')[2]
+    assert 'aria-current="true"' in current
+    assert f'name="view" value="{cockpit}" form="configure-form"' in switched.text
+    # The preview shows the options' Cockpit images, not their own.
+    main_images = set(re.findall(r'id="preview".*?</div>', page.text, re.S)[0].split('src="')[1:])
+    view_images = set(
+        re.findall(r'id="preview".*?</div>', switched.text, re.S)[0].split('src="')[1:]
+    )
+    assert main_images.isdisjoint(view_images)
+
+
+def test_the_view_is_kept_by_the_fragment_and_the_shared_link(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids, cockpit = shop.ids(BIKE), view_id(shop, "Cockpit")
+    params = {f"layer-{ids['Frame']}": str(ids["Forest Green"]), "view": str(cockpit)}
+
+    fragment = client.get(
+        f"/products/{BIKE}/configuration", params=params, headers={"HX-Request": "true"}
+    )
+
+    assert fragment.headers["hx-push-url"].endswith(f"view={cockpit}")
+    assert 'id="views" class="views" aria-label="Views" hx-swap-oob="true"' in fragment.text
+    main = client.get(
+        f"/products/{BIKE}/configuration",
+        params={**params, "view": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert main.text != fragment.text
+    # A view this product does not have shows the main view.
+    unknown = client.get(f"/products/{BIKE}", params={**params, "view": "99999"})
+    assert unknown.status_code == 200
+    assert "Side view" in unknown.text
+
+
+def test_the_picture_of_a_view_and_an_option_without_an_image_there(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    cockpit = view_id(shop, "Cockpit")
+    main = client.get(BUILD, params={"size": 160})
+    view = client.get(BUILD, params={"size": 160, "view": cockpit})
+    assert view.status_code == 200
+    assert view.headers["etag"] != main.headers["etag"]
+
+    # Take away every Cockpit image: the view draws nothing (a transparent picture).
+    shop.execute("DELETE FROM option_view_image WHERE view_id = :v", v=cockpit)
+    empty = client.get(BUILD, params={"size": 160, "view": cockpit})
+    assert empty.status_code == 200
+    assert picture(empty.content).getbbox() is None
