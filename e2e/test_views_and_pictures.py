@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import PRODUCT_PATH, fill_checkout, option_radio, screenshot
+from e2e.helpers import PRODUCT_PATH, fill_checkout, option_radio, screenshot, sign_in
 
 
 def choices(url: str) -> dict[str, str]:
@@ -114,4 +114,19 @@ def test_on_a_phone_the_price_and_add_to_cart_stay_in_view(page: Page) -> None:
 
     expect(add).to_be_in_viewport()
     expect(page.locator("#price")).to_be_in_viewport()
-    screenshot(page, "configurator-phone.png")
+    screenshot(page, "configurator-phone.png", full_page=False)
+
+
+def test_the_admin_s_live_preview_switches_view(page: Page) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="Aero Road Bike").first.click()
+    stage = page.locator("#editor-stage")
+    views = page.get_by_role("navigation", name="Preview views")
+    side = stage.locator("#admin-preview img").first.get_attribute("src")
+
+    views.get_by_role("link", name="Cockpit").click()
+
+    expect(page).to_have_url(re.compile(r"view=\d+"))
+    expect(stage.get_by_role("img", name=re.compile(r"Cockpit view"))).to_be_visible()
+    expect(views.get_by_role("link", name="Cockpit")).to_have_attribute("aria-current", "true")
+    assert stage.locator("#admin-preview img").first.get_attribute("src") != side
