@@ -7,7 +7,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import PRODUCT_PATH, fill_checkout, option_radio, screenshot, sign_in
+from e2e.helpers import (
+    PRODUCT_PATH,
+    choice_query,
+    fill_checkout,
+    option_radio,
+    screenshot,
+    sign_in,
+)
 
 
 def choices(url: str) -> dict[str, str]:
@@ -54,7 +61,9 @@ def test_the_cart_and_the_order_show_the_picture_of_the_exact_build(page: Page) 
     page.goto(PRODUCT_PATH)
     option_radio(page, "Midnight Blue").check()
     option_radio(page, "White Race").check()
-    expect(page).to_have_url(re.compile(r"layer-"))
+    # The address says the build once both changes are answered.
+    for name in ("Midnight Blue", "White Race"):
+        expect(page).to_have_url(re.compile(re.escape(choice_query(page, name))))
     build = choices(page.url)
     cart_link = page.locator("#cart-link")
     before = cart_link.inner_text()
