@@ -31,12 +31,13 @@ def fmt(amount: Decimal) -> str:
     return f"${amount:,.2f}"
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Save docs/screenshots/<name> when E2E_SCREENSHOTS=1 (so CI does not dirty the tree)."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Save docs/screenshots/<name> when E2E_SCREENSHOTS=1 (so CI does not dirty the tree);
+    `full_page=False`: what the screen shows (a sticky bar where the shopper sees it)."""
     if os.environ.get("E2E_SCREENSHOTS") != "1":
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(SCREENSHOTS / name)), full_page=True, animations="disabled")
+    page.screenshot(path=str(Path(SCREENSHOTS / name)), full_page=full_page, animations="disabled")
 
 
 def option_radio(page: Page, name: str) -> Locator:

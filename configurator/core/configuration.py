@@ -41,6 +41,39 @@ class QuantityError(ValueError):
     """The quantity is not a whole number we accept."""
 
 
+MAIN_VIEW = 0
+"""The view every configurator has: the option's own image. Views the merchant adds (Back,
+Detail...) have their database ids."""
+
+
+@dataclass(frozen=True, slots=True)
+class ViewSpec:
+    """One side the product is shown from."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LayerImage:
+    """An option's image for one view: its id and content hash (what a composed picture of a
+    build depends on)."""
+
+    image_id: int
+    sha256: str
+    view_id: int = MAIN_VIEW
+
+    @property
+    def url(self) -> str:
+        """Images are immutable per content hash, so the URL carries it for long caching."""
+        return f"/media/{self.image_id}?v={self.sha256[:12]}"
+
+    @property
+    def swatch_url(self) -> str:
+        """A small picture of what the image paints, beside the option's name."""
+        return f"/media/{self.image_id}/swatch.webp?v={self.sha256[:12]}"
+
+
 @dataclass(frozen=True, slots=True)
 class OptionSpec:
     id: int
@@ -50,6 +83,15 @@ class OptionSpec:
     price_delta: int
     image_url: str | None
     stock: OptionStock
+    images: tuple[LayerImage, ...] = ()
+    """Its image per view; a view it has none for shows nothing of it."""
+
+    def image_for(self, view: int = MAIN_VIEW) -> LayerImage | None:
+        return next((i for i in self.images if i.view_id == view), None)
+
+    def image_url_for(self, view: int = MAIN_VIEW) -> str | None:
+        image = self.image_for(view)
+        return image.url if image else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +127,11 @@ class ConfiguratorSpec:
     published: bool = True
     """Shoppers see, configure and buy only a published configurator; a draft is the
     merchant's alone (see `publication_blockers`)."""
+    views: tuple[ViewSpec, ...] = (ViewSpec(MAIN_VIEW, "Front"),)
+    """The sides it is shown from, the main view first."""
+
+    def view(self, view_id: int) -> ViewSpec | None:
+        return next((v for v in self.views if v.id == view_id), None)
 
     def layer(self, layer_id: int) -> LayerSpec | None:
         return next((la for la in self.layers if la.id == layer_id), None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from configurator.core.availability import (
     AddDecision,
@@ -191,6 +191,18 @@ def _lines(session: Session, cart_token: str | None) -> list[CartLine]:
             .order_by(col(CartLine.id))
         )
     )
+
+
+def item_count(session: Session, cart_token: str | None) -> int:
+    """How many items the cart holds (the header's Cart link): one indexed read."""
+    if not cart_token:
+        return 0
+    total = session.exec(
+        select(func.coalesce(func.sum(CartLine.quantity), 0)).where(
+            CartLine.cart_id == cart_id_for(cart_token)
+        )
+    ).one()
+    return int(total)
 
 
 def view_cart(

@@ -8,7 +8,14 @@ from dataclasses import replace
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
-from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
+from configurator.core.configuration import (
+    MAIN_VIEW,
+    ConfiguratorSpec,
+    LayerImage,
+    LayerSpec,
+    OptionSpec,
+    ViewSpec,
+)
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -16,7 +23,14 @@ from configurator.store.cache import (
     VersionedCache,
     product_versions,
 )
-from configurator.store.models import Image, Layer, Option, Product
+from configurator.store.models import (
+    Image,
+    Layer,
+    Option,
+    OptionViewImage,
+    Product,
+    ProductView,
+)
 
 
 def image_url(image_id: int | None, sha256: str | None) -> str | None:
@@ -24,6 +38,12 @@ def image_url(image_id: int | None, sha256: str | None) -> str | None:
     if image_id is None or sha256 is None:
         return None
     return f"/media/{image_id}?v={sha256[:12]}"
+
+
+def main_image(image_id: int | None, sha256: str | None) -> tuple[LayerImage, ...]:
+    if image_id is None or sha256 is None:
+        return ()
+    return (LayerImage(image_id, sha256),)
 
 
 def parse_stock_status(value: str) -> StockStatus:
@@ -97,6 +117,14 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
         .where(col(Option.layer_id).in_(layer_ids))
         .order_by(col(Option.position), col(Option.id))
     ).all()
+    views = list(
+        session.exec(
+            select(ProductView)
+            .where(ProductView.product_id == product.id)
+            .order_by(col(ProductView.position), col(ProductView.id))
+        )
+    )
+    view_images = _view_images(session, [view.id for view in views if view.id is not None])
     options_by_layer: dict[int, list[OptionSpec]] = {la.id: [] for la in layers if la.id}
     for option, sha in rows:
         assert option.id is not None
@@ -109,6 +137,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
                 price_delta=option.price_delta_cents,
                 image_url=image_url(option.image_id, sha),
                 stock=option_stock(option),
+                images=main_image(option.image_id, sha) + view_images.get(option.id, ()),
             )
         )
     return ConfiguratorSpec(
@@ -119,6 +148,10 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
         base_price=product.base_price_cents,
         settings=stock_settings(product),
         published=product.published,
+        views=(
+            ViewSpec(MAIN_VIEW, product.main_view_name),
+            *(ViewSpec(view.id, view.name) for view in views if view.id is not None),
+        ),
         layers=tuple(
             LayerSpec(
                 id=la.id,
@@ -131,6 +164,22 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
             if la.id is not None
         ),
     )
+
+
+def _view_images(session: Session, view_ids: list[int]) -> dict[int, tuple[LayerImage, ...]]:
+    """Options' images for the other views, by option id (one query; none without views)."""
+    if not view_ids:
+        return {}
+    rows = session.exec(
+        select(OptionViewImage.option_id, OptionViewImage.view_id, Image.id, Image.sha256)
+        .join(Image, col(Image.id) == col(OptionViewImage.image_id))
+        .where(col(OptionViewImage.view_id).in_(view_ids))
+    ).all()
+    found: dict[int, list[LayerImage]] = {}
+    for option_id, view_id, image_id, sha in rows:
+        if image_id is not None:
+            found.setdefault(option_id, []).append(LayerImage(image_id, sha, view_id))
+    return {option_id: tuple(images) for option_id, images in found.items()}
 
 
 _SPECS = VersionedCache(size=256, name="configurators")

@@ -29,7 +29,15 @@ from configurator.services import stock
 from configurator.services.catalog import load_spec
 from configurator.services.stock import MAX_QUANTITY_ON_HAND
 from configurator.store.db import unit_of_work
-from configurator.store.models import Image, Layer, Option, Product, utcnow
+from configurator.store.models import (
+    Image,
+    Layer,
+    Option,
+    OptionViewImage,
+    Product,
+    ProductView,
+    utcnow,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 Direction = Literal["up", "down"]
@@ -645,3 +653,97 @@ def delete_option(session: Session, product_id: int, option_id: int) -> None:
         _touch(product)
         _guard_publication(session, product, before)
         _guard_prices(session, product)
+
+
+# Views ---------------------------------------------------------------------------------
+
+MAX_VIEWS = 6
+"""The main view and up to five others: each is a tab under the preview."""
+
+
+def _view_of(session: Session, product_id: int, view_id: int) -> ProductView:
+    view = session.get(ProductView, view_id)
+    if view is None or view.product_id != product_id:
+        raise NotFound("No such view in this product.")
+    return view
+
+
+def add_view(session: Session, product_id: int, form: Mapping[str, str]) -> ProductView:
+    """Another side to show the product from; options show nothing there until they get an
+    image for it."""
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        errors: dict[str, str] = {}
+        name = _text(form, "name", "View name", 40, errors)
+        views = list(session.exec(select(ProductView).where(ProductView.product_id == product_id)))
+        if not errors and len(views) + 1 >= MAX_VIEWS:
+            errors["name"] = f"A configurator has at most {MAX_VIEWS} views."
+        if errors:
+            raise FormError(errors)
+        view = ProductView(product_id=product_id, name=name, position=len(views) + 1)
+        session.add(view)
+        _touch(product)
+        session.add(product)
+        session.flush()
+        return view
+
+
+def rename_view(
+    session: Session, product_id: int, view_id: int | None, form: Mapping[str, str]
+) -> None:
+    """Rename a view; `view_id` None is the main view (the options' own images)."""
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        errors: dict[str, str] = {}
+        name = _text(form, "name", "View name", 40, errors)
+        if errors:
+            raise FormError(errors)
+        if view_id is None:
+            product.main_view_name = name
+        else:
+            _view_of(session, product_id, view_id).name = name
+        _touch(product)
+        session.add(product)
+
+
+def delete_view(session: Session, product_id: int, view_id: int) -> None:
+    """Delete a view and its options' images for it (the main view cannot be deleted)."""
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        view = _view_of(session, product_id, view_id)
+        for row in session.exec(select(OptionViewImage).where(OptionViewImage.view_id == view_id)):
+            session.delete(row)
+        session.delete(view)
+        _touch(product)
+        session.add(product)
+
+
+def set_view_image(
+    session: Session,
+    product_id: int,
+    option_id: int,
+    view_id: int,
+    image: CheckedImage | None,
+) -> None:
+    """An option's image for one of the other views; None takes it away (the option then
+    shows nothing in that view)."""
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        get_option(session, product_id, option_id)
+        _view_of(session, product_id, view_id)
+        row = session.exec(
+            select(OptionViewImage).where(
+                OptionViewImage.option_id == option_id, OptionViewImage.view_id == view_id
+            )
+        ).first()
+        if image is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            image_id = _store_image(session, image)
+            session.add(OptionViewImage(option_id=option_id, view_id=view_id, image_id=image_id))
+        else:
+            row.image_id = _store_image(session, image)
+            session.add(row)
+        _touch(product)
+        session.add(product)

@@ -18,7 +18,14 @@ from configurator.core.availability import Backorders, StockStatus
 from configurator.core.images import check_image
 from configurator.services import stock
 from configurator.store.db import unit_of_work
-from configurator.store.models import Image, Layer, Option, Product
+from configurator.store.models import (
+    Image,
+    Layer,
+    Option,
+    OptionViewImage,
+    Product,
+    ProductView,
+)
 
 ASSETS = Path(__file__).resolve().parent / "demo_assets"
 
@@ -43,6 +50,15 @@ class DemoLayer:
 
 
 @dataclass(frozen=True)
+class DemoView:
+    """Another view of a demo product: every layer's art again, framed on a part of it (the
+    art is drawn on an 800 x 600 canvas; `view_box` is the 4:3 part shown)."""
+
+    name: str
+    view_box: str
+
+
+@dataclass(frozen=True)
 class DemoProduct:
     name: str
     slug: str
@@ -53,6 +69,8 @@ class DemoProduct:
     layers: tuple[DemoLayer, ...]
     only_x_left_threshold: int = 0
     notify_below: int = 1
+    main_view_name: str = "Front"
+    views: tuple[DemoView, ...] = ()
 
 
 BIKE = DemoProduct(
@@ -67,6 +85,8 @@ BIKE = DemoProduct(
     folder="bike",
     only_x_left_threshold=5,
     notify_below=3,
+    main_view_name="Side",
+    views=(DemoView("Cockpit", "400 120 320 240"),),
     layers=(
         DemoLayer("Backdrop", (DemoOption("Studio", "BK-STUDIO", 0, "backdrop.svg"),)),
         DemoLayer(
@@ -165,8 +185,14 @@ SNEAKER = DemoProduct(
 DEMO_PRODUCTS = (BIKE, SNEAKER)
 
 
-def _image_id(session: Session, path: Path) -> int:
-    checked = check_image(path.read_bytes())
+def _framed(art: bytes, view_box: str) -> bytes:
+    """The same drawing with another part of its canvas in view."""
+    return art.replace(b'viewBox="0 0 800 600"', f'viewBox="{view_box}"'.encode(), 1)
+
+
+def _image_id(session: Session, path: Path, view_box: str | None = None) -> int:
+    art = path.read_bytes()
+    checked = check_image(_framed(art, view_box) if view_box else art)
     existing = session.exec(select(Image).where(Image.sha256 == checked.sha256)).first()
     if existing is not None and existing.id is not None:
         return existing.id
@@ -192,11 +218,20 @@ def load_demo(session: Session) -> bool:
                 backorders=(Backorders.ALLOW_AND_NOTIFY if demo.backorder else Backorders.NO).value,
                 only_x_left_threshold=demo.only_x_left_threshold,
                 notify_below=demo.notify_below,
+                main_view_name=demo.main_view_name,
                 published=True,
             )
             session.add(product)
             session.flush()
             assert product.id is not None
+            views = []
+            for view_position, demo_view in enumerate(demo.views, start=1):
+                view = ProductView(
+                    product_id=product.id, name=demo_view.name, position=view_position
+                )
+                session.add(view)
+                views.append((view, demo_view))
+            session.flush()
             for layer_position, demo_layer in enumerate(demo.layers, start=1):
                 layer = Layer(
                     product_id=product.id,
@@ -224,6 +259,13 @@ def load_demo(session: Session) -> bool:
                     )
                     session.add(option)
                     session.flush()
+                    art = ASSETS / demo.folder / demo_option.image
+                    for view, demo_view in views:
+                        assert option.id is not None and view.id is not None
+                        image_id = _image_id(session, art, demo_view.view_box)
+                        session.add(
+                            OptionViewImage(option_id=option.id, view_id=view.id, image_id=image_id)
+                        )
                     if demo_option.quantity is not None:
                         option.track_inventory = True
                         option.backorders = (

@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import Split, split_summary
 from configurator.core.checkout import plan_checkout
-from configurator.core.configuration import ConfiguratorSpec
+from configurator.core.composition import build_image_url, selection_from_options
+from configurator.core.configuration import ConfiguratorSpec, resolve
 from configurator.core.fulfilment import (
     Cancellation,
     LineSnapshot,
@@ -322,6 +323,9 @@ class OrderLineView:
     """What the shopper is shown: the snapshot records every option, but a layer the
     configurator did not show them when they ordered stays hidden, unless they were told it
     is backordered. Recorded at checkout, so a later change to the catalog changes nothing."""
+    build_image: str | None = None
+    """The composed picture of the build, from the options recorded (see
+    `composition.selection_from_options`); None once its product is gone or unpublished."""
 
     @property
     def split_summary(self) -> str:
@@ -366,6 +370,46 @@ def order_status(
     return shipping_summary(line_snapshots(view, merchant=merchant), merchant=merchant), None
 
 
+def _spec_of(
+    session: Session, specs: dict[int, ConfiguratorSpec | None], line: OrderLine
+) -> ConfiguratorSpec | None:
+    """The line's configurator as it is now (read once per order and product)."""
+    if not line.product_id:
+        return None
+    if line.product_id not in specs:
+        specs[line.product_id] = spec_by_id(session, line.product_id)
+    return specs[line.product_id]
+
+
+def _shown(
+    session: Session,
+    specs: dict[int, ConfiguratorSpec | None],
+    line: OrderLine,
+    option: OrderLineOption,
+) -> bool:
+    if option.backordered and option.customer_told:
+        return True  # what waits for stock is always named
+    if option.shown_to_shopper is not None:
+        return option.shown_to_shopper  # as the shopper saw it when they ordered
+    # Not recorded (see migration 0008): ask the catalog as it is now.
+    spec = _spec_of(session, specs, line)
+    return spec is None or spec.option_shown_to_shopper(option.option_id)
+
+
+def _build_image(
+    session: Session,
+    specs: dict[int, ConfiguratorSpec | None],
+    line: OrderLine,
+    own: tuple[OrderLineOption, ...],
+) -> str | None:
+    """The composed picture of the line's build (see `OrderLineView.build_image`)."""
+    spec = _spec_of(session, specs, line)
+    if spec is None or not spec.published:
+        return None
+    selection = selection_from_options(spec, (o.option_id for o in own))
+    return build_image_url(resolve(spec, selection), size=160)
+
+
 def _order_view(session: Session, order: CustomerOrder) -> OrderView:
     lines = session.exec(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
@@ -377,24 +421,13 @@ def _order_view(session: Session, order: CustomerOrder) -> OrderView:
         .order_by(col(OrderLineOption.position))
     ).all()
     specs: dict[int, ConfiguratorSpec | None] = {}
-
-    def shown(line: OrderLine, option: OrderLineOption) -> bool:
-        if option.backordered and option.customer_told:
-            return True  # what waits for stock is always named
-        if option.shown_to_shopper is not None:
-            return option.shown_to_shopper  # as the shopper saw it when they ordered
-        # Not recorded (see migration 0008): ask the catalog as it is now.
-        if not line.product_id:
-            return True
-        if line.product_id not in specs:
-            specs[line.product_id] = spec_by_id(session, line.product_id)
-        spec = specs[line.product_id]
-        return spec is None or spec.option_shown_to_shopper(option.option_id)
-
     views = []
     for line in lines:
         own = tuple(o for o in options if o.order_line_id == line.id)
-        views.append(OrderLineView(line, own, tuple(o for o in own if shown(line, o))))
+        shown_options = tuple(o for o in own if _shown(session, specs, line, o))
+        views.append(
+            OrderLineView(line, own, shown_options, _build_image(session, specs, line, own))
+        )
     return OrderView(order=order, lines=tuple(views))
 
 

@@ -33,9 +33,17 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
 from configurator.store.db import FileId, SQLiteFileConnection, file_id
-from configurator.store.models import CatalogVersion, Image, Layer, Option, Product
+from configurator.store.models import (
+    CatalogVersion,
+    Image,
+    Layer,
+    Option,
+    OptionViewImage,
+    Product,
+    ProductView,
+)
 
-CATALOG_TABLES = (Product, Layer, Option, Image)
+CATALOG_TABLES = (Product, Layer, Option, Image, ProductView, OptionViewImage)
 STOCK_COLUMNS = frozenset({"quantity"})
 """What sales, restocks and stock adjustments write: an option's quantity on hand, and only
 that (`services.stock`). A change of these alone is stock, not catalog."""
@@ -52,6 +60,7 @@ VERSIONS_BY_ID_SQL = _VERSIONS_SQL.format(column="id")
 _GLOBAL = "catalog_changed"
 _PRODUCTS = "products_changed"
 _LAYERS = "layers_changed"
+_VIEWS = "views_changed"
 
 StockStamp = tuple[tuple[int, int], ...]
 """A product's (option id, quantity on hand) pairs in id order: what its stock looks like."""
@@ -100,6 +109,7 @@ def _notice_edits(session: Session, _context: Any) -> None:
     attribute's history still show what was flushed)."""
     products: set[int] = session.info.setdefault(_PRODUCTS, set())
     layers: set[int] = session.info.setdefault(_LAYERS, set())
+    views: set[int] = session.info.setdefault(_VIEWS, set())
     changed = [
         *(o for o in (*session.new, *session.deleted) if isinstance(o, CATALOG_TABLES)),
         *(o for o in session.dirty if isinstance(o, CATALOG_TABLES) and _edited(o)),
@@ -107,8 +117,10 @@ def _notice_edits(session: Session, _context: Any) -> None:
     for obj in changed:
         if isinstance(obj, Product) and obj.id is not None:
             products.add(obj.id)
-        elif isinstance(obj, Layer):
+        elif isinstance(obj, Layer | ProductView):
             products |= _values(obj, "product_id")
+        elif isinstance(obj, OptionViewImage):
+            views |= _values(obj, "view_id")
         elif isinstance(obj, Option):
             layers |= _values(obj, "layer_id")
         elif isinstance(obj, Image) and obj not in session.new:
@@ -131,6 +143,9 @@ def _notice_catalog_statements(state: ORMExecuteState) -> None:
 _BUMP_PRODUCTS = text("UPDATE product SET version = version + 1 WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True)
 )
+_VIEW_PRODUCTS = text("SELECT DISTINCT product_id FROM product_view WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
 _LAYER_PRODUCTS = text("SELECT DISTINCT product_id FROM layer WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True)
 )
@@ -142,9 +157,11 @@ def _bump_versions(session: Session) -> None:
     session.flush()  # commit() flushes after this hook: flush here to see everything
     products: set[int] = session.info.pop(_PRODUCTS, set())
     layers: set[int] = session.info.pop(_LAYERS, set())
-    if layers:
-        found = session.execute(_LAYER_PRODUCTS, {"ids": sorted(layers)}).scalars()
-        products |= {int(product) for product in found}
+    views: set[int] = session.info.pop(_VIEWS, set())
+    for query, ids in ((_LAYER_PRODUCTS, layers), (_VIEW_PRODUCTS, views)):
+        if ids:
+            found = session.execute(query, {"ids": sorted(ids)}).scalars()
+            products |= {int(product) for product in found}
     if products:
         session.execute(_BUMP_PRODUCTS, {"ids": sorted(products)})
     if session.info.pop(_GLOBAL, False):
@@ -153,7 +170,7 @@ def _bump_versions(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_changes(session: Session) -> None:
-    for key in (_GLOBAL, _PRODUCTS, _LAYERS):
+    for key in (_GLOBAL, _PRODUCTS, _LAYERS, _VIEWS):
         session.info.pop(key, None)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, LargeBinary
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -44,6 +44,10 @@ class Product(SQLModel, table=True):
     allow_custom_backordering: bool = False
     published: bool = False
     """Shoppers see a product only once published; a new one starts as a draft."""
+    main_view_name: str = Field(
+        default="Front", max_length=40, sa_column_kwargs={"server_default": "Front"}
+    )
+    """What the storefront calls the view of the options' own images, once it has others."""
     version: int = 0
     """Moves with every merchant edit of this configurator (its settings, layers, options),
     in the same transaction (`store.cache`); never with a sale or a restock."""
@@ -96,6 +100,33 @@ class Option(SQLModel, table=True):
     notify_below: int | None = None
     # Shown with a backorder notice ("ships in 2-3 weeks"); None: nothing is promised.
     restock_timeframe: str | None = Field(default=None, max_length=80)
+
+
+class ProductView(SQLModel, table=True):
+    """Another side the configurator is shown from (Back, Detail...); the main view is the
+    options' own images."""
+
+    __tablename__ = "product_view"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=40)
+    position: int = 0
+
+
+class OptionViewImage(SQLModel, table=True):
+    """An option's image for one of the other views; an option without one shows nothing
+    there."""
+
+    __tablename__ = "option_view_image"
+    __table_args__ = (
+        UniqueConstraint("option_id", "view_id", name="uq_option_view_image_option_view"),
+        {"sqlite_autoincrement": True},
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    option_id: int = Field(foreign_key="option.id", ondelete="CASCADE", index=True)
+    view_id: int = Field(foreign_key="product_view.id", ondelete="CASCADE", index=True)
+    image_id: int = Field(foreign_key="image.id", ondelete="CASCADE")
 
 
 class Cart(SQLModel, table=True):

@@ -18,7 +18,13 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from configurator.core import availability
-from configurator.core.configuration import cheapest_price, resolve, structure_gaps
+from configurator.core.configuration import (
+    MAIN_VIEW,
+    cheapest_price,
+    parse_id,
+    resolve,
+    structure_gaps,
+)
 from configurator.core.documents import (
     DEFAULT_BACKORDER_MESSAGE,
     PLACEHOLDERS,
@@ -254,9 +260,11 @@ class AdminController(Controller):
         fragment: str | None = "admin/_editor.html",
         publish_refusal: tuple[str, ...] = (),
         refusal: str = "",
+        view: int = MAIN_VIEW,
     ) -> Template:
         product = edit.get_product(db, product_id)
         spec = load_spec(db, product)
+        shown_view = spec.view(view) or spec.views[0]
         layer = option = None
         if panel == "layer" and item_id is not None:
             layer = spec.layer(item_id)
@@ -300,6 +308,8 @@ class AdminController(Controller):
             "errors": errors or {},
             "values": values or {},
             "cheapest": cheapest_price(spec),
+            "view": shown_view.id,
+            "view_name": shown_view.name,
         }
         return render(request, "admin/editor.html", fragment, context, status_code=status_code)
 
@@ -312,12 +322,20 @@ class AdminController(Controller):
         panel: FromQuery[str] = "details",
         item: FromQuery[str] = "",
         saved: FromQuery[str] = "",
+        view: FromQuery[str] = "",
     ) -> Template:
         item_id = path_id(item) if item else None
-        if panel not in {"details", "settings", "layer", "option", "new-layer"}:
+        if panel not in PANELS:
             panel = "details"
         return self._editor(
-            request, db, row_id(product), panel, item_id=item_id, saved=saved, fragment=None
+            request,
+            db,
+            row_id(product),
+            panel,
+            item_id=item_id,
+            saved=saved,
+            fragment=None,
+            view=parse_id(view) or MAIN_VIEW,
         )
 
     @get("/products/{product_id:str}/panel/{panel:str}", sync_to_thread=True)
@@ -328,9 +346,11 @@ class AdminController(Controller):
         product: EditedProduct,
         panel: FromPath[str],
         item: FromQuery[str] = "",
+        view: FromQuery[str] = "",
     ) -> Template:
-        """The right panel alone, for htmx (the full editor page otherwise)."""
-        if panel not in {"details", "settings", "layer", "option", "new-layer"}:
+        """The right panel alone, for htmx (the full editor page otherwise); `view` switches
+        the live preview."""
+        if panel not in PANELS:
             raise NotFoundException("No such panel.")
         item_id = path_id(item) if item else None
         return self._editor(
@@ -340,6 +360,7 @@ class AdminController(Controller):
             panel,
             item_id=item_id,
             fragment="admin/_panel_update.html",
+            view=parse_id(view) or MAIN_VIEW,
         )
 
     def _after_save(
@@ -650,6 +671,73 @@ class AdminController(Controller):
 
     # Orders ---------------------------------------------------------------------------
 
+    # Views ---------------------------------------------------------------------------
+
+    @post("/products/{product_id:str}/views", sync_to_thread=True)
+    def add_view(
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct, data: FormData
+    ) -> Template | Redirect:
+        pid, form = row_id(product), _text_fields(data)
+        try:
+            edit.add_view(db, pid, form)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "views", None, exc, form)
+        return self._after_save(request, db, pid, "views", None, "views")
+
+    @post("/products/{product_id:str}/views/{view_id:str}", sync_to_thread=True)
+    def rename_view(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        view_id: FromPath[str],
+        data: FormData,
+    ) -> Template | Redirect:
+        """Rename a view; `main` is the options' own images."""
+        pid, form = row_id(product), _text_fields(data)
+        try:
+            edit.rename_view(db, pid, None if view_id == "main" else path_id(view_id), form)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "views", None, exc, form)
+        return self._after_save(request, db, pid, "views", None, "views")
+
+    @post("/products/{product_id:str}/views/{view_id:str}/delete", sync_to_thread=True)
+    def delete_view(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        view_id: FromPath[str],
+    ) -> Template | Redirect:
+        pid = row_id(product)
+        edit.delete_view(db, pid, path_id(view_id))
+        return self._after_save(request, db, pid, "views", None, "views")
+
+    @post(
+        "/products/{product_id:str}/options/{option_id:str}/views/{view_id:str}/image",
+        sync_to_thread=True,
+    )
+    def save_view_image(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        option: EditedOption,
+        view_id: FromPath[str],
+        data: UploadForm,
+    ) -> Template | Redirect:
+        """Upload (or with `remove`, take away) an option's image for one of the views."""
+        pid, oid, vid = row_id(product), row_id(option), path_id(view_id)
+        try:
+            image = None if data.get("remove") else _image_from(data)
+            if image is None and not data.get("remove"):
+                raise ImageError("Choose an image to upload.")
+        except ImageError as exc:
+            refused = edit.FormError({f"view_image_{vid}": str(exc)})
+            return self._refused(request, db, pid, "option", oid, refused, {})
+        edit.set_view_image(db, pid, oid, vid, image)
+        return self._after_save(request, db, pid, "option", oid, "view-image")
+
     @get("/orders", sync_to_thread=True)
     def orders(self, request: Request[Any, Any, Any], db: DB) -> Template:
         return render(request, "admin/orders.html", None, {"orders": recent_orders(db)})
@@ -790,7 +878,11 @@ def _order_context(view: OrderView, **extra: str) -> dict[str, Any]:
     return {"view": view, "shipping": shipping, "cancelled": cancelled, **extra}
 
 
+PANELS = frozenset({"details", "settings", "layer", "option", "new-layer", "views"})
+
 _SAVED_MESSAGES = {
+    "views": "Views saved. The storefront shows the change on the next request.",
+    "view-image": "Image for the view saved. The storefront shows it on the next request.",
     "created": "Product created. Add its first layer below.",
     "details": "Product details saved.",
     "settings": "Global Settings saved. The storefront shows the change on the next request.",

@@ -24,7 +24,7 @@ from litestar.types import Message, Scope
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
-from configurator.core import availability
+from configurator.core import availability, composition
 from configurator.core.money import cents_to_input, format_cents, format_delta
 from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
@@ -114,6 +114,8 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
     env.globals["layer_choices"] = LayerMarkup(env)
     env.globals["static_url"] = static_url
+    env.globals["build_image_url"] = composition.build_image_url
+    env.globals["build_srcset"] = composition.build_srcset
 
 
 def create_asgi() -> FragmentFront:

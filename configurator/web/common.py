@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
 from configurator.core.configuration import parse_id
+from configurator.services import cart as carts
 from configurator.store.db import new_session
 from configurator.web.metrics import DATABASE_UNAVAILABLE
 from configurator.web.observe import request_id
@@ -74,15 +75,29 @@ def render(
     headers: Mapping[str, str] | None = None,
     cookies: list[Cookie] | None = None,
 ) -> Template:
-    """The full page for a plain request, the fragment template for an htmx one."""
-    template = fragment if fragment and is_htmx(request) else page
+    """The full page for a plain request, the fragment template for an htmx one. A full page
+    gets the item count for the header's Cart link."""
+    is_fragment = bool(fragment) and is_htmx(request)
+    template = fragment if fragment and is_fragment else page
+    context = dict(context)
+    if not is_fragment and "cart_count" not in context:
+        context["cart_count"] = header_cart_count(request)
     return Template(
         template_name=template,
-        context=dict(context),
+        context=context,
         status_code=status_code,
         headers={**VARY, **(headers or {})},
         cookies=cookies,
     )
+
+
+def header_cart_count(request: Request[Any, Any, Any]) -> int:
+    """What the header's Cart link counts: nothing to read without a cart cookie."""
+    token = request.cookies.get(CART_COOKIE)
+    if not token:
+        return 0
+    with new_session(request.app.state.engine) as session:
+        return carts.item_count(session, token)
 
 
 def see_other(path: str, *, cookies: list[Cookie] | None = None) -> Redirect:

@@ -265,7 +265,9 @@ class ShopController(Controller):
         if not is_htmx(request):
             return see_other("/cart", cookies=cookies)
         cart = carts.view_cart(db, token)
-        context = _cart_context(cart, notice=notice, focus_heading=notice == "Item removed.")
+        context = _cart_context(
+            cart, notice=notice, focus_heading=notice == "Item removed.", cart_link_oob=True
+        )
         return render(
             request,
             "cart/cart.html",

@@ -12,17 +12,30 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
 from litestar.enums import MediaType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from configurator.core.composition import (
+    SIZE_PARAM,
+    VERSION_PARAM,
+    VIEW_PARAM,
+    CompositionError,
+    composition_key,
+    is_current_version,
+    layer_images,
+    parse_size,
+    parse_view,
+)
 from configurator.core.configuration import (
+    MAIN_VIEW,
     ConfiguratorSpec,
     QuantityError,
     Selection,
     SelectionError,
+    ViewSpec,
     availability_notices,
     cheapest_price,
     parse_quantity,
@@ -38,6 +51,7 @@ from configurator.services.catalog import (
     spec_by_slug,
     stock_of,
 )
+from configurator.services.composer import compose, swatch
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -111,7 +125,7 @@ async def current_versions(engine: Engine, slug: str) -> tuple[Version, ProductV
 
 
 _FRAGMENTS = VersionedCache(size=2048, name="fragments")
-FragmentKey = tuple[int, int, StockStamp, tuple[tuple[int, int | None], ...], str, int]
+FragmentKey = tuple[int, int, StockStamp, tuple[tuple[int, int | None], ...], str, int, int]
 
 
 def fragment_key(
@@ -119,12 +133,12 @@ def fragment_key(
 ) -> FragmentKey:
     """What makes two option-change requests the same answer: the product as the merchant
     last saved it (its version), its stock (the quantities the fragment was rendered with)
-    and the choices and quantity as read from the request. A sale or an edit makes new keys
+    and the choices, quantity and view as read from the request. A sale or an edit makes new keys
     for that product only. Nothing else a request carries (another parameter, a spelling of
     the same id) makes a new entry."""
-    selection, error, quantity = choices
+    selection, error, quantity, view = choices
     chosen = tuple(sorted(selection.items(), key=itemgetter(0)))
-    return (spec.product_id, product.version, stock_of(spec), chosen, error, quantity)
+    return (spec.product_id, product.version, stock_of(spec), chosen, error, quantity, view)
 
 
 FRONT_LOOKUP = "fragment_front"
@@ -195,6 +209,7 @@ class ShopperChoices(NamedTuple):
     error: str
     """Set when the request names ids of something else; the choices are then the defaults."""
     quantity: int
+    view: int
 
 
 def read_choices(spec: ConfiguratorSpec, params: Mapping[str, str]) -> ShopperChoices:
@@ -208,7 +223,43 @@ def read_choices(spec: ConfiguratorSpec, params: Mapping[str, str]) -> ShopperCh
         quantity = parse_quantity(params.get("quantity") or "1")
     except QuantityError:
         quantity = 1
-    return ShopperChoices(selection, error, quantity)
+    return ShopperChoices(selection, error, quantity, read_view(spec, params))
+
+
+def read_view(spec: ConfiguratorSpec, params: Mapping[str, str]) -> int:
+    """The view the shopper looks at; one this product does not have shows the main view."""
+    try:
+        return parse_view(spec, params.get(VIEW_PARAM))
+    except CompositionError:
+        return MAIN_VIEW
+
+
+@dataclass(frozen=True, slots=True)
+class ViewLink:
+    """A tab under the preview: the page with this view (works without JavaScript) and the
+    option-change fragment that switches to it in place."""
+
+    view: ViewSpec
+    page_url: str
+    fragment_url: str
+
+
+def _view_links(spec: ConfiguratorSpec, pairs: list[tuple[str, str]]) -> tuple[ViewLink, ...]:
+    if len(spec.views) < 2:
+        return ()
+    return tuple(
+        ViewLink(
+            view,
+            product_url(spec.slug, _with_view(pairs, view.id)),
+            f"/products/{spec.slug}/configuration?{urlencode(_with_view(pairs, view.id))}",
+        )
+        for view in spec.views
+    )
+
+
+def _with_view(pairs: list[tuple[str, str]], view: int) -> list[tuple[str, str]]:
+    """A shared link keeps the view (the main view goes without saying)."""
+    return [*pairs, (VIEW_PARAM, str(view))] if view != MAIN_VIEW else pairs
 
 
 def configurator_context(
@@ -220,10 +271,11 @@ def configurator_context(
     that a shared link, a reload or the Back button always shows it. `choices`, when the
     caller already read them from `params`, are not read again.
     """
-    selection, error, quantity = choices or read_choices(spec, params)
+    selection, error, quantity, view = choices or read_choices(spec, params)
     status = 400 if error else 200
     configuration = resolve(spec, selection)
     decision = configuration.decide_add(quantity) if configuration.can_purchase else None
+    pairs = _with_quantity(configuration.query_pairs(), quantity)
     context = {
         "spec": spec,
         "configuration": configuration,
@@ -231,9 +283,47 @@ def configurator_context(
         "quantity": quantity,
         "decision": decision,
         "availability_notices": availability_notices(configuration, quantity, decision),
-        "share_url": product_url(spec.slug, _with_quantity(configuration.query_pairs(), quantity)),
+        "share_url": product_url(spec.slug, _with_view(pairs, view)),
+        "view": view,
+        "view_name": (spec.view(view) or spec.views[0]).name,
+        "view_links": _view_links(spec, pairs),
     }
     return context, status
+
+
+PICTURE_FOR_A_YEAR = "public, max-age=31536000, immutable"
+PICTURE_FOR_NOW = "public, max-age=300"
+"""An address without the picture's current `v` (hand-made, or from before an image changed)
+is answered with what the build looks like now, cached briefly; its ETag still saves the
+download."""
+
+
+def _build_picture(
+    request: Request[Any, Any, Any], db: Session, slug: str, fmt: str
+) -> Response[bytes]:
+    """Unknown layers, options, sizes or views are a plain 400; a draft's picture is the
+    signed-in merchant's only, like its page."""
+    spec = viewable_spec_or_404(request, db, slug)
+    params = {k: v for k, v in request.query_params.items()}
+    try:
+        selection = parse_selection(spec, params)
+        width = parse_size(params.get(SIZE_PARAM))
+        view = parse_view(spec, params.get(VIEW_PARAM))
+    except (SelectionError, CompositionError) as exc:
+        raise ClientException(str(exc)) from None
+    images = layer_images(resolve(spec, selection), view)
+    key = composition_key(images, width, fmt)
+    if not spec.published:
+        cache_control = "private, no-store"
+    elif is_current_version(key, params.get(VERSION_PARAM)):
+        cache_control = PICTURE_FOR_A_YEAR
+    else:
+        cache_control = PICTURE_FOR_NOW
+    headers = {"ETag": f'"{key}"', "Cache-Control": cache_control}
+    if f'"{key}"' in request.headers.get("if-none-match", ""):
+        return Response(content=b"", status_code=304, headers=headers)
+    picture = compose(db, images, width, fmt)
+    return Response(content=picture.data, media_type=picture.content_type, headers=headers)
 
 
 class StorefrontController(Controller):
@@ -246,7 +336,14 @@ class StorefrontController(Controller):
             for pid, spec in specs.items()
             if spec is not None
         }
-        context = {"products": products, "from_prices": from_prices}
+        default_builds = {
+            pid: resolve(spec, {}) if spec is not None else None for pid, spec in specs.items()
+        }
+        context = {
+            "products": products,
+            "from_prices": from_prices,
+            "default_builds": default_builds,
+        }
         return render(request, "storefront/index.html", None, context)
 
     @get("/products/{slug:str}")
@@ -349,7 +446,37 @@ class StorefrontController(Controller):
             quantity = parse_quantity(str(data.get("quantity", "1")))
         except QuantityError:
             quantity = 1
-        return see_other(product_url(spec.slug, _with_quantity(pairs, quantity)))
+        view = read_view(spec, {VIEW_PARAM: str(data.get(VIEW_PARAM, ""))})
+        return see_other(product_url(spec.slug, _with_view(_with_quantity(pairs, quantity), view)))
+
+    @get("/products/{slug:str}/build.webp", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def build_webp(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]
+    ) -> Response[bytes]:
+        """The picture of one build (see `core.composition`), as WebP."""
+        return _build_picture(request, db, slug, "webp")
+
+    @get("/products/{slug:str}/build.png", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def build_png(
+        self, request: Request[Any, Any, Any], db: DB, slug: FromPath[str]
+    ) -> Response[bytes]:
+        """The same picture as PNG, for link previews (`og:image`)."""
+        return _build_picture(request, db, slug, "png")
+
+    @get("/media/{image_id:str}/swatch.webp", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def swatch(
+        self, request: Request[Any, Any, Any], db: DB, image_id: FromPath[str]
+    ) -> Response[bytes]:
+        """An option's swatch: what its image paints, small (see `composer.swatch`)."""
+        picture = swatch(db, path_id(image_id))
+        if picture is None:
+            raise NotFoundException("We could not find that image.")
+        headers = {"ETag": f'"{picture.key}"', "Cache-Control": PICTURE_FOR_NOW}
+        if picture.key.removeprefix("swatch-").startswith(request.query_params.get("v") or "-"):
+            headers["Cache-Control"] = PICTURE_FOR_A_YEAR
+        if f'"{picture.key}"' in request.headers.get("if-none-match", ""):
+            return Response(content=b"", status_code=304, headers=headers)
+        return Response(content=picture.data, media_type=picture.content_type, headers=headers)
 
     @get("/media/{image_id:str}", sync_to_thread=True)
     def media(self, db: DB, image_id: FromPath[str]) -> Response[bytes]:

@@ -1,0 +1,133 @@
+"""How long composed pictures of builds take, and how much memory they hold.
+
+    .venv/bin/python -m benchmarks.compose [BUILDS]
+
+Composes BUILDS (1,000 by default) different builds of a generated configurator (6 layers of
+6 options, each option its own SVG drawing: 46,656 builds) at 480 px, one after another,
+through the service the web route calls, then every build of the demo bike (its real art) at
+480 px. Prints the time per picture (first and repeated; wall clock and this process's CPU, which
+differ on a busy machine), the layer cache's size and the
+process's peak memory (RSS, which counts what resvg and Pillow allocate outside Python).
+Not part of `make bench` (which measures the HTTP server); a figure for issue #13.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from configurator.core.composition import layer_images
+from configurator.core.configuration import ConfiguratorSpec, resolve
+from configurator.core.images import check_image
+from configurator.services import catalog_admin, composer
+from configurator.services.catalog import spec_by_slug
+from configurator.services.demo import load_demo
+from configurator.store.db import make_engine, migrate, new_session
+
+LAYERS, OPTIONS = 6, 6
+SLUG = "bench-composed"
+
+
+def drawing(layer: int, option: int) -> bytes:
+    """A layer's SVG: a few shapes in this option's colour, placed by the layer."""
+    hue = (option * 360 // OPTIONS + layer * 23) % 360
+    x, y = 80 + layer * 100, 120 + (layer % 3) * 120
+    shapes = "".join(
+        f'<circle cx="{x + 30 * i}" cy="{y + 20 * i}" r="{40 - 5 * i}" '
+        f'fill="hsl({hue}, 70%, {35 + 8 * i}%)" stroke="#222" stroke-width="2"/>'
+        for i in range(4)
+    )
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 600" width="800" height="600">'
+        f'<rect x="{x - 60}" y="{y - 60}" width="200" height="160" rx="24" '
+        f'fill="hsl({hue}, 40%, 85%)" opacity="0.8"/>{shapes}</svg>'
+    ).encode()
+
+
+def load_generated(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with new_session(engine) as session:
+        product = catalog_admin.create_product(
+            session, {"name": "Bench Composed", "slug": SLUG, "base_price": "100.00"}
+        )
+        assert product.id is not None
+        for n in range(LAYERS):
+            layer = catalog_admin.add_layer(
+                session, product.id, {"name": f"Part {n}", "required": "on"}
+            )
+            assert layer.id is not None
+            for m in range(OPTIONS):
+                form = {"name": f"Part {n} choice {m}", "sku": f"P{n}-{m}", "price_delta": "1.00"}
+                image = check_image(drawing(n, m))
+                catalog_admin.add_option(session, product.id, layer.id, form, image)
+    engine.dispose()
+
+
+def every_build(spec: ConfiguratorSpec) -> list[dict[int, int | None]]:
+    per_layer = [
+        [(layer.id, option.id) for option in layer.options]
+        + ([] if layer.required else [(layer.id, None)])
+        for layer in spec.layers
+    ]
+    return [dict(combo) for combo in itertools.product(*per_layer)]
+
+
+def run(database_url: str, slug: str, count: int, width: int) -> None:
+    engine = make_engine(database_url)
+    with new_session(engine) as session:
+        spec = spec_by_slug(session, slug)
+        assert spec is not None
+        builds = every_build(spec)
+        random.Random(13).shuffle(builds)  # noqa: S311 (a repeatable sample, not a secret)
+        builds = builds[:count]
+        stacks = [layer_images(resolve(spec, selection)) for selection in builds]
+        started, cpu = time.perf_counter(), time.process_time()
+        sizes = 0
+        for images in stacks:
+            sizes += len(composer.compose(session, images, width).data)
+        first, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+        started = time.perf_counter()
+        for images in stacks:
+            composer.compose(session, images, width)
+        repeated = time.perf_counter() - started
+    engine.dispose()
+    n = len(stacks)
+    print(
+        f"{slug}: {n} different builds at {width} px: {first:.1f} s "
+        f"({first / n * 1000:.1f} ms a picture, {first_cpu / n * 1000:.1f} ms of CPU; "
+        f"{sizes / n / 1024:.1f} KB of WebP on average); "
+        f"again from the cache: {repeated / n * 1000:.3f} ms a picture"
+    )
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = f"sqlite:///{Path(tmp) / 'compose.sqlite3'}"
+        migrate(database_url)
+        engine = make_engine(database_url)
+        with new_session(engine) as session:
+            load_demo(session)
+        engine.dispose()
+        load_generated(database_url)
+        before = peak_rss_mb()
+        run(database_url, SLUG, count, 480)
+        run(database_url, "aero-road-bike", count, 480)
+    print(
+        f"layer cache {composer._LAYERS.total_bytes / 1e6:.0f} MB, picture cache "
+        f"{composer._BUILDS.total_bytes / 1e6:.1f} MB; peak RSS {peak_rss_mb():.0f} MB "
+        f"({before:.0f} MB before composing)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""A composed picture of one build: which images stack up, at which size, under which key.
+
+Pure: the service (`services.composer`) reads the images and draws them; what to draw, the
+sizes we offer, the address of a build's picture and the key its cache and ETag use are
+decided here, from plain values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+from configurator.core.configuration import (
+    MAIN_VIEW,
+    Configuration,
+    ConfiguratorSpec,
+    LayerImage,
+    Selection,
+    parse_id,
+)
+
+SIZES = (160, 480, 960)
+"""The widths a composed build is drawn at: a cart thumbnail, a card, a large preview (and
+twice a card for sharp screens). Any other width is refused, so nobody can fill the cache
+with sizes."""
+DEFAULT_SIZE = 480
+ASPECT = (4, 3)
+"""Every build is drawn on a 4:3 canvas, the preview's (layers are 800 x 600)."""
+FORMATS = {"webp": "image/webp", "png": "image/png"}
+"""WebP for pages; PNG for link previews (`og:image`), which some readers cannot decode."""
+SIZE_PARAM = "size"
+VIEW_PARAM = "view"
+VERSION_PARAM = "v"
+VERSION_LENGTH = 12
+
+
+class CompositionError(ValueError):
+    """A request for a picture we do not draw (an unknown size, view or format)."""
+
+
+def parse_size(text: str | None) -> int:
+    """One of `SIZES`, or `DEFAULT_SIZE` when none is asked for."""
+    if text is None or text == "":
+        return DEFAULT_SIZE
+    value = parse_id(text.strip())
+    if value not in SIZES:
+        sizes = ", ".join(str(s) for s in SIZES)
+        raise CompositionError(f"Pictures of a build come in widths {sizes} only.")
+    return value
+
+
+def parse_view(spec: ConfiguratorSpec, text: str | None) -> int:
+    """A view of this configurator by id (absent: its main view)."""
+    if text is None or text == "":
+        return MAIN_VIEW
+    value = parse_id(text.strip())
+    if value is None or spec.view(value) is None:
+        raise CompositionError("That view is not one of this product's views.")
+    return value
+
+
+def canvas_size(width: int) -> tuple[int, int]:
+    return width, width * ASPECT[1] // ASPECT[0]
+
+
+def layer_images(configuration: Configuration, view: int = MAIN_VIEW) -> tuple[LayerImage, ...]:
+    """The images to stack, bottom first: each chosen option's image for this view (an option
+    with no image for it adds nothing)."""
+    found = (c.option.image_for(view) for c in configuration.choices if c.option)
+    return tuple(image for image in found if image is not None)
+
+
+def composition_key(images: Iterable[LayerImage], width: int, fmt: str) -> str:
+    """What the picture depends on and nothing else: the images' contents in order, the width
+    and the format. Two builds that look alike share it; replacing an image makes a new one.
+    Used as the cache key and the ETag."""
+    digest = hashlib.sha256(f"{width}:{fmt}".encode())
+    for image in images:
+        digest.update(b"|" + image.sha256.encode())
+    return digest.hexdigest()[:32]
+
+
+def build_image_url(
+    configuration: Configuration,
+    *,
+    size: int = DEFAULT_SIZE,
+    view: int = MAIN_VIEW,
+    fmt: str = "webp",
+) -> str:
+    """The address of this build's picture: the product's, with the full selection (so it
+    does not change with the defaults), the view when not the main one, the width, and a
+    short form of its key (`v`), so the address changes when an image does and the picture
+    can be cached for a year."""
+    pairs = configuration.query_pairs()
+    if view != MAIN_VIEW:
+        pairs.append((VIEW_PARAM, str(view)))
+    pairs.append((SIZE_PARAM, str(size)))
+    key = composition_key(layer_images(configuration, view), size, fmt)
+    pairs.append((VERSION_PARAM, key[:VERSION_LENGTH]))
+    return f"/products/{configuration.spec.slug}/build.{fmt}?{urlencode(pairs)}"
+
+
+def build_srcset(configuration: Configuration, *, view: int = MAIN_VIEW) -> str:
+    """Every width, for `srcset`: the browser picks what the layout and screen need."""
+    return ", ".join(
+        f"{build_image_url(configuration, size=size, view=view)} {size}w" for size in SIZES
+    )
+
+
+def is_current_version(key: str, version: str | None) -> bool:
+    """Whether an address's `v` names this very picture (then it may be cached for a year)."""
+    return version is not None and version == key[:VERSION_LENGTH]
+
+
+def selection_from_options(spec: ConfiguratorSpec, option_ids: Iterable[int | None]) -> Selection:
+    """The build an order recorded, as a selection of the configurator as it is now: each
+    recorded option still offered on its layer, and an optional layer the order did not fill
+    left empty (a required layer added since takes its default). Options since deleted are
+    left out, so the picture shows what is still there."""
+    recorded = {i for i in option_ids if i is not None}
+    selection: Selection = {}
+    for layer in spec.layers:
+        chosen = next((o.id for o in layer.options if o.id in recorded), None)
+        if chosen is not None:
+            selection[layer.id] = chosen
+        elif not layer.required:
+            selection[layer.id] = None
+    return selection

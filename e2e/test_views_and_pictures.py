@@ -1,0 +1,141 @@
+"""Views, the composed picture of a build, and the finished storefront, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+from playwright.sync_api import Page, expect
+
+from e2e.helpers import (
+    PRODUCT_PATH,
+    choice_query,
+    fill_checkout,
+    option_radio,
+    screenshot,
+    sign_in,
+)
+
+
+def choices(url: str) -> dict[str, str]:
+    return {k: v for k, v in parse_qsl(urlsplit(url).query) if k.startswith("layer-")}
+
+
+def expect_drawn(page: Page, selector: str) -> None:
+    """The picture loaded (the browser decoded it: it has a width of its own)."""
+    image = page.locator(selector).first
+    expect(image).to_be_visible()
+    page.wait_for_function(
+        "s => { const i = document.querySelector(s);"
+        " return i && i.complete && i.naturalWidth > 0 }",
+        arg=selector,
+    )
+
+
+def test_switching_views_keeps_the_build_and_the_view_follows_option_changes(page: Page) -> None:
+    page.goto(PRODUCT_PATH)
+    views = page.get_by_role("navigation", name="Views")
+    side_preview = page.locator("#preview img").first.get_attribute("src")
+
+    views.get_by_role("link", name="Cockpit").click()
+
+    expect(page).to_have_url(re.compile(r"view=\d+"))
+    expect(views.get_by_role("link", name="Cockpit")).to_have_attribute("aria-current", "true")
+    expect(page.get_by_role("img", name=re.compile(r"Cockpit view"))).to_be_visible()
+    assert page.locator("#preview img").first.get_attribute("src") != side_preview
+
+    # An option change keeps the view, and the address says both.
+    option_radio(page, "Forest Green").check()
+    expect(page).to_have_url(re.compile(r"view=\d+"))
+    forest = option_radio(page, "Forest Green").get_attribute("value")
+    expect(page).to_have_url(re.compile(rf"layer-\d+={forest}"))
+    expect(views.get_by_role("link", name="Cockpit")).to_have_attribute("aria-current", "true")
+    screenshot(page, "configurator-views.png")
+
+    views.get_by_role("link", name="Side").click()
+    expect(page).not_to_have_url(re.compile(r"view="))
+    expect(option_radio(page, "Forest Green")).to_be_checked()
+
+
+def test_the_cart_and_the_order_show_the_picture_of_the_exact_build(page: Page) -> None:
+    page.goto(PRODUCT_PATH)
+    option_radio(page, "Midnight Blue").check()
+    option_radio(page, "White Race").check()
+    # The address says the build once both changes are answered.
+    for name in ("Midnight Blue", "White Race"):
+        expect(page).to_have_url(re.compile(re.escape(choice_query(page, name))))
+    build = choices(page.url)
+    cart_link = page.locator("#cart-link")
+    before = cart_link.inner_text()
+
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(re.compile(r"/cart"))
+    expect(cart_link).not_to_have_text(before)
+    expect(cart_link).to_contain_text(re.compile(r"Cart \d+"))
+
+    thumb = page.locator(".cart-line img.build-thumb").last
+    expect_drawn(page, ".cart-line img.build-thumb")
+    src = thumb.get_attribute("src") or ""
+    assert "/build.webp?" in src
+    assert all(choices(src)[k] == v for k, v in build.items())
+
+    page.get_by_role("link", name="Proceed to checkout").click()
+    fill_checkout(page, email="views@example.com")
+    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    expect(page.get_by_role("heading", name="Thank you, your order is placed")).to_be_visible()
+
+    expect_drawn(page, ".cart-line img.build-thumb")
+    ordered = page.locator(".cart-line img.build-thumb").last.get_attribute("src") or ""
+    assert all(choices(ordered)[k] == v for k, v in build.items())
+
+
+def test_a_shared_link_opens_with_the_picture_of_its_build(page: Page) -> None:
+    page.goto(PRODUCT_PATH)
+    option_radio(page, "Gravel Tan").check()
+    expect(page).to_have_url(re.compile(r"layer-"))
+    shared = page.url
+
+    page.goto(shared)
+
+    og_image = page.locator('meta[property="og:image"]').get_attribute("content") or ""
+    assert og_image.startswith("http")
+    assert "/build.png?" in og_image
+    assert choices(og_image) == choices(shared)
+    response = page.request.get(og_image)
+    assert response.status == 200
+    assert response.headers["content-type"] == "image/png"
+
+
+def test_home_cards_show_each_default_build(page: Page) -> None:
+    page.goto("/")
+    expect(page.locator(".product-card img.card-build")).to_have_count(2)
+    expect_drawn(page, ".product-card img.card-build")
+    expect(page.get_by_text("from $1,279.00")).to_be_visible()
+    screenshot(page, "home.png")
+
+
+def test_on_a_phone_the_price_and_add_to_cart_stay_in_view(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(PRODUCT_PATH)
+    add = page.get_by_role("button", name="Add to cart")
+
+    page.get_by_role("group", name="Saddle").scroll_into_view_if_needed()
+
+    expect(add).to_be_in_viewport()
+    expect(page.locator("#price")).to_be_in_viewport()
+    screenshot(page, "configurator-phone.png", full_page=False)
+
+
+def test_the_admin_s_live_preview_switches_view(page: Page) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="Aero Road Bike").first.click()
+    stage = page.locator("#editor-stage")
+    views = page.get_by_role("navigation", name="Preview views")
+    side = stage.locator("#admin-preview img").first.get_attribute("src")
+
+    views.get_by_role("link", name="Cockpit").click()
+
+    expect(page).to_have_url(re.compile(r"view=\d+"))
+    expect(stage.get_by_role("img", name=re.compile(r"Cockpit view"))).to_be_visible()
+    expect(views.get_by_role("link", name="Cockpit")).to_have_attribute("aria-current", "true")
+    assert stage.locator("#admin-preview img").first.get_attribute("src") != side

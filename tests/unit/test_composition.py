@@ -1,0 +1,136 @@
+"""What a composed picture of a build is made of, its sizes, views, address and key."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from configurator.core.composition import (
+    SIZES,
+    CompositionError,
+    build_image_url,
+    canvas_size,
+    composition_key,
+    is_current_version,
+    layer_images,
+    parse_size,
+    parse_view,
+    selection_from_options,
+)
+from configurator.core.configuration import (
+    MAIN_VIEW,
+    ConfiguratorSpec,
+    LayerImage,
+    ViewSpec,
+    resolve,
+)
+from tests.unit.specs import bike
+
+BACK = 7
+
+
+def illustrated() -> ConfiguratorSpec:
+    """The unit bike with an image per option for the main view, and for the Back view only
+    the wheels and the frame 22."""
+    spec = bike()
+
+    def images(option_id: int) -> tuple[LayerImage, ...]:
+        main = LayerImage(option_id * 10, f"{option_id:064x}")
+        back = LayerImage(option_id * 10 + 1, f"b{option_id:063x}", BACK)
+        return (main, back) if option_id in {11, 12, 22} else (main,)
+
+    layers = tuple(
+        replace(layer, options=tuple(replace(o, images=images(o.id)) for o in layer.options))
+        for layer in spec.layers
+    )
+    return replace(spec, layers=layers, views=(ViewSpec(MAIN_VIEW, "Side"), ViewSpec(BACK, "Back")))
+
+
+@pytest.mark.parametrize("text", ["160", "480", "960", " 480 "])
+def test_the_offered_widths(text: str) -> None:
+    assert parse_size(text) == int(text)
+
+
+def test_no_width_is_the_card_width() -> None:
+    assert parse_size(None) == parse_size("") == 480
+
+
+@given(st.text(max_size=12))
+def test_any_other_width_is_refused(text: str) -> None:
+    if text.strip() in {str(s) for s in SIZES} or text == "":
+        return
+    with pytest.raises(CompositionError):
+        parse_size(text)
+
+
+def test_views_by_id_and_the_main_view_by_default() -> None:
+    spec = illustrated()
+    assert parse_view(spec, None) == MAIN_VIEW
+    assert parse_view(spec, str(BACK)) == BACK
+    for text in ("8", "back", "-7", "7.0"):
+        with pytest.raises(CompositionError):
+            parse_view(spec, text)
+
+
+def test_a_four_by_three_canvas() -> None:
+    assert [canvas_size(s) for s in SIZES] == [(160, 120), (480, 360), (960, 720)]
+
+
+def test_the_layers_stack_bottom_first_and_a_view_without_an_image_adds_nothing() -> None:
+    spec = illustrated()
+    configuration = resolve(spec, {1: 11, 2: 21, 3: 31})
+
+    main = layer_images(configuration)
+    back = layer_images(configuration, BACK)
+
+    assert [i.image_id for i in main] == [110, 210, 310]
+    assert [i.image_id for i in back] == [111]  # frame 21 and the bell have no back image
+
+
+def test_an_empty_optional_layer_adds_nothing() -> None:
+    assert [i.image_id for i in layer_images(resolve(illustrated(), {3: None}))] == [110, 210]
+
+
+def test_the_key_follows_the_images_contents_order_width_and_format() -> None:
+    a, b = LayerImage(1, "a" * 64), LayerImage(2, "b" * 64)
+    key = composition_key((a, b), 480, "webp")
+
+    assert composition_key((LayerImage(9, "a" * 64), b), 480, "webp") == key  # same content
+    assert composition_key((b, a), 480, "webp") != key
+    assert composition_key((a, LayerImage(2, "c" * 64)), 480, "webp") != key
+    assert composition_key((a, b), 160, "webp") != key
+    assert composition_key((a, b), 480, "png") != key
+
+
+def test_the_address_names_the_whole_build_the_view_width_and_version() -> None:
+    configuration = resolve(illustrated(), {2: 22})
+
+    url = build_image_url(configuration, size=160, view=BACK)
+
+    path, query = urlsplit(url).path, dict(parse_qsl(urlsplit(url).query))
+    assert path == "/products/bike/build.webp"
+    assert query == {
+        "layer-1": "11",
+        "layer-2": "22",
+        "layer-3": "none",
+        "view": str(BACK),
+        "size": "160",
+        "v": query["v"],
+    }
+    key = composition_key(layer_images(configuration, BACK), 160, "webp")
+    assert is_current_version(key, query["v"])
+    assert not is_current_version(key, None)
+    assert "view=" not in build_image_url(configuration)
+
+
+def test_an_order_s_options_become_a_build_of_the_configurator_as_it_is_now() -> None:
+    spec = illustrated()
+
+    # Wheels 12 and frame 22 recorded; the optional bell was not chosen; 99 no longer exists.
+    assert selection_from_options(spec, [12, 22, 99, None]) == {1: 12, 2: 22, 3: None}
+    # A required layer the order does not name takes its default when resolved.
+    assert selection_from_options(spec, [22]) == {2: 22, 3: None}
