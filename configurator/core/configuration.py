@@ -590,10 +590,10 @@ def rules_refusal(spec: ConfiguratorSpec, rules: tuple[Rule, ...]) -> str | None
     layer = spec.layer(end.layer_id)
     name = layer.name if layer else "A layer"
     build = ", ".join(
-        f"{la.name} · {o.name}"
+        f"{la.name} · {chosen.name}" if (chosen := la.option(option_id)) else f"no {la.name}"
         for la in spec.layers
-        for o in la.options
-        if end.selection.get(la.id) == o.id
+        if la.id in end.selection
+        for option_id in [end.selection[la.id] or 0]
     )
     when = f"With {build}" if build else "With the default build"
     return (

@@ -379,7 +379,7 @@ def dead_end(
             found = search(
                 index + 1,
                 chosen | ({option} if option is not None else set()),
-                {**selection, layer.id: option} if option is not None else selection,
+                {**selection, layer.id: option},
             )
             if found:
                 return found
