@@ -165,7 +165,8 @@ class Configuration:
         effect = self.rules.disabled_options.get(option_id)
         if effect is None:
             return ""
-        return _rule_reason(self.spec, effect.rule, effect.direct, "cannot be chosen")
+        reason = _rule_reason(self.spec, effect.rule, effect.direct, "cannot be chosen")
+        return reason[:1].upper() + reason[1:]
 
     @property
     def unit_price(self) -> int:
@@ -566,6 +567,20 @@ def published_edit_refusal(before: ConfiguratorSpec, after: ConfiguratorSpec) ->
         f"could not build {after.name}. {unpublish}, or add {another} option to "
         f"{gap.layer_name}: a published product needs an option on every required layer."
     )
+
+
+def describe_rule(spec: ConfiguratorSpec, rule: Rule) -> str:
+    """A rule as the admin lists it: "IF Wheels · Gravel Tan THEN Hide Handlebar · Drop Bar",
+    with ", otherwise Show" when it has a reverse action."""
+    if rule.option_id is not None:
+        option = spec.option(rule.option_id)
+        layer = spec.layer(option.layer_id) if option else None
+        target = f"{layer.name} · {option.name}" if option and layer else "an option"
+    else:
+        layer = spec.layer(rule.layer_id) if rule.layer_id is not None else None
+        target = f"the layer {layer.name}" if layer else "a layer"
+    otherwise = f", otherwise {rule.action.reverse.label}" if rule.otherwise else ""
+    return f"IF {_condition_names(spec, rule)} THEN {rule.action.label} {target}{otherwise}"
 
 
 def rules_refusal(spec: ConfiguratorSpec, rules: tuple[Rule, ...]) -> str | None:

@@ -379,7 +379,9 @@ def dead_end(
             found = search(
                 index + 1,
                 chosen | ({option} if option is not None else set()),
-                {**selection, layer.id: option},
+                {**selection, layer.id: option}
+                if layer.id in grouped.condition_layers
+                else selection,
             )
             if found:
                 return found

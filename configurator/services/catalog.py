@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import Backorders, OptionStock, StockSettings, StockStatus
 from configurator.core.configuration import ConfiguratorSpec, LayerSpec, OptionSpec
+from configurator.core.rules import Action, Rule
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -16,7 +17,14 @@ from configurator.store.cache import (
     VersionedCache,
     product_versions,
 )
-from configurator.store.models import Image, Layer, Option, Product
+from configurator.store.models import (
+    Image,
+    Layer,
+    Option,
+    Product,
+    ProductRule,
+    ProductRuleOption,
+)
 
 
 def image_url(image_id: int | None, sha256: str | None) -> str | None:
@@ -111,6 +119,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
             )
         )
     return ConfiguratorSpec(
+        rules=load_rules(session, product.id),
         product_id=product.id,
         slug=product.slug,
         name=product.name,
@@ -130,6 +139,42 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
             if la.id is not None
         ),
     )
+
+
+def load_rules(session: Session, product_id: int) -> tuple[Rule, ...]:
+    """A configurator's rules, oldest first. A rule none of whose options is left (they were
+    deleted) never applies and is left out."""
+    rows = list(
+        session.exec(
+            select(ProductRule, ProductRuleOption.option_id)
+            .join(ProductRuleOption, col(ProductRuleOption.rule_id) == col(ProductRule.id))
+            .where(ProductRule.product_id == product_id)
+            .order_by(col(ProductRule.id))
+        )
+    )
+    when: dict[int, set[int]] = {}
+    found: dict[int, ProductRule] = {}
+    for row, option_id in rows:
+        assert row.id is not None
+        found[row.id] = row
+        when.setdefault(row.id, set()).add(option_id)
+    rules = []
+    for rule_id, row in found.items():
+        try:
+            action = Action(row.action)
+        except ValueError:
+            continue
+        rules.append(
+            Rule(
+                rule_id,
+                frozenset(when[rule_id]),
+                action,
+                layer_id=row.layer_id if row.option_id is None else None,
+                option_id=row.option_id,
+                otherwise=row.otherwise,
+            )
+        )
+    return tuple(rules)
 
 
 _SPECS = VersionedCache(size=256, name="configurators")

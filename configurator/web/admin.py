@@ -18,8 +18,14 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from configurator.core import availability
-from configurator.core.configuration import cheapest_price, resolve, structure_gaps
+from configurator.core.configuration import (
+    cheapest_price,
+    describe_rule,
+    resolve,
+    structure_gaps,
+)
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
+from configurator.core.rules import Action
 from configurator.services import accounts, stock
 from configurator.services import catalog_admin as edit
 from configurator.services.catalog import list_products, load_spec
@@ -51,7 +57,8 @@ from configurator.web.common import (
 )
 
 SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
-Panel = Literal["details", "settings", "layer", "option", "new-layer"]
+Panel = Literal["details", "settings", "layer", "option", "new-layer", "rules"]
+PANELS = frozenset({"details", "settings", "layer", "option", "new-layer", "rules"})
 
 
 class LoginRequired(Exception):
@@ -291,6 +298,8 @@ class AdminController(Controller):
             "errors": errors or {},
             "values": values or {},
             "cheapest": cheapest_price(spec),
+            "rules": [(rule.id, describe_rule(spec, rule)) for rule in spec.rules],
+            "rule_actions": list(Action),
         }
         return render(request, "admin/editor.html", fragment, context, status_code=status_code)
 
@@ -305,7 +314,7 @@ class AdminController(Controller):
         saved: FromQuery[str] = "",
     ) -> Template:
         item_id = path_id(item) if item else None
-        if panel not in {"details", "settings", "layer", "option", "new-layer"}:
+        if panel not in PANELS:
             panel = "details"
         return self._editor(
             request, db, row_id(product), panel, item_id=item_id, saved=saved, fragment=None
@@ -321,7 +330,7 @@ class AdminController(Controller):
         item: FromQuery[str] = "",
     ) -> Template:
         """The right panel alone, for htmx (the full editor page otherwise)."""
-        if panel not in {"details", "settings", "layer", "option", "new-layer"}:
+        if panel not in PANELS:
             raise NotFoundException("No such panel.")
         item_id = path_id(item) if item else None
         return self._editor(
@@ -639,6 +648,31 @@ class AdminController(Controller):
             return self._refused_while_published(request, db, pid, "option", oid, exc)
         return self._after_save(request, db, pid, "layer", layer_id, "option-deleted")
 
+    # Rules (conditional logic) ----------------------------------------------------------
+
+    @post("/products/{product_id:str}/rules", sync_to_thread=True)
+    def add_rule(
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct, data: FormData
+    ) -> Template | Redirect:
+        pid = row_id(product)
+        try:
+            edit.add_rule(db, pid, data)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "rules", None, exc, _text_fields(data))
+        return self._after_save(request, db, pid, "rules", None, "rule-added")
+
+    @post("/products/{product_id:str}/rules/{rule_id:str}/delete", sync_to_thread=True)
+    def delete_rule(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        rule_id: FromPath[str],
+    ) -> Template | Redirect:
+        pid = row_id(product)
+        edit.delete_rule(db, pid, path_id(rule_id))
+        return self._after_save(request, db, pid, "rules", None, "rule-deleted")
+
     # Orders ---------------------------------------------------------------------------
 
     @get("/orders", sync_to_thread=True)
@@ -699,6 +733,8 @@ _SAVED_MESSAGES = {
     "option-deleted": "Option deleted.",
     "default": "Default option set.",
     "moved": "Order changed.",
+    "rule-added": "Rule added. The storefront applies it on the next request.",
+    "rule-deleted": "Rule deleted.",
     "reset": "Back to the global setting. The storefront shows the change on the next request.",
 }
 

@@ -25,9 +25,10 @@ from configurator.core.configuration import (
     SelectionError,
     availability_notices,
     cheapest_price,
+    nearest_build,
     parse_quantity,
     parse_selection,
-    resolve,
+    selection_to_pairs,
 )
 from configurator.services import accounts
 from configurator.services.catalog import (
@@ -192,12 +193,13 @@ def configurator_context(
     """
     selection, error, quantity = read_choices(spec, params)
     status = 400 if error else 200
-    configuration = resolve(spec, selection)
+    configuration, rule_changes = nearest_build(spec, selection)
     decision = configuration.decide_add(quantity) if configuration.can_purchase else None
     context = {
         "spec": spec,
         "configuration": configuration,
         "error": error,
+        "rule_changes": rule_changes,
         "quantity": quantity,
         "decision": decision,
         "availability_notices": availability_notices(configuration, quantity, decision),
@@ -304,7 +306,9 @@ class StorefrontController(Controller):
         except SelectionError:
             context, status = configurator_context(spec, params)
             return render(request, "storefront/product.html", None, context, status_code=status)
-        pairs = resolve(spec, selection).query_pairs()
+        configuration, changed = nearest_build(spec, selection)
+        # A choice the rules take away: the page for what was asked says what changed.
+        pairs = selection_to_pairs(selection) if changed else configuration.query_pairs()
         try:
             quantity = parse_quantity(str(data.get("quantity", "1")))
         except QuantityError:

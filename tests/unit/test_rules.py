@@ -155,7 +155,7 @@ def test_otherwise_reason_and_disabled_reason_are_told() -> None:
         rules=(Rule(1, frozenset({22}), Action.ENABLE, option_id=31, otherwise=True),),
     )
     configuration = resolve(spec, {FRAME: 21})
-    assert configuration.why_disabled(31) == "can only be chosen with Frame · Option 22"
+    assert configuration.why_disabled(31) == "Can only be chosen with Frame · Option 22"
     assert resolve(spec, {FRAME: 21, BELL: 31}).problems == (
         "Bell: Option 31 can only be chosen with Frame · Option 22.",
     )
