@@ -538,6 +538,9 @@ def publication_blockers(spec: ConfiguratorSpec) -> tuple[str, ...]:
                 f"{layer.name} is required but every option is Out of Stock: "
                 "a shopper could not choose one."
             )
+    dead_end_of_rules = rules_refusal(spec, spec.rules) if spec.rules and not missing else None
+    if dead_end_of_rules:
+        missing.append(dead_end_of_rules)
     return tuple(missing)
 
 
@@ -553,6 +556,10 @@ def published_edit_refusal(before: ConfiguratorSpec, after: ConfiguratorSpec) ->
     old = set(structure_gaps(before))
     gap = next((g for g in structure_gaps(after) if g not in old), None)
     if gap is None:
+        # The rules too: no build may be left with a required layer and nothing to choose.
+        stuck = rules_refusal(after, after.rules) if after.rules else None
+        if stuck and not rules_refusal(before, before.rules):
+            return f"This would leave a build shoppers could not finish. {stuck}"
         return None
     unpublish = f"Unpublish {after.name} first"
     if gap.layer_id is None:

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from configurator.core.configuration import (
     LayerSpec,
     nearest_build,
+    publication_blockers,
+    published_edit_refusal,
     resolve,
     rules_refusal,
 )
@@ -311,3 +313,17 @@ def test_a_rule_on_its_own_layer_is_always_a_loop(
     first = layers[0]
     rule = Rule(99, frozenset({first.options[0]}), Action.HIDE, layer_id=first.id)
     assert find_loop(layers, (rule,)) is not None
+
+
+def test_an_edit_that_leaves_rules_with_a_dead_end_is_refused_while_published() -> None:
+    """Frame 22 hidden with wheels 12: deleting frame 21 would leave Frame empty then."""
+    spec = replace(bike(), rules=(Rule(1, frozenset({12}), Action.HIDE, option_id=22),))
+    frame = spec.layers[1]
+    after = replace(
+        spec, layers=(spec.layers[0], replace(frame, options=frame.options[1:]), spec.layers[2])
+    )
+    refusal = published_edit_refusal(spec, after)
+    assert refusal is not None
+    assert refusal.startswith("This would leave a build shoppers could not finish. With Wheels")
+    assert published_edit_refusal(replace(spec, published=False), after) is None
+    assert publication_blockers(replace(after, published=False))[-1].startswith("With Wheels")
