@@ -112,3 +112,29 @@ def test_accessibility(page: Page) -> None:
     assert not failures, "serious/critical axe violations:\n" + "\n".join(
         f"[{name}]\n{describe(found)}" for name, found in failures.items()
     )
+
+
+def test_accessibility_of_conditional_logic(page: Page) -> None:
+    """What the rules add: the notice of a changed build, the editor's Conditional logic panel
+    with a field error."""
+    checked: dict[str, list[dict[str, Any]]] = {}
+    page.goto(PRODUCT_PATH)
+    option_radio(page, "Gravel Tan").check()
+    expect(page.locator("#availability")).to_contain_text("Flat Bar, Silver is chosen instead")
+    checked["configurator (a rule changed the build)"] = blocking_violations(page)
+
+    sign_in(page)
+    page.get_by_role("link", name="Aero Road Bike").click()
+    page.get_by_role("navigation", name="Layers").get_by_role(
+        "link", name=re.compile(r"^Conditional logic")
+    ).click()
+    panel = page.locator("#right-panel")
+    expect(panel.get_by_role("heading", name="Conditional logic")).to_be_visible()
+    panel.get_by_role("button", name="Add rule").click()
+    expect(panel.get_by_text("Choose at least one option for IF.")).to_be_visible()
+    checked["admin editor, Conditional logic with an error"] = blocking_violations(page)
+
+    failures = {name: found for name, found in checked.items() if found}
+    assert not failures, "serious/critical axe violations:\n" + "\n".join(
+        f"[{name}]\n{describe(found)}" for name, found in failures.items()
+    )

@@ -44,7 +44,8 @@ def test_quantity_five_shows_the_total_for_five_and_the_unit_price(page: Page) -
     page.goto(PRODUCT_PATH)
     option_radio(page, "Gravel Tan").check()
     price = page.locator("#price")
-    expect(price.locator(".amount")).to_have_text("$1,419.00")
+    # Gravel Tan (+$120.00) hides the Drop Bar (a demo rule): the Flat Bar (-$20.00) instead.
+    expect(price.locator(".amount")).to_have_text("$1,399.00")
     unit = money(price.locator(".amount").inner_text())
     page.evaluate("window.__marker = 1")
 
@@ -78,8 +79,8 @@ def test_quantity_five_shows_the_total_without_javascript(plain: Page) -> None:
 
     expect(plain).to_have_url(re.compile(r"quantity=5"))
     expect(plain.get_by_label("Quantity")).to_have_value("5")
-    assert price_block(plain) == ("Total for 5", fmt(5 * money("$1,419.00")))
-    expect(plain.locator("#price .unit-price")).to_have_text("$1,419.00 each")
+    assert price_block(plain) == ("Total for 5", fmt(5 * money("$1,399.00")))
+    expect(plain.locator("#price .unit-price")).to_have_text("$1,399.00 each")
 
 
 def test_a_layer_shoppers_never_see_is_not_listed_in_cart_checkout_or_confirmation(

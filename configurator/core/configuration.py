@@ -24,6 +24,17 @@ from configurator.core.availability import (
     split_summary,
     with_timeframe,
 )
+from configurator.core.rules import (
+    NO_RULES,
+    Action,
+    Change,
+    Evaluation,
+    LayerShape,
+    Rule,
+    dead_end,
+    evaluate,
+    find_loop,
+)
 
 LAYER_PARAM_PREFIX = "layer-"
 NONE_CHOICE = "none"
@@ -133,6 +144,17 @@ class ConfiguratorSpec:
     def view(self, view_id: int) -> ViewSpec | None:
         return next((v for v in self.views if v.id == view_id), None)
 
+    rules: tuple[Rule, ...] = ()
+    """Conditional logic (`core.rules`): one choice shows, hides, enables or disables others."""
+
+    @property
+    def shapes(self) -> tuple[LayerShape, ...]:
+        """The layers as the rules read them."""
+        return tuple(
+            LayerShape(la.id, la.required, tuple(o.id for o in la.options), la.default_option_id)
+            for la in self.layers
+        )
+
     def layer(self, layer_id: int) -> LayerSpec | None:
         return next((la for la in self.layers if la.id == layer_id), None)
 
@@ -178,6 +200,22 @@ class Configuration:
     spec: ConfiguratorSpec
     choices: tuple[Choice, ...]
     problems: tuple[str, ...] = field(default=())
+    rules: Evaluation = NO_RULES
+    """What the configurator's rules hide and disable for this build."""
+
+    def option_shown(self, option_id: int) -> bool:
+        return self.rules.option_shown(option_id)
+
+    def option_enabled(self, option_id: int) -> bool:
+        return self.rules.option_enabled(option_id)
+
+    def why_disabled(self, option_id: int) -> str:
+        """Why the rules disable an option, in the shopper's words ("" when they do not)."""
+        effect = self.rules.disabled_options.get(option_id)
+        if effect is None:
+            return ""
+        reason = _rule_reason(self.spec, effect.rule, effect.direct, "cannot be chosen")
+        return reason[:1].upper() + reason[1:]
 
     @property
     def unit_price(self) -> int:
@@ -394,19 +432,84 @@ def default_option(spec: ConfiguratorSpec, layer: LayerSpec) -> OptionSpec | Non
     return next((o for o in layer.options if spec.availability(o).is_purchasable), default)
 
 
+def evaluate_rules(spec: ConfiguratorSpec, selection: Selection) -> Evaluation:
+    """The configurator's rules applied to a selection (`rules.evaluate`): what is hidden and
+    disabled, and the nearest valid build with what changed."""
+    if not spec.rules:
+        return NO_RULES
+    options = {o.id: o for la in spec.layers for o in la.options}
+
+    def purchasable(option_id: int) -> bool:
+        return spec.availability(options[option_id]).is_purchasable
+
+    return evaluate(spec.shapes, spec.rules, selection, purchasable)
+
+
+def _condition_names(spec: ConfiguratorSpec, rule: Rule) -> str:
+    named = [
+        f"{layer.name} · {option.name}"
+        for layer in spec.layers
+        for option in layer.options
+        if option.id in rule.when
+    ]
+    return " or ".join(named) or "an option that is no longer offered"
+
+
+def _rule_reason(spec: ConfiguratorSpec, rule: Rule, direct: bool, verb: str) -> str:
+    """`verb` ("is not offered", "cannot be chosen") for a rule whose options are chosen; its
+    "otherwise" says what the target needs instead."""
+    names = _condition_names(spec, rule)
+    if direct:
+        return f"{verb} with {names}"
+    only = "is only offered" if verb == "is not offered" else "can only be chosen"
+    return f"{only} with {names}"
+
+
+def _verb(change: Change) -> str:
+    return "cannot be chosen" if change.effect.action is Action.DISABLE else "is not offered"
+
+
+def rule_problem(spec: ConfiguratorSpec, change: Change) -> str:
+    """Why a build asks for something the rules take away (cart and checkout refuse it)."""
+    layer = spec.layer(change.layer_id)
+    layer_name = layer.name if layer else "A part"
+    reason = _rule_reason(spec, change.effect.rule, change.effect.direct, _verb(change))
+    if change.layer_hidden:
+        return f"{layer_name} {reason}."
+    was = spec.option(change.was) if change.was is not None else None
+    return f"{layer_name}: {was.name if was else 'that option'} {reason}."
+
+
+def describe_change(spec: ConfiguratorSpec, change: Change) -> str:
+    """What the nearest valid build changed, and why, in the shopper's words."""
+    problem = rule_problem(spec, change).removesuffix(".")
+    if change.layer_hidden:
+        return f"{problem}, so it was left out."
+    now = spec.option(change.now) if change.now is not None else None
+    if now is None:
+        return f"{problem}, so it was taken off."
+    return f"{problem}, so {now.name} is chosen instead."
+
+
 def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
     """Resolve choices (missing layers take their default) and list what stops a purchase.
 
     Ids that no longer exist (a cart line after the merchant deleted an option) become
-    problems, not errors: strict checking of requests is `parse_selection`'s job.
+    problems, not errors: strict checking of requests is `parse_selection`'s job. A choice the
+    rules take away (hidden or disabled, on a hidden layer) is a problem too: the build used
+    is the nearest valid one (`nearest_build`), and a hidden layer is not part of it.
     """
+    evaluation = evaluate_rules(spec, selection)
+    effective = dict(evaluation.selection) if spec.rules else selection
     choices: list[Choice] = []
-    problems: list[str] = []
+    problems: list[str] = [rule_problem(spec, change) for change in evaluation.changes]
     if any(spec.layer(layer_id) is None for layer_id in selection):
         problems.append("This product changed since you chose it: a part you picked is gone.")
     for layer in spec.layers:
-        if layer.id in selection:
-            option_id = selection[layer.id]
+        if not evaluation.layer_shown(layer.id):
+            continue
+        if layer.id in effective:
+            option_id = effective[layer.id]
             option = layer.option(option_id) if option_id is not None else None
             if option_id is not None and option is None:
                 problems.append(f"The {layer.name} option you chose is no longer offered.")
@@ -427,11 +530,24 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
         if not availability.is_purchasable:
             problems.append(f"{layer.name}: {option.name} is out of stock and cannot be ordered.")
         choices.append(Choice(layer, option, availability))
-    configuration = Configuration(spec, tuple(choices), tuple(problems))
+    configuration = Configuration(spec, tuple(choices), tuple(problems), evaluation)
     if configuration.unit_price < 0:
         problems.append("This configuration cannot be priced; please contact the shop.")
-        configuration = Configuration(spec, tuple(choices), tuple(problems))
+        configuration = Configuration(spec, tuple(choices), tuple(problems), evaluation)
     return configuration
+
+
+def nearest_build(
+    spec: ConfiguratorSpec, selection: Selection
+) -> tuple[Configuration, tuple[str, ...]]:
+    """The build the storefront shows for a selection: the nearest one the rules allow (a
+    hidden or disabled choice gives way to the layer's default, or its first option a shopper
+    can choose), and what changed to get there, in the shopper's words."""
+    evaluation = evaluate_rules(spec, selection)
+    if not evaluation.changes:
+        return resolve(spec, selection), ()
+    changed = tuple(describe_change(spec, change) for change in evaluation.changes)
+    return resolve(spec, dict(evaluation.selection)), changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +596,9 @@ def publication_blockers(spec: ConfiguratorSpec) -> tuple[str, ...]:
                 f"{layer.name} is required but every option is Out of Stock: "
                 "a shopper could not choose one."
             )
+    dead_end_of_rules = rules_refusal(spec, spec.rules) if spec.rules and not missing else None
+    if dead_end_of_rules:
+        missing.append(dead_end_of_rules)
     return tuple(missing)
 
 
@@ -495,6 +614,10 @@ def published_edit_refusal(before: ConfiguratorSpec, after: ConfiguratorSpec) ->
     old = set(structure_gaps(before))
     gap = next((g for g in structure_gaps(after) if g not in old), None)
     if gap is None:
+        # The rules too: no build may be left with a required layer and nothing to choose.
+        stuck = rules_refusal(after, after.rules) if after.rules else None
+        if stuck and not rules_refusal(before, before.rules):
+            return f"This would leave a build shoppers could not finish. {stuck}"
         return None
     unpublish = f"Unpublish {after.name} first"
     if gap.layer_id is None:
@@ -508,6 +631,55 @@ def published_edit_refusal(before: ConfiguratorSpec, after: ConfiguratorSpec) ->
         f"This would leave {gap.layer_name}, a required layer, with no options, so shoppers "
         f"could not build {after.name}. {unpublish}, or add {another} option to "
         f"{gap.layer_name}: a published product needs an option on every required layer."
+    )
+
+
+def describe_rule(spec: ConfiguratorSpec, rule: Rule) -> str:
+    """A rule as the admin lists it: "IF Wheels · Gravel Tan THEN Hide Handlebar · Drop Bar",
+    with ", otherwise Show" when it has a reverse action."""
+    if rule.option_id is not None:
+        option = spec.option(rule.option_id)
+        layer = spec.layer(option.layer_id) if option else None
+        target = f"{layer.name} · {option.name}" if option and layer else "an option"
+    else:
+        layer = spec.layer(rule.layer_id) if rule.layer_id is not None else None
+        target = f"the layer {layer.name}" if layer else "a layer"
+    otherwise = f", otherwise {rule.action.reverse.label}" if rule.otherwise else ""
+    return f"IF {_condition_names(spec, rule)} THEN {rule.action.label} {target}{otherwise}"
+
+
+def rules_refusal(spec: ConfiguratorSpec, rules: tuple[Rule, ...]) -> str | None:
+    """Why a configurator's rules must not be saved, in the merchant's words, or None: rules
+    that change each other in a loop, or a build in which a required layer is shown with no
+    option a shopper could choose (`rules.dead_end`; stock does not count)."""
+    loop = find_loop(spec.shapes, rules)
+    if loop is not None:
+        names = [layer.name for i in loop if (layer := spec.layer(i)) is not None]
+        if len(loop) == 2:
+            return (
+                f"This rule would make a loop: its options are on {names[0]}, the layer it "
+                "changes. A rule must change another layer than the one its options are on."
+            )
+        return (
+            f"This rule would make a loop: {' changes '.join(names)}. A layer cannot change, "
+            "through rules, the layers its own options depend on."
+        )
+    end = dead_end(spec.shapes, rules)
+    if end is None:
+        return None
+    layer = spec.layer(end.layer_id)
+    name = layer.name if layer else "A layer"
+    build = ", ".join(
+        f"{la.name} · {chosen.name}" if (chosen := la.option(option_id)) else f"no {la.name}"
+        for la in spec.layers
+        if la.id in end.selection
+        for option_id in [end.selection[la.id] or 0]
+    )
+    when = f"With {build}" if build else "With the default build"
+    return (
+        f"{when}, {name} is required but every one of its options would be hidden or "
+        f"disabled, so a shopper could not finish the build. Change the rules, or make {name} "
+        "optional."
     )
 
 

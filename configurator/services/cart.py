@@ -511,6 +511,12 @@ def change_quantity(  # noqa: C901 - split in issue #9 (pure plans)
             lines = _lines(session, cart_token)
             cart = view_cart(session, cart_token, lines=lines)
             item = next(i for i in cart.items if i.line_id == line_id)
+            if item.configuration is not None and item.configuration.rules.changes:
+                # The merchant's rules no longer offer this build: it cannot grow.
+                raise CartError(
+                    " ".join(item.configuration.problems[: len(item.configuration.rules.changes)])
+                    + " Remove it, or build it again on the product page."
+                )
             if item.configuration is not None:
                 others = cart.demand()
                 ordinary = cart.demand(ordinary_lines_only=True)

@@ -16,6 +16,7 @@ from configurator.core.configuration import (
     OptionSpec,
     ViewSpec,
 )
+from configurator.core.rules import Action, Rule
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -29,6 +30,8 @@ from configurator.store.models import (
     Option,
     OptionViewImage,
     Product,
+    ProductRule,
+    ProductRuleOption,
     ProductView,
 )
 
@@ -141,6 +144,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
             )
         )
     return ConfiguratorSpec(
+        rules=load_rules(session, product.id),
         product_id=product.id,
         slug=product.slug,
         name=product.name,
@@ -180,6 +184,42 @@ def _view_images(session: Session, view_ids: list[int]) -> dict[int, tuple[Layer
         if image_id is not None:
             found.setdefault(option_id, []).append(LayerImage(image_id, sha, view_id))
     return {option_id: tuple(images) for option_id, images in found.items()}
+
+
+def load_rules(session: Session, product_id: int) -> tuple[Rule, ...]:
+    """A configurator's rules, oldest first. A rule none of whose options is left (they were
+    deleted) never applies and is left out."""
+    rows = list(
+        session.exec(
+            select(ProductRule, ProductRuleOption.option_id)
+            .join(ProductRuleOption, col(ProductRuleOption.rule_id) == col(ProductRule.id))
+            .where(ProductRule.product_id == product_id)
+            .order_by(col(ProductRule.id))
+        )
+    )
+    when: dict[int, set[int]] = {}
+    found: dict[int, ProductRule] = {}
+    for row, option_id in rows:
+        assert row.id is not None
+        found[row.id] = row
+        when.setdefault(row.id, set()).add(option_id)
+    rules = []
+    for rule_id, row in found.items():
+        try:
+            action = Action(row.action)
+        except ValueError:
+            continue
+        rules.append(
+            Rule(
+                rule_id,
+                frozenset(when[rule_id]),
+                action,
+                layer_id=row.layer_id if row.option_id is None else None,
+                option_id=row.option_id,
+                otherwise=row.otherwise,
+            )
+        )
+    return tuple(rules)
 
 
 _SPECS = VersionedCache(size=256, name="configurators")

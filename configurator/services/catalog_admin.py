@@ -22,9 +22,11 @@ from configurator.core.configuration import (
     parse_id,
     publication_blockers,
     published_edit_refusal,
+    rules_refusal,
 )
 from configurator.core.images import CheckedImage
 from configurator.core.money import MoneyError, format_cents, parse_cents
+from configurator.core.rules import Action, Rule
 from configurator.services import stock
 from configurator.services.catalog import load_spec
 from configurator.services.stock import MAX_QUANTITY_ON_HAND
@@ -35,6 +37,8 @@ from configurator.store.models import (
     Option,
     OptionViewImage,
     Product,
+    ProductRule,
+    ProductRuleOption,
     ProductView,
     utcnow,
 )
@@ -456,6 +460,7 @@ def delete_layer(session: Session, product_id: int, layer_id: int) -> None:
         before = load_spec(session, product)
         session.delete(layer)
         _touch(product)
+        _drop_rules_without_options(session, product_id)
         _guard_publication(session, product, before)
         _guard_prices(session, product)
 
@@ -651,6 +656,7 @@ def delete_option(session: Session, product_id: int, option_id: int) -> None:
             session.add(layer)
         session.delete(option)
         _touch(product)
+        _drop_rules_without_options(session, product_id)
         _guard_publication(session, product, before)
         _guard_prices(session, product)
 
@@ -706,6 +712,105 @@ def rename_view(
         session.add(product)
 
 
+# Rules (conditional logic) ---------------------------------------------------------------
+
+RULE_TARGET_LAYER = "layer-"
+RULE_TARGET_OPTION = "option-"
+
+
+def _values_of(form: Mapping[str, object], name: str) -> list[str]:
+    """A form field that may be sent several times (checkboxes)."""
+    value = form.get(name)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [str(item).strip() for item in items]
+
+
+def _rule_target(
+    spec: ConfiguratorSpec, target: str, errors: dict[str, str]
+) -> tuple[int | None, int | None]:
+    """`layer-<id>` or `option-<id>` of this configurator: (layer id, option id)."""
+    if target.startswith(RULE_TARGET_LAYER):
+        layer_id = parse_id(target.removeprefix(RULE_TARGET_LAYER))
+        if layer_id is not None and spec.layer(layer_id) is not None:
+            return layer_id, None
+    elif target.startswith(RULE_TARGET_OPTION):
+        option_id = parse_id(target.removeprefix(RULE_TARGET_OPTION))
+        if option_id is not None and spec.option(option_id) is not None:
+            return None, option_id
+    errors["target"] = "Choose a layer or an option of this product."
+    return None, None
+
+
+def _rule_from_form(spec: ConfiguratorSpec, form: Mapping[str, object]) -> Rule:
+    """A rule from the admin's form, checked against this configurator: its options and its
+    target must be this product's. Raises FormError (nothing is written)."""
+    errors: dict[str, str] = {}
+    when: set[int] = set()
+    raw_when = _values_of(form, "when")
+    for raw in raw_when:
+        option_id = parse_id(raw)
+        if option_id is None or spec.option(option_id) is None:
+            errors["when"] = "Choose options of this product for IF."
+            break
+        when.add(option_id)
+    if not raw_when:
+        errors["when"] = "Choose at least one option for IF."
+    elif len(when) > 50:
+        errors["when"] = "Choose at most 50 options for IF."
+    try:
+        action = Action(str(form.get("action", "")).strip())
+    except ValueError:
+        errors["action"] = "Choose Show, Hide, Enable or Disable."
+        action = Action.HIDE
+    layer_id, option_id = _rule_target(spec, str(form.get("target", "")).strip(), errors)
+    if layer_id is not None and not action.on_layers and "action" not in errors:
+        errors["target"] = "Enable and Disable apply to an option: choose an option."
+    if errors:
+        raise FormError(errors)
+    otherwise = _checkbox({"otherwise": str(form.get("otherwise", ""))}, "otherwise")
+    return Rule(0, frozenset(when), action, layer_id, option_id, otherwise)
+
+
+def add_rule(session: Session, product_id: int, form: Mapping[str, object]) -> ProductRule:
+    """Save a rule, unless it would make a loop or leave a required layer with nothing a
+    shopper can choose in some build (`configuration.rules_refusal`): then nothing is written
+    and the merchant is told why."""
+    with unit_of_work(session, write=True):
+        product = _lock_product(session, product_id)
+        spec = load_spec(session, product)
+        rule = _rule_from_form(spec, form)
+        refusal = rules_refusal(spec, (*spec.rules, rule))
+        if refusal:
+            raise FormError({"rule": refusal})
+        row = ProductRule(
+            product_id=product_id,
+            action=rule.action.value,
+            layer_id=rule.layer_id,
+            option_id=rule.option_id,
+            otherwise=rule.otherwise,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        session.add_all(ProductRuleOption(rule_id=row.id, option_id=o) for o in sorted(rule.when))
+        _touch(product)
+        session.add(product)
+        return row
+
+
+def delete_rule(session: Session, product_id: int, rule_id: int) -> None:
+    with unit_of_work(session, write=True):
+        product = get_product(session, product_id)
+        row = session.get(ProductRule, rule_id)
+        if row is None or row.product_id != product_id:
+            raise NotFound("No such rule in this product.")
+        session.delete(row)  # its options go with it (ON DELETE CASCADE)
+        _touch(product)
+        session.add(product)
+
+
 def delete_view(session: Session, product_id: int, view_id: int) -> None:
     """Delete a view and its options' images for it (the main view cannot be deleted)."""
     with unit_of_work(session, write=True):
@@ -747,3 +852,15 @@ def set_view_image(
             session.add(row)
         _touch(product)
         session.add(product)
+
+
+def _drop_rules_without_options(session: Session, product_id: int) -> None:
+    """Rules whose every option was just deleted can never apply: they go with them."""
+    session.flush()
+    with_options = select(ProductRuleOption.rule_id)
+    for row in session.exec(
+        select(ProductRule).where(
+            ProductRule.product_id == product_id, col(ProductRule.id).not_in(with_options)
+        )
+    ):
+        session.delete(row)

@@ -4,7 +4,9 @@ Two products: a road bike whose configurator allows backorders (the Carbon Deep 
 Out of Stock, so they show "Available on Backorder"), and a sneaker whose configurator does
 not (the Neon Yellow laces are Out of Stock, so they cannot be bought). The bike's frames,
 wheels and saddles track quantities: the Honey Leather saddle (3 left, no backorders) shows
-"Only 3 left", and the Forest Green frame (2 on hand) is on the low-stock list.
+"Only 3 left", and the Forest Green frame (2 on hand) is on the low-stock list. Two rules
+show the conditional logic: the Gravel Tan wheels hide the Drop Bar handlebar, and the Bottle
+Cage is only offered with the Racing Red and Midnight Blue frames.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlmodel import Session, select
 
 from configurator.core.availability import Backorders, StockStatus
 from configurator.core.images import check_image
+from configurator.core.rules import Action
 from configurator.services import stock
 from configurator.store.db import unit_of_work
 from configurator.store.models import (
@@ -24,6 +27,8 @@ from configurator.store.models import (
     Option,
     OptionViewImage,
     Product,
+    ProductRule,
+    ProductRuleOption,
     ProductView,
 )
 
@@ -59,6 +64,17 @@ class DemoView:
 
 
 @dataclass(frozen=True)
+class DemoRule:
+    """IF any of `when` ((layer, option) names) is chosen THEN `action` on `target` (a layer
+    name, or (layer, option) names)."""
+
+    when: tuple[tuple[str, str], ...]
+    action: Action
+    target: str | tuple[str, str]
+    otherwise: bool = False
+
+
+@dataclass(frozen=True)
 class DemoProduct:
     name: str
     slug: str
@@ -71,6 +87,7 @@ class DemoProduct:
     notify_below: int = 1
     main_view_name: str = "Front"
     views: tuple[DemoView, ...] = ()
+    rules: tuple[DemoRule, ...] = ()
 
 
 BIKE = DemoProduct(
@@ -137,6 +154,15 @@ BIKE = DemoProduct(
             ),
             required=False,
             default_index=None,
+        ),
+    ),
+    rules=(
+        DemoRule((("Wheels", "Gravel Tan"),), Action.HIDE, ("Handlebar", "Drop Bar, Black Tape")),
+        DemoRule(
+            (("Frame", "Racing Red"), ("Frame", "Midnight Blue")),
+            Action.SHOW,
+            ("Accessory", "Bottle Cage"),
+            otherwise=True,
         ),
     ),
 )
@@ -282,4 +308,33 @@ def load_demo(session: Session) -> bool:
                     if demo_layer.default_index == option_position - 1:
                         layer.default_option_id = option.id
                 session.add(layer)
+            _add_rules(session, product.id, demo.rules)
         return True
+
+
+def _add_rules(session: Session, product_id: int, rules: tuple[DemoRule, ...]) -> None:
+    session.flush()
+    layers = {
+        la.name: la for la in session.exec(select(Layer).where(Layer.product_id == product_id))
+    }
+    options = {
+        (name, o.name): o.id
+        for name, la in layers.items()
+        for o in session.exec(select(Option).where(Option.layer_id == la.id))
+    }
+    for demo_rule in rules:
+        target = demo_rule.target
+        row = ProductRule(
+            product_id=product_id,
+            action=demo_rule.action.value,
+            layer_id=layers[target].id if isinstance(target, str) else None,
+            option_id=options[target] if isinstance(target, tuple) else None,
+            otherwise=demo_rule.otherwise,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        for when in demo_rule.when:
+            option_id = options[when]
+            assert option_id is not None
+            session.add(ProductRuleOption(rule_id=row.id, option_id=option_id))

@@ -129,6 +129,32 @@ class OptionViewImage(SQLModel, table=True):
     image_id: int = Field(foreign_key="image.id", ondelete="CASCADE")
 
 
+class ProductRule(SQLModel, table=True):
+    """Conditional logic of a configurator (`core.rules`): IF any of its options
+    (`ProductRuleOption`) is chosen THEN `action` on a layer or an option, and with
+    `otherwise` the reverse action when none is. Deleting the target deletes the rule."""
+
+    __tablename__ = "product_rule"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", ondelete="CASCADE", index=True)
+    action: str = Field(max_length=16)
+    layer_id: int | None = Field(default=None, foreign_key="layer.id", ondelete="CASCADE")
+    option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="CASCADE")
+    otherwise: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProductRuleOption(SQLModel, table=True):
+    """One of the options whose choice makes a rule apply."""
+
+    __tablename__ = "product_rule_option"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="product_rule.id", ondelete="CASCADE", index=True)
+    option_id: int = Field(foreign_key="option.id", ondelete="CASCADE", index=True)
+
+
 class Cart(SQLModel, table=True):
     """A shopper's cart; `id` is the SHA-256 of the random token in their cookie."""
 

@@ -21,6 +21,7 @@ from configurator.core import availability
 from configurator.core.configuration import (
     MAIN_VIEW,
     cheapest_price,
+    describe_rule,
     parse_id,
     resolve,
     structure_gaps,
@@ -34,6 +35,7 @@ from configurator.core.documents import (
     render_message,
 )
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
+from configurator.core.rules import Action
 from configurator.services import accounts, documents, stock
 from configurator.services import catalog_admin as edit
 from configurator.services.catalog import list_products, load_spec
@@ -66,7 +68,7 @@ from configurator.web.common import (
 from configurator.web.pdf import render_pdf
 
 SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
-Panel = Literal["details", "settings", "layer", "option", "new-layer"]
+Panel = Literal["details", "settings", "layer", "option", "new-layer", "rules"]
 
 
 class LoginRequired(Exception):
@@ -310,6 +312,8 @@ class AdminController(Controller):
             "cheapest": cheapest_price(spec),
             "view": shown_view.id,
             "view_name": shown_view.name,
+            "rules": [(rule.id, describe_rule(spec, rule)) for rule in spec.rules],
+            "rule_actions": list(Action),
         }
         return render(request, "admin/editor.html", fragment, context, status_code=status_code)
 
@@ -669,6 +673,31 @@ class AdminController(Controller):
             return self._refused_while_published(request, db, pid, "option", oid, exc)
         return self._after_save(request, db, pid, "layer", layer_id, "option-deleted")
 
+    # Rules (conditional logic) ----------------------------------------------------------
+
+    @post("/products/{product_id:str}/rules", sync_to_thread=True)
+    def add_rule(
+        self, request: Request[Any, Any, Any], db: DB, product: EditedProduct, data: FormData
+    ) -> Template | Redirect:
+        pid = row_id(product)
+        try:
+            edit.add_rule(db, pid, data)
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "rules", None, exc, _text_fields(data))
+        return self._after_save(request, db, pid, "rules", None, "rule-added")
+
+    @post("/products/{product_id:str}/rules/{rule_id:str}/delete", sync_to_thread=True)
+    def delete_rule(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        rule_id: FromPath[str],
+    ) -> Template | Redirect:
+        pid = row_id(product)
+        edit.delete_rule(db, pid, path_id(rule_id))
+        return self._after_save(request, db, pid, "rules", None, "rule-deleted")
+
     # Orders ---------------------------------------------------------------------------
 
     # Views ---------------------------------------------------------------------------
@@ -878,7 +907,7 @@ def _order_context(view: OrderView, **extra: str) -> dict[str, Any]:
     return {"view": view, "shipping": shipping, "cancelled": cancelled, **extra}
 
 
-PANELS = frozenset({"details", "settings", "layer", "option", "new-layer", "views"})
+PANELS = frozenset({"details", "settings", "layer", "option", "new-layer", "rules", "views"})
 
 _SAVED_MESSAGES = {
     "views": "Views saved. The storefront shows the change on the next request.",
@@ -894,6 +923,8 @@ _SAVED_MESSAGES = {
     "option-deleted": "Option deleted.",
     "default": "Default option set.",
     "moved": "Order changed.",
+    "rule-added": "Rule added. The storefront applies it on the next request.",
+    "rule-deleted": "Rule deleted.",
     "reset": "Back to the global setting. The storefront shows the change on the next request.",
 }
 

@@ -38,9 +38,10 @@ from configurator.core.configuration import (
     ViewSpec,
     availability_notices,
     cheapest_price,
+    nearest_build,
     parse_quantity,
     parse_selection,
-    resolve,
+    selection_to_pairs,
 )
 from configurator.services import accounts
 from configurator.services.catalog import (
@@ -273,13 +274,14 @@ def configurator_context(
     """
     selection, error, quantity, view = choices or read_choices(spec, params)
     status = 400 if error else 200
-    configuration = resolve(spec, selection)
+    configuration, rule_changes = nearest_build(spec, selection)
     decision = configuration.decide_add(quantity) if configuration.can_purchase else None
     pairs = _with_quantity(configuration.query_pairs(), quantity)
     context = {
         "spec": spec,
         "configuration": configuration,
         "error": error,
+        "rule_changes": rule_changes,
         "quantity": quantity,
         "decision": decision,
         "availability_notices": availability_notices(configuration, quantity, decision),
@@ -311,7 +313,7 @@ def _build_picture(
         view = parse_view(spec, params.get(VIEW_PARAM))
     except (SelectionError, CompositionError) as exc:
         raise ClientException(str(exc)) from None
-    images = layer_images(resolve(spec, selection), view)
+    images = layer_images(nearest_build(spec, selection)[0], view)
     key = composition_key(images, width, fmt)
     if not spec.published:
         cache_control = "private, no-store"
@@ -337,7 +339,8 @@ class StorefrontController(Controller):
             if spec is not None
         }
         default_builds = {
-            pid: resolve(spec, {}) if spec is not None else None for pid, spec in specs.items()
+            pid: nearest_build(spec, {})[0] if spec is not None else None
+            for pid, spec in specs.items()
         }
         context = {
             "products": products,
@@ -441,7 +444,9 @@ class StorefrontController(Controller):
         except SelectionError:
             context, status = configurator_context(spec, params)
             return render(request, "storefront/product.html", None, context, status_code=status)
-        pairs = resolve(spec, selection).query_pairs()
+        configuration, changed = nearest_build(spec, selection)
+        # A choice the rules take away: the page for what was asked says what changed.
+        pairs = selection_to_pairs(selection) if changed else configuration.query_pairs()
         try:
             quantity = parse_quantity(str(data.get("quantity", "1")))
         except QuantityError:

@@ -44,6 +44,8 @@ TABLES = (
     "admin_user",
     "admin_session",
     "stock_movement",
+    "product_rule",
+    "product_rule_option",
 )
 
 

@@ -1,0 +1,103 @@
+"""Conditional logic in the browser: the merchant adds a rule, the storefront applies it live
+(and with "Update preview" without JavaScript), and a request crafted with what the rule hides
+is refused."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, expect
+
+from e2e.helpers import PRODUCT_PATH, VIEWPORT, option_radio, screenshot, sign_in
+from tests.live_server import Server
+
+
+def test_a_rule_hides_a_layer_live_and_the_hidden_option_is_refused_when_posted(
+    browser: Browser, fresh_server: Server
+) -> None:
+    merchant_context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
+    shopper_context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
+    try:
+        page = merchant_context.new_page()
+        sign_in(page)
+        page.get_by_role("link", name=re.compile("Aero Road Bike")).first.click()
+        page.get_by_role("link", name=re.compile("Conditional logic")).click()
+        panel = page.locator("#right-panel")
+        expect(panel.get_by_role("heading", name="Conditional logic")).to_be_visible()
+        panel.get_by_label("Wheels · Carbon Deep").check()
+        panel.get_by_label("THEN", exact=True).select_option("hide")
+        panel.get_by_label("Layer or option").select_option(label="The layer Accessory")
+        panel.get_by_role("button", name="Add rule").click()
+        expect(panel.get_by_role("status")).to_contain_text("Rule added.")
+        expect(panel.get_by_role("listitem").filter(has_text="Carbon Deep")).to_have_text(
+            re.compile(r"IF Wheels · Carbon Deep THEN Hide the layer Accessory")
+        )
+        screenshot(page, "admin-rules.png")
+
+        shopper = shopper_context.new_page()
+        shopper.goto(PRODUCT_PATH)
+        accessory = shopper.get_by_role("group", name=re.compile(r"^Accessory"))
+        expect(accessory).to_be_visible()
+        option_radio(shopper, "Brass Bell").check()
+
+        # Live: choosing Carbon Deep takes the Accessory layer away, and says so.
+        option_radio(shopper, "Carbon Deep").check()
+        expect(accessory).to_have_count(0)
+        expect(shopper.locator("#availability")).to_contain_text(
+            "Accessory is not offered with Wheels · Carbon Deep, so it was left out."
+        )
+        # The demo rule: Gravel Tan wheels hide the Drop Bar (the default), Flat Bar instead.
+        option_radio(shopper, "Gravel Tan").check()
+        expect(option_radio(shopper, "Flat Bar, Silver")).to_be_checked()
+        expect(option_radio(shopper, "Drop Bar, Black Tape")).to_have_count(0)
+        expect(accessory).to_be_visible()
+        screenshot(shopper, "configurator-rules.png")
+
+        # A request crafted with the hidden layer's option is refused, and nothing is added.
+        token = shopper.locator('input[name="_csrf_token"]').first.get_attribute("value")
+        wheels = option_radio(shopper, "Gravel Tan").get_attribute("name")
+        shopper.goto(PRODUCT_PATH)
+        carbon = option_radio(shopper, "Carbon Deep").get_attribute("value")
+        bell_name = option_radio(shopper, "Brass Bell").get_attribute("name")
+        bell = option_radio(shopper, "Brass Bell").get_attribute("value")
+        assert token and wheels and carbon and bell_name and bell
+        refused = shopper.request.post(
+            "/cart/items",
+            form={
+                "_csrf_token": token,
+                "product": "aero-road-bike",
+                "quantity": "1",
+                wheels: carbon,
+                bell_name: bell,
+            },
+            max_redirects=0,
+        )
+        assert refused.status == 409
+        assert "Accessory is not offered with Wheels · Carbon Deep." in refused.text()
+        shopper.goto("/cart")
+        expect(shopper.get_by_text("Your cart is empty")).to_be_visible()
+    finally:
+        merchant_context.close()
+        shopper_context.close()
+
+
+def test_update_preview_applies_the_rules_without_javascript(
+    browser: Browser, server: Server
+) -> None:
+    """The demo's Bottle Cage is only offered with the Racing Red and Midnight Blue frames."""
+    context = browser.new_context(base_url=server.url, viewport=VIEWPORT, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(PRODUCT_PATH)
+        option_radio(page, "Bottle Cage").check()
+        option_radio(page, "Forest Green").check()
+        page.get_by_role("button", name="Update preview and price").click()
+        expect(page.locator("#availability")).to_contain_text(
+            "Accessory: Bottle Cage is only offered with Frame · Racing Red or Frame · "
+            "Midnight Blue, so it was taken off."
+        )
+        expect(option_radio(page, "Bottle Cage")).to_have_count(0)
+        expect(option_radio(page, "Forest Green")).to_be_checked()
+        expect(option_radio(page, "None")).to_be_checked()
+    finally:
+        context.close()
