@@ -84,6 +84,10 @@ class Restock:
     changes: tuple[FulfilmentChange, ...] = field(default=())
 
     @property
+    def allocated_units(self) -> int:
+        return sum(a.units for a in self.allocations)
+
+    @property
     def ready_to_ship(self) -> tuple[FulfilmentChange, ...]:
         return tuple(c for c in self.changes if c.after is Fulfilment.READY_TO_SHIP)
 
