@@ -134,7 +134,7 @@ def test_a_restock_never_allocates_more_than_received_nor_a_line_twice(
     assert plan.allocated + plan.leftover == max(0, received)
     assert len(keys) == len(set(keys))
     assert all(a.units > 0 for a in plan.allocations)
-    first_of = {}
+    first_of: dict[int, WaitingLine] = {}
     for line in oldest_first(lines):
         first_of.setdefault(line.key, line)
     for allocation in plan.allocations:
