@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("tracking_reference", sa.String(length=100), nullable=False),
         sa.Column("items", sa.String(length=2000), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["order_id"], ["customer_order.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sqlite_autoincrement=True,
