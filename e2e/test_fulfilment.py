@@ -49,8 +49,30 @@ def order_gravel_tan(page: Page) -> tuple[str, str]:
     return page.locator(".confirmation .lead strong").inner_text(), page.url
 
 
+def set_quantity_on_hand(admin: Page, quantity: str) -> None:
+    admin.get_by_label("Quantity on hand").fill(quantity)
+    admin.get_by_role("button", name="Save option").click()
+    expect(right_panel(admin).get_by_role("status")).to_contain_text("Option saved.")
+
+
 def order_row(page: Page, number: str) -> Locator:
     return page.get_by_role("row").filter(has=page.get_by_role("link", name=number))
+
+
+def expect_queue(admin: Page, older: str, newer: str) -> None:
+    """The backorder queue lists both orders for Gravel Tan, the older first."""
+    admin.goto("/admin/backorders")
+    queue = admin.get_by_role("table", name="Orders waiting for Gravel Tan, oldest first")
+    expect(queue.get_by_role("row")).to_have_count(4)  # header, two lines, total
+    expect(queue.get_by_role("row").nth(1)).to_contain_text(older)
+    expect(queue.get_by_role("row").nth(2)).to_contain_text(newer)
+    expect(admin.get_by_test_id("queue-total")).to_have_text("2")
+    if os.environ.get("E2E_SCREENSHOTS") == "1":
+        admin.screenshot(
+            path=str(PROJECT_ROOT / "docs" / "backorder-queue.png"),
+            full_page=True,
+            animations="disabled",
+        )
 
 
 def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_one_waits(
@@ -62,27 +84,14 @@ def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_one_waits(
         admin = merchant.new_page()
         sign_in(admin)
         open_gravel_tan(admin)
-        admin.get_by_label("Quantity on hand").fill("0")
-        admin.get_by_role("button", name="Save option").click()
-        expect(right_panel(admin).get_by_role("status")).to_contain_text("Option saved.")
+        set_quantity_on_hand(admin, "0")
 
         page = shopper.new_page()
         older, older_url = order_gravel_tan(page)
         newer, newer_url = order_gravel_tan(page)
         assert older != newer
 
-        admin.goto("/admin/backorders")
-        queue = admin.get_by_role("table", name="Orders waiting for Gravel Tan, oldest first")
-        expect(queue.get_by_role("row")).to_have_count(4)  # header, two lines, total
-        expect(queue.get_by_role("row").nth(1)).to_contain_text(older)
-        expect(queue.get_by_role("row").nth(2)).to_contain_text(newer)
-        expect(admin.get_by_test_id("queue-total")).to_have_text("2")
-        if os.environ.get("E2E_SCREENSHOTS") == "1":
-            admin.screenshot(
-                path=str(PROJECT_ROOT / "docs" / "backorder-queue.png"),
-                full_page=True,
-                animations="disabled",
-            )
+        expect_queue(admin, older, newer)
 
         admin.get_by_role("link", name="Receive stock for Gravel Tan").click()
         expect(right_panel(admin).get_by_test_id("waiting-units")).to_have_text("2")

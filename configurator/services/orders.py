@@ -366,8 +366,10 @@ class OrderLineView:
 
     @property
     def split_summary(self) -> str:
-        """What of this line ships now and what once restocked, as recorded at checkout."""
-        return split_summary(Split(self.line.quantity_in_stock, self.line.quantity_backordered))
+        """What of this line ships now and what once restocked: the split recorded at checkout,
+        less what restocks have allocated and what has shipped since ("" once nothing waits)."""
+        progress = self.progress
+        return split_summary(Split(progress.ready, progress.waiting))
 
     @property
     def progress(self) -> LineProgress:

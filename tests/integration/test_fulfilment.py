@@ -151,7 +151,10 @@ def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_still_wait
         if n in row
     }
     assert "Ready to ship" in rows[older] and "Awaiting stock" in rows[newer]
-    assert "Ready to ship" in client.get(f"/admin/orders/{older}").text
+    ready_page = client.get(f"/admin/orders/{older}").text
+    assert "Ready to ship" in ready_page and "Mark shipped" in ready_page
+    assert "ships once restocked" not in ready_page  # its wheels were allocated
+    assert "Backordered: ships once restocked." in client.get(f"/admin/orders/{newer}").text
 
 
 def test_raising_the_quantity_in_the_option_form_fills_waiting_orders_first(
