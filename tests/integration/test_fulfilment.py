@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from alembic import command
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
 from sqlmodel import select
 
 from configurator.services import stock
-from configurator.store.db import new_session
+from configurator.store.db import alembic_config, new_session
 from configurator.store.models import Option
 from tests.integration.conftest import (
     CUSTOMER,
@@ -479,3 +480,33 @@ def test_fulfilment_actions_need_the_csrf_token_and_a_signed_in_merchant(
         htmx = client.post(path, data=data, headers=HX, follow_redirects=False)
         assert htmx.status_code == 403
     assert state(shop) == before
+
+
+def test_migration_0012_gives_existing_orders_the_status_their_lines_give(
+    shop: Shop, client: Client
+) -> None:
+    ready = order(client, shop, {"Wheels": "Road Classic"})
+    awaiting = order(client, shop, {"Wheels": "Carbon Deep"})
+    ids = shop.ids(BIKE)
+    add_to_cart(client, BIKE, {ids["Wheels"]: ids["Carbon Deep"]}, 1)
+    add_to_cart(client, SNEAKER, {}, 1)
+    assert post_form(client, "/checkout", CUSTOMER).status_code == 303
+    partly = str(shop.scalar("SELECT number FROM customer_order ORDER BY id DESC LIMIT 1"))
+    cancelled = order(client, shop, {"Wheels": "Carbon Deep"})
+    sign_in(shop, client)
+    assert (
+        post_form(client, f"/admin/orders/{cancelled}/cancel", {"confirm": "yes"}).status_code
+        == 303
+    )
+    config = alembic_config(shop.engine.url.render_as_string(hide_password=False))
+    shop.engine.dispose()
+
+    command.downgrade(config, "0011")
+    command.upgrade(config, "head")
+
+    assert [status(shop, n) for n in (ready, awaiting, partly, cancelled)] == [
+        "ready",
+        "awaiting",
+        "partly_ready",
+        "cancelled",
+    ]
