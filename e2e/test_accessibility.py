@@ -67,6 +67,11 @@ def test_accessibility(page: Page) -> None:
     expect(page.get_by_role("heading", name=f"Order {number}")).to_be_visible()
     checked["admin order"] = blocking_violations(page)
 
+    page.goto("/admin/backorders")
+    expect(page.get_by_role("table", name=re.compile(r"^Orders waiting for"))).to_be_visible()
+    checked["admin backorder queue"] = blocking_violations(page)
+    page.goto(f"/admin/orders/{number}")
+
     page.get_by_label(f"Yes, cancel order {number}").check()
     page.get_by_role("button", name="Cancel order and restock").click()
     expect(page.get_by_role("status")).to_contain_text("Order cancelled")
