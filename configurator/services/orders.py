@@ -38,6 +38,7 @@ from configurator.services.stock import (
     lock_option,
     refresh_fulfilment,
     take_for_order,
+    waiting_lines,
 )
 from configurator.store.db import unit_of_work
 from configurator.store.models import (
@@ -308,6 +309,20 @@ def cancel_order(session: Session, *, number: str, username: str) -> Cancelled:
         # options waits for this cancellation, or comes first and is seen below.
         for option_id in option_ids:
             lock_option(session, option_id)
+        # Then, in id order, this order and every order the units it gives back may go to (the
+        # lines waiting for these options cannot change while their options are held): orders
+        # are always locked in id order after options, so a restock cannot deadlock with this.
+        recipients = {
+            line.order_id
+            for option_id in option_ids
+            for line, _line_id, _number in waiting_lines(session, option_id, taken_from_stock=True)
+        }
+        session.exec(
+            select(CustomerOrder.id)
+            .where(col(CustomerOrder.id).in_(recipients | {order.id}))
+            .order_by(col(CustomerOrder.id))
+            .with_for_update()
+        ).all()
         # Claim the cancellation with a conditional update: of two merchants (or a double click)
         # cancelling at once, exactly one gives the stock back.
         claimed = session.execute(
