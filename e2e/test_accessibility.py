@@ -47,6 +47,12 @@ def check_documents(page: Page, number: str, checked: dict[str, list[dict[str, A
     checked["documents settings with an error"] = blocking_violations(page)
 
 
+def check_backorder_queue(page: Page, checked: dict[str, list[dict[str, Any]]]) -> None:
+    page.goto("/admin/backorders")
+    expect(page.get_by_role("table", name=re.compile(r"^Orders waiting for"))).to_be_visible()
+    checked["admin backorder queue"] = blocking_violations(page)
+
+
 def test_accessibility(page: Page) -> None:
     checked: dict[str, list[dict[str, Any]]] = {}
 
@@ -80,6 +86,7 @@ def test_accessibility(page: Page) -> None:
     expect(page.get_by_role("heading", name=f"Order {number}")).to_be_visible()
     checked["admin order"] = blocking_violations(page)
     check_documents(page, number, checked)
+    check_backorder_queue(page, checked)
     page.goto(f"/admin/orders/{number}")
 
     page.get_by_label(f"Yes, cancel order {number}").check()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from configurator.core.availability import SHIPS_ONCE_RESTOCKED
 
@@ -154,3 +155,160 @@ def cancellation(
     else:
         message = "Nothing from this order will ship."
     return Cancellation(f"Order {number} was cancelled", when, iso, message)
+
+
+# Fulfilment: where each line and the order stand between checkout and shipment ---------------
+
+
+class Fulfilment(StrEnum):
+    """An order's (or a line's) fulfilment status, as the merchant and the customer see it.
+
+    Magento 2's "shipping on hold until stock arrives", per line: what is in stock (or was
+    allocated from a restock) is ready to ship; what still waits for stock holds.
+    """
+
+    AWAITING_STOCK = "awaiting"
+    PARTLY_READY = "partly_ready"
+    READY_TO_SHIP = "ready"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return _FULFILMENT_LABELS[self]
+
+    @property
+    def waits(self) -> bool:
+        """Something of it still waits for stock."""
+        return self in (Fulfilment.AWAITING_STOCK, Fulfilment.PARTLY_READY)
+
+
+_FULFILMENT_LABELS = {
+    Fulfilment.AWAITING_STOCK: "Awaiting stock",
+    Fulfilment.PARTLY_READY: "Partly ready",
+    Fulfilment.READY_TO_SHIP: "Ready to ship",
+    Fulfilment.SHIPPED: "Shipped",
+    Fulfilment.CANCELLED: "Cancelled",
+}
+WAITING = (Fulfilment.AWAITING_STOCK, Fulfilment.PARTLY_READY)
+
+
+@dataclass(frozen=True, slots=True)
+class LineProgress:
+    """One order line between checkout and shipment.
+
+    `quantity` is Qty Ordered; `waiting_by_option` holds, per backordered option of the line,
+    the units still waiting for stock (its Qty Backordered less what restocks allocated since);
+    `shipped` the units already shipped. An item ships whole, so the option that waits most
+    decides how many of the line's items wait.
+    """
+
+    quantity: int
+    shipped: int = 0
+    waiting_by_option: tuple[int, ...] = ()
+
+    @property
+    def waiting(self) -> int:
+        """Items that cannot ship yet (never more than what is left to ship)."""
+        most = max((max(0, w) for w in self.waiting_by_option), default=0)
+        return min(most, self.quantity - self.shipped)
+
+    @property
+    def ready(self) -> int:
+        """Items that can ship now and have not shipped yet."""
+        return max(0, self.quantity - self.shipped - self.waiting)
+
+
+def order_fulfilment(lines: Sequence[LineProgress], *, cancelled: bool = False) -> Fulfilment:
+    """The order's status from its lines: Cancelled; Shipped once every item shipped; Ready to
+    ship when nothing waits; Partly ready when some items can ship and others wait; Awaiting
+    stock when nothing left to ship can ship yet. A line alone is read the same way."""
+    if cancelled:
+        return Fulfilment.CANCELLED
+    waiting = sum(line.waiting for line in lines)
+    ready = sum(line.ready for line in lines)
+    if waiting == 0 and ready == 0:
+        return Fulfilment.SHIPPED
+    if waiting == 0:
+        return Fulfilment.READY_TO_SHIP
+    return Fulfilment.PARTLY_READY if ready else Fulfilment.AWAITING_STOCK
+
+
+def line_fulfilment(line: LineProgress, *, cancelled: bool = False) -> Fulfilment:
+    return order_fulfilment((line,), cancelled=cancelled)
+
+
+# Restock: which waiting lines new units go to ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingLine:
+    """An order line's option that waits for stock: `key` names it (the order line option),
+    `placed` and `order_id` and `position` say how old it is, `waiting` how many units."""
+
+    key: int
+    order_id: int
+    placed: datetime
+    position: int
+    waiting: int
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    key: int
+    order_id: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationPlan:
+    """Where received units go: to waiting lines (`allocations`, oldest first), and what is left
+    over (`leftover`) becomes salable."""
+
+    allocations: tuple[Allocation, ...]
+    leftover: int
+
+    @property
+    def allocated(self) -> int:
+        return sum(a.units for a in self.allocations)
+
+
+def oldest_first(waiting: Sequence[WaitingLine]) -> list[WaitingLine]:
+    """The backorder queue's order: the order placed first, then its lines in order."""
+    return sorted(waiting, key=lambda w: (_utc(w.placed), w.order_id, w.position, w.key))
+
+
+def plan_allocation(received: int, waiting: Sequence[WaitingLine]) -> AllocationPlan:
+    """Restock fills waiting backorders oldest first: each waiting line gets as many of the
+    `received` units as it waits for before a younger line gets any; what no line waits for is
+    left over. Never more than received, never a line twice, never more than a line waits for."""
+    left = max(0, received)
+    allocations: list[Allocation] = []
+    seen: set[int] = set()
+    for line in oldest_first(waiting):
+        if left == 0:
+            break
+        if line.key in seen:
+            continue
+        seen.add(line.key)
+        if line.waiting <= 0:
+            continue
+        units = min(left, line.waiting)
+        allocations.append(Allocation(line.key, line.order_id, units))
+        left -= units
+    return AllocationPlan(tuple(allocations), left)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def age_in_words(placed: datetime, now: datetime) -> str:
+    """How long a line has waited, as the backorder queue says it: "3 days", "5 hours",
+    "12 minutes", "just now"."""
+    seconds = max(0, int((_utc(now) - _utc(placed)).total_seconds()))
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "just now"

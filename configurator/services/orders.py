@@ -18,14 +18,29 @@ from configurator.core.composition import build_image_url, selection_from_option
 from configurator.core.configuration import ConfiguratorSpec, resolve
 from configurator.core.fulfilment import (
     Cancellation,
+    Fulfilment,
+    LineProgress,
     LineSnapshot,
     ShippingSummary,
     cancellation,
+    line_fulfilment,
+    order_fulfilment,
     shipping_summary,
 )
 from configurator.services.cart import CartItem, CartOption, CartView, cart_id_for, view_cart
 from configurator.services.catalog import spec_by_id
-from configurator.services.stock import SoldOut, give_back, take_for_order
+from configurator.services.stock import (
+    ORDER_CANCELLED,
+    ORDER_PLACED,
+    FulfilmentChange,
+    SoldOut,
+    give_back,
+    line_progress,
+    lock_option,
+    refresh_fulfilment,
+    take_for_order,
+    waiting_lines,
+)
 from configurator.store.db import unit_of_work
 from configurator.store.models import (
     Cart,
@@ -33,11 +48,11 @@ from configurator.store.models import (
     CustomerOrder,
     OrderLine,
     OrderLineOption,
+    Shipment,
     utcnow,
 )
 
-ORDER_PLACED = "placed"
-ORDER_CANCELLED = "cancelled"
+__all__ = ["ORDER_CANCELLED", "ORDER_PLACED"]
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 CUSTOMER_FIELDS: dict[str, tuple[str, int, bool]] = {
@@ -213,8 +228,11 @@ def _place_order(
     exact = plan.specs_as_taken(before)
     if exact:
         cart = view_cart(session, cart_token, specs=exact)
-    for position, item in enumerate(cart.items):
+    progress = [
         _write_line(session, order, position, item, plan.demand)
+        for position, item in enumerate(cart.items)
+    ]
+    order.fulfilment = order_fulfilment(progress).value
     order.has_backorder = any(item.has_backorder for item in cart.items)
     order.backorder_told = cart.has_backorder
     session.add(order)
@@ -228,7 +246,7 @@ def _place_order(
 
 def _write_line(
     session: Session, order: CustomerOrder, position: int, item: CartItem, demand: dict[int, int]
-) -> None:
+) -> LineProgress:
     configuration = item.configuration
     assert configuration is not None and item.split is not None and order.id is not None
     line = OrderLine(
@@ -256,6 +274,9 @@ def _write_line(
             _option_row(line.id, option_position, cart_option, item.quantity, demand)
             for option_position, cart_option in enumerate(item.options)
         ],
+    )
+    return LineProgress(
+        item.quantity, 0, tuple(o.backordered for o in item.options if o.backordered)
     )
 
 
@@ -285,34 +306,100 @@ class OrderError(ValueError):
     """A merchant action on an order we refuse, with the reason."""
 
 
-def cancel_order(session: Session, *, number: str, username: str) -> CustomerOrder:
-    """Cancel an order and give back the stock it took, with movements, in one transaction."""
+@dataclass(frozen=True)
+class Cancelled:
+    """A cancelled order, and the other orders whose status moved because the units it gave
+    back filled their waiting lines (`changes`)."""
+
+    order: CustomerOrder
+    changes: tuple[FulfilmentChange, ...]
+
+
+def cancel_order(session: Session, *, number: str, username: str) -> Cancelled:
+    """Cancel an order and give back what it took and did not ship, with movements, in one
+    transaction. What it held on hand goes to the oldest lines still waiting first."""
     with unit_of_work(session, write=True):
         order = session.exec(select(CustomerOrder).where(CustomerOrder.number == number)).first()
         if order is None:
             raise LookupError("No such order.")
+        if order.fulfilment == Fulfilment.SHIPPED.value:
+            raise OrderError("This order has shipped in full; there is nothing left to cancel.")
+        lines = {
+            line.id: line
+            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))
+        }
+        option_ids = sorted(
+            {
+                o.option_id
+                for o in session.exec(
+                    select(OrderLineOption).where(col(OrderLineOption.order_line_id).in_(lines))
+                )
+                if o.option_id is not None and o.stock_taken
+            }
+        )
+        # Options first, then the order (the order restocks take them in): a restock of these
+        # options waits for this cancellation, or comes first and is seen below.
+        for option_id in option_ids:
+            lock_option(session, option_id)
+        # Then, in id order, this order and every order the units it gives back may go to (the
+        # lines waiting for these options cannot change while their options are held): orders
+        # are always locked in id order after options, so a restock cannot deadlock with this.
+        recipients = {
+            line.order_id
+            for option_id in option_ids
+            for line, _line_id, _number in waiting_lines(session, option_id, taken_from_stock=True)
+        }
+        session.exec(
+            select(CustomerOrder.id)
+            .where(col(CustomerOrder.id).in_(recipients | {order.id}))
+            .order_by(col(CustomerOrder.id))
+            .with_for_update()
+        ).all()
         # Claim the cancellation with a conditional update: of two merchants (or a double click)
         # cancelling at once, exactly one gives the stock back.
         claimed = session.execute(
             update(CustomerOrder)
-            .where(col(CustomerOrder.id) == order.id, col(CustomerOrder.status) == ORDER_PLACED)
-            .values(status=ORDER_CANCELLED, cancelled_at=utcnow())
+            .where(
+                col(CustomerOrder.id) == order.id,
+                col(CustomerOrder.status) == ORDER_PLACED,
+                col(CustomerOrder.fulfilment) != Fulfilment.SHIPPED.value,
+            )
+            .values(
+                status=ORDER_CANCELLED,
+                cancelled_at=utcnow(),
+                fulfilment=Fulfilment.CANCELLED.value,
+            )
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise OrderError("This order is already cancelled; its stock was given back then.")
+            session.refresh(order)
+            if order.status == ORDER_CANCELLED:
+                raise OrderError("This order is already cancelled; its stock was given back then.")
+            raise OrderError("This order has shipped in full; there is nothing left to cancel.")
         session.refresh(order)
-        line_ids = [
-            line.id
-            for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))
-        ]
-        taken: dict[int, int] = {}
-        for option in session.exec(
-            select(OrderLineOption).where(col(OrderLineOption.order_line_id).in_(line_ids))
+        returns: dict[int, tuple[int, int]] = {}
+        for line in session.exec(
+            select(OrderLine)
+            .where(OrderLine.order_id == order.id)
+            .execution_options(populate_existing=True)
         ):
-            if option.option_id is not None and option.stock_taken:
-                taken[option.option_id] = taken.get(option.option_id, 0) + option.stock_taken
-        give_back(session, taken, order, username)
-        return order
+            for option in session.exec(
+                select(OrderLineOption)
+                .where(OrderLineOption.order_line_id == line.id)
+                .execution_options(populate_existing=True)
+            ):
+                if option.option_id is None or not option.stock_taken:
+                    continue
+                unshipped = min(option.stock_taken, line.quantity - line.quantity_shipped)
+                still_waiting = max(0, option.quantity_backordered - option.quantity_allocated)
+                waiting = min(still_waiting, unshipped)
+                before = returns.get(option.option_id, (0, 0))
+                returns[option.option_id] = (
+                    before[0] + waiting,
+                    before[1] + unshipped - waiting,
+                )
+        filled = give_back(session, returns, order, username)
+        changes = refresh_fulfilment(session, filled)
+        return Cancelled(order, tuple(changes))
 
 
 @dataclass(frozen=True)
@@ -329,14 +416,29 @@ class OrderLineView:
 
     @property
     def split_summary(self) -> str:
-        """What of this line ships now and what once restocked, as recorded at checkout."""
-        return split_summary(Split(self.line.quantity_in_stock, self.line.quantity_backordered))
+        """What of this line ships now and what once restocked: the split recorded at checkout,
+        less what restocks have allocated and what has shipped since ("" once nothing waits)."""
+        progress = self.progress
+        return split_summary(Split(progress.ready, progress.waiting))
+
+    @property
+    def progress(self) -> LineProgress:
+        return line_progress(self.line, self.options)
+
+    def fulfilment(self, order: CustomerOrder) -> Fulfilment:
+        """The line's own status: what of it is ready, shipped, or still waits."""
+        return line_fulfilment(self.progress, cancelled=order.status == ORDER_CANCELLED)
 
 
 @dataclass(frozen=True)
 class OrderView:
     order: CustomerOrder
     lines: tuple[OrderLineView, ...]
+    shipments: tuple[Shipment, ...] = ()
+
+    @property
+    def fulfilment(self) -> Fulfilment:
+        return Fulfilment(self.order.fulfilment)
 
 
 def line_snapshots(view: OrderView, *, merchant: bool) -> tuple[LineSnapshot, ...]:
@@ -345,15 +447,23 @@ def line_snapshots(view: OrderView, *, merchant: bool) -> tuple[LineSnapshot, ..
     snapshots = []
     for entry in view.lines:
         line = entry.line
-        backordered = [o for o in entry.options if o.backordered]
-        told = [o for o in backordered if merchant or o.customer_told]
+        progress = entry.progress
+        left = line.quantity - progress.shipped
+        if left <= 0:
+            continue  # shipped in full: the shipments list says so
+        still_waiting = [
+            o
+            for o in entry.options
+            if o.backordered and o.quantity_backordered > o.quantity_allocated
+        ]
+        told = [o for o in still_waiting if merchant or o.customer_told]
         snapshots.append(
             LineSnapshot(
                 product_name=line.product_name,
-                quantity=line.quantity,
-                quantity_in_stock=line.quantity_in_stock if line.has_backorder else line.quantity,
+                quantity=left,
+                quantity_in_stock=progress.ready,
                 backordered_options=tuple(f"{o.layer_name}: {o.option_name}" for o in told),
-                silent=len(told) < len(backordered),
+                silent=len(told) < len(still_waiting),
             )
         )
     return tuple(snapshots)
@@ -367,6 +477,8 @@ def order_status(
     order = view.order
     if order.status == ORDER_CANCELLED:
         return None, cancellation(order.number, order.cancelled_at, merchant=merchant)
+    if view.fulfilment is Fulfilment.SHIPPED:
+        return None, None
     return shipping_summary(line_snapshots(view, merchant=merchant), merchant=merchant), None
 
 
@@ -428,7 +540,10 @@ def _order_view(session: Session, order: CustomerOrder) -> OrderView:
         views.append(
             OrderLineView(line, own, shown_options, _build_image(session, specs, line, own))
         )
-    return OrderView(order=order, lines=tuple(views))
+    shipments = session.exec(
+        select(Shipment).where(Shipment.order_id == order.id).order_by(col(Shipment.id))
+    ).all()
+    return OrderView(order=order, lines=tuple(views), shipments=tuple(shipments))
 
 
 def order_by_token(session: Session, token: str) -> OrderView | None:
@@ -441,11 +556,19 @@ def order_by_number(session: Session, number: str) -> OrderView | None:
     return _order_view(session, order) if order else None
 
 
-def recent_orders(session: Session, limit: int = 200) -> list[CustomerOrder]:
+def recent_orders(
+    session: Session, limit: int = 200, *, fulfilment: tuple[Fulfilment, ...] = ()
+) -> list[CustomerOrder]:
+    """The newest orders first; only those in these fulfilment statuses when given."""
+    statement = select(CustomerOrder)
+    if fulfilment:
+        statement = statement.where(
+            col(CustomerOrder.fulfilment).in_([status.value for status in fulfilment])
+        )
     return list(
         session.exec(
-            select(CustomerOrder)
-            .order_by(col(CustomerOrder.created_at).desc(), col(CustomerOrder.id).desc())
-            .limit(limit)
+            statement.order_by(
+                col(CustomerOrder.created_at).desc(), col(CustomerOrder.id).desc()
+            ).limit(limit)
         )
     )

@@ -4,12 +4,19 @@ Every change of an option's quantity goes through here and is written as an appe
 stock movement in the same transaction, so that the sum of an option's movements is always its
 quantity (`configurator stock check` verifies it). Sales use a conditional update: the database,
 not an earlier read, decides who gets the last unit.
+
+Restock fills waiting backorders oldest first: whenever a tracked option's quantity rises
+(`set_quantity`, the one entry point every merchant change uses, or an order's cancellation),
+the new units go to the oldest waiting order lines first (`fulfilment.plan_allocation`), each as
+an "allocated" movement tied to its order and line; what is left over becomes salable. A
+backordered unit was taken from the quantity at checkout (the quantity went below zero), so
+filling it raises the quantity by one like any received unit: the movements still sum to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import func, insert, update
@@ -18,8 +25,23 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import effective_stock, is_low_stock
 from configurator.core.configuration import LayerSpec, OptionSpec
+from configurator.core.fulfilment import (
+    Allocation,
+    Fulfilment,
+    LineProgress,
+    WaitingLine,
+    order_fulfilment,
+    plan_allocation,
+)
 from configurator.services.catalog import list_products, spec_by_id
-from configurator.store.models import CustomerOrder, Option, StockMovement, utcnow
+from configurator.store.models import (
+    CustomerOrder,
+    Option,
+    OrderLine,
+    OrderLineOption,
+    StockMovement,
+    utcnow,
+)
 
 MAX_QUANTITY_ON_HAND = 1_000_000
 
@@ -30,6 +52,45 @@ class MovementReason(StrEnum):
     ADJUSTMENT = "adjustment"
     IMPORT = "import"
     INITIAL = "initial stock"
+    RECEIVED = "received"
+    ALLOCATED = "allocated"
+    BACK_IN_STOCK = "back in stock"
+
+
+ORDER_PLACED = "placed"
+ORDER_CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class FulfilmentChange:
+    """An order whose fulfilment status moved, for whoever tells the customer."""
+
+    order_id: int
+    number: str
+    email: str
+    before: Fulfilment
+    after: Fulfilment
+
+
+@dataclass(frozen=True)
+class Restock:
+    """What a rise of an option's stock did: the units allocated to waiting lines (oldest
+    first), what became salable, and the orders whose status moved (`ready_to_ship`: those a
+    "ready to ship" email is for)."""
+
+    option_id: int
+    received: int = 0
+    allocations: tuple[Allocation, ...] = ()
+    leftover: int = 0
+    changes: tuple[FulfilmentChange, ...] = field(default=())
+
+    @property
+    def allocated_units(self) -> int:
+        return sum(a.units for a in self.allocations)
+
+    @property
+    def ready_to_ship(self) -> tuple[FulfilmentChange, ...]:
+        return tuple(c for c in self.changes if c.after is Fulfilment.READY_TO_SHIP)
 
 
 class SoldOut(Exception):
@@ -57,6 +118,7 @@ def _record(
     *,
     order: CustomerOrder | None = None,
     username: str = "",
+    note: str = "",
 ) -> None:
     session.add(
         StockMovement(
@@ -69,8 +131,171 @@ def _record(
             order_id=order.id if order else None,
             order_number=order.number if order else "",
             username=username,
+            note=note,
         )
     )
+
+
+def lock_option(session: Session, option_id: int) -> Option | None:
+    """The option as it is now, held until the transaction ends (its row lock on PostgreSQL;
+    SQLite's writers already hold the database's write lock)."""
+    return session.exec(
+        select(Option)
+        .where(col(Option.id) == option_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def waiting_lines(
+    session: Session, option_id: int, *, taken_from_stock: bool
+) -> list[tuple[WaitingLine, int, str]]:
+    """The lines of placed orders that still wait for this option, with each one's order line
+    id and order number. `taken_from_stock`: only lines whose units checkout took from the
+    quantity on hand (tracked then), the ones a rise of the quantity can fill."""
+    statement = (
+        sql_select(
+            col(OrderLineOption.id),
+            col(OrderLine.order_id),
+            col(CustomerOrder.created_at),
+            col(OrderLine.position),
+            col(OrderLineOption.quantity_backordered) - col(OrderLineOption.quantity_allocated),
+            col(OrderLine.id),
+            col(CustomerOrder.number),
+        )
+        .join(OrderLine, col(OrderLine.id) == col(OrderLineOption.order_line_id))
+        .join(CustomerOrder, col(CustomerOrder.id) == col(OrderLine.order_id))
+        .where(
+            col(OrderLineOption.option_id) == option_id,
+            col(CustomerOrder.status) == ORDER_PLACED,
+            col(OrderLineOption.quantity_backordered) > col(OrderLineOption.quantity_allocated),
+        )
+    )
+    if taken_from_stock:
+        statement = statement.where(col(OrderLineOption.stock_taken) > 0)
+    return [
+        (WaitingLine(int(key), int(order_id), placed, int(position), int(units)), line, number)
+        for key, order_id, placed, position, units, line, number in session.execute(statement)
+    ]
+
+
+def _allocate(
+    session: Session,
+    option: Option,
+    units: int,
+    quantity_before: int,
+    *,
+    raises_quantity: bool,
+    reason: MovementReason,
+    order: CustomerOrder | None = None,
+    username: str = "",
+    note: str = "",
+) -> tuple[tuple[Allocation, ...], int, set[int]]:
+    """Give `units` that just arrived to the option's oldest waiting lines, and write their
+    movements: one "allocated" movement per line (tied to its order and line), then the
+    leftover under `reason`. The quantity was already raised by `units` when `raises_quantity`
+    (a tracked option); an untracked one's movements change nothing (delta 0). Returns the
+    allocations, the leftover and the ids of the orders given units."""
+    assert option.id is not None
+    found = waiting_lines(session, option.id, taken_from_stock=raises_quantity)
+    plan = plan_allocation(units, [w for w, _line, _number in found])
+    lines = {w.key: (line, number) for w, line, number in found}
+    running = quantity_before
+    for allocation in plan.allocations:
+        claimed = session.execute(
+            update(OrderLineOption)
+            .where(
+                col(OrderLineOption.id) == allocation.key,
+                col(OrderLineOption.quantity_backordered) - col(OrderLineOption.quantity_allocated)
+                >= allocation.units,
+            )
+            .values(quantity_allocated=col(OrderLineOption.quantity_allocated) + allocation.units)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise RuntimeError("a waiting line was filled twice")  # the unit of work rolls back
+        delta = allocation.units if raises_quantity else 0
+        running += delta
+        line_id, number = lines[allocation.key]
+        session.add(
+            StockMovement(
+                option_id=option.id,
+                option_name=option.name,
+                sku=option.sku,
+                delta=delta,
+                quantity_after=running,
+                reason=MovementReason.ALLOCATED.value,
+                order_id=allocation.order_id,
+                order_number=number,
+                order_line_id=line_id,
+                username=username,
+                note=note,
+            )
+        )
+    if raises_quantity and plan.leftover:
+        _record(
+            session,
+            option,
+            plan.leftover,
+            running + plan.leftover,
+            reason,
+            order=order,
+            username=username,
+            note=note,
+        )
+    return plan.allocations, plan.leftover, {a.order_id for a in plan.allocations}
+
+
+def line_progress(line: OrderLine, options: Iterable[OrderLineOption]) -> LineProgress:
+    """An order line as `fulfilment.order_fulfilment` reads it."""
+    return LineProgress(
+        quantity=line.quantity,
+        shipped=line.quantity_shipped,
+        waiting_by_option=tuple(
+            o.quantity_backordered - o.quantity_allocated for o in options if o.quantity_backordered
+        ),
+    )
+
+
+def refresh_fulfilment(session: Session, order_ids: Iterable[int]) -> list[FulfilmentChange]:
+    """Derive these orders' fulfilment status again from their lines and store it; the orders
+    whose status moved. The orders are locked first, in id order (after any option), so that
+    what is read is what the status is written from."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return []
+    orders = session.exec(
+        select(CustomerOrder)
+        .where(col(CustomerOrder.id).in_(ids))
+        .order_by(col(CustomerOrder.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    lines = session.exec(
+        select(OrderLine)
+        .where(col(OrderLine.order_id).in_(ids))
+        .execution_options(populate_existing=True)
+    ).all()
+    options = session.exec(
+        select(OrderLineOption)
+        .where(col(OrderLineOption.order_line_id).in_([line.id for line in lines]))
+        .execution_options(populate_existing=True)
+    ).all()
+    changes: list[FulfilmentChange] = []
+    for order in orders:
+        assert order.id is not None
+        progress = [
+            line_progress(line, (o for o in options if o.order_line_id == line.id))
+            for line in lines
+            if line.order_id == order.id
+        ]
+        after = order_fulfilment(progress, cancelled=order.status == ORDER_CANCELLED)
+        before = Fulfilment(order.fulfilment)
+        if after is not before:
+            order.fulfilment = after.value
+            session.add(order)
+            changes.append(FulfilmentChange(order.id, order.number, order.email, before, after))
+    session.flush()
+    return changes
 
 
 def set_quantity(
@@ -81,14 +306,20 @@ def set_quantity(
     seen: int | None,
     username: str,
     reason: MovementReason = MovementReason.ADJUSTMENT,
-) -> None:
+    note: str = "",
+) -> Restock:
     """Set an option's quantity on hand, as a merchant does. `seen` is the quantity the form
-    showed: if an order changed it since, refuse rather than overwrite that sale."""
+    showed: if an order changed it since, refuse rather than overwrite that sale.
+
+    The one entry point for every change a merchant makes (the option's form, Receive stock, an
+    import, a bulk edit): a rise first fills the option's waiting backorders, oldest first, and
+    only the rest becomes salable. Returns what the rise did (`Restock`)."""
+    assert option.id is not None
     current = option.quantity
     if seen is not None and seen != current:
         raise StockChanged(current)
     if new_quantity == current:
-        return
+        return Restock(option.id)
     result = session.execute(
         update(Option)
         .where(col(Option.id) == option.id, col(Option.quantity) == current)
@@ -99,7 +330,63 @@ def set_quantity(
         fresh = session.exec(select(Option.quantity).where(col(Option.id) == option.id)).first()
         raise StockChanged(fresh if fresh is not None else current)
     option.quantity = new_quantity
-    _record(session, option, new_quantity - current, new_quantity, reason, username=username)
+    received = new_quantity - current
+    if received < 0 or not option.track_inventory:
+        _record(session, option, received, new_quantity, reason, username=username, note=note)
+        return Restock(option.id)
+    # The conditional update holds the option's row: a checkout that sells it now waits for
+    # this transaction, and one that committed before is among the waiting lines read here.
+    allocations, leftover, order_ids = _allocate(
+        session,
+        option,
+        received,
+        current,
+        raises_quantity=True,
+        reason=reason,
+        username=username,
+        note=note,
+    )
+    changes = refresh_fulfilment(session, order_ids)
+    return Restock(option.id, received, allocations, leftover, tuple(changes))
+
+
+def receive_stock(
+    session: Session, option_id: int, units: int, *, note: str, username: str
+) -> Restock:
+    """ "Receive stock": `units` arrived for a tracked option (inside the caller's unit of
+    work). They fill waiting backorders oldest first; the rest becomes salable."""
+    option = lock_option(session, option_id)
+    if option is None:
+        raise LookupError("No such option.")
+    return set_quantity(
+        session,
+        option,
+        option.quantity + units,
+        seen=None,
+        username=username,
+        reason=MovementReason.RECEIVED,
+        note=note,
+    )
+
+
+def release_waiting(session: Session, option: Option, *, username: str) -> Restock:
+    """ "Mark back in stock" for an option whose inventory is not tracked: every line waiting
+    for it is released (allocated in full), oldest first, each with a movement that changes
+    no quantity (inside the caller's unit of work)."""
+    assert option.id is not None
+    found = waiting_lines(session, option.id, taken_from_stock=False)
+    units = sum(w.waiting for w, _line, _number in found)
+    allocations, _leftover, order_ids = _allocate(
+        session,
+        option,
+        units,
+        option.quantity,
+        raises_quantity=False,
+        reason=MovementReason.BACK_IN_STOCK,
+        username=username,
+    )
+    changes = refresh_fulfilment(session, order_ids)
+    return Restock(option.id, units, allocations, 0, tuple(changes))
 
 
 def take_for_order(
@@ -163,11 +450,20 @@ def _movement_row(
 
 
 def give_back(
-    session: Session, taken: Mapping[int, int], order: CustomerOrder, username: str
-) -> None:
-    """Return the units an order took (it was cancelled), in id order."""
-    for option_id in sorted(taken):
-        units = taken[option_id]
+    session: Session,
+    returns: Mapping[int, tuple[int, int]],
+    order: CustomerOrder,
+    username: str,
+) -> tuple[int, ...]:
+    """Return what a cancelled order took and did not ship, per option id, in id order:
+    `(waiting, on_hand)` units. Units that still waited were never there: they only close the
+    gap checkout opened. Units on hand (in stock, or allocated by a restock) are real and go,
+    like any restock, to the oldest lines still waiting first. Returns the ids of the orders
+    given units."""
+    given: set[int] = set()
+    for option_id in sorted(returns):
+        waiting, on_hand = returns[option_id]
+        units = waiting + on_hand
         if units <= 0:
             continue
         row = session.execute(
@@ -181,15 +477,42 @@ def give_back(
         option = session.get(Option, option_id)
         assert option is not None
         session.refresh(option)
-        _record(
-            session,
-            option,
-            units,
-            int(row[0]),
-            MovementReason.ORDER_CANCELLED,
-            order=order,
-            username=username,
-        )
+        after = int(row[0])
+        before = after - units
+        if waiting:
+            _record(
+                session,
+                option,
+                waiting,
+                before + waiting,
+                MovementReason.ORDER_CANCELLED,
+                order=order,
+                username=username,
+            )
+        if on_hand:
+            if option.track_inventory:
+                _allocations, _leftover, order_ids = _allocate(
+                    session,
+                    option,
+                    on_hand,
+                    before + waiting,
+                    raises_quantity=True,
+                    reason=MovementReason.ORDER_CANCELLED,
+                    order=order,
+                    username=username,
+                )
+                given |= order_ids
+            else:
+                _record(
+                    session,
+                    option,
+                    on_hand,
+                    after,
+                    MovementReason.ORDER_CANCELLED,
+                    order=order,
+                    username=username,
+                )
+    return tuple(sorted(given))
 
 
 def movements(session: Session, option_id: int, limit: int = 200) -> list[StockMovement]:

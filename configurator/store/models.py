@@ -205,6 +205,10 @@ class CustomerOrder(SQLModel, table=True):
     checkout_key: str | None = Field(default=None, max_length=64, unique=True, index=True)
     status: str = Field(default="placed", max_length=16)
     cancelled_at: datetime | None = None
+    fulfilment: str = Field(default="ready", max_length=16, index=True)
+    """Where the order stands (`core.fulfilment.Fulfilment`): derived from its lines by
+    `order_fulfilment` and written in the same transaction as every change of them, so that
+    lists and the dashboard can count it."""
 
 
 class OrderLine(SQLModel, table=True):
@@ -225,6 +229,7 @@ class OrderLine(SQLModel, table=True):
     backorder_line: bool = False
     quantity_in_stock: int = 0
     quantity_backordered: int = 0
+    quantity_shipped: int = 0
 
 
 class OrderLineOption(SQLModel, table=True):
@@ -242,6 +247,8 @@ class OrderLineOption(SQLModel, table=True):
     quantity_backordered: int = 0
     option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="SET NULL")
     stock_taken: int = 0
+    quantity_allocated: int = 0
+    """Of `quantity_backordered`, the units restocks have since allocated to this line."""
     shown_to_shopper: bool | None = None
     """Whether the shopper saw this option's layer when they ordered (see
     `LayerSpec.shown_to_shopper`): the order pages list what the shopper saw then, whatever
@@ -268,8 +275,24 @@ class StockMovement(SQLModel, table=True):
     reason: str = Field(max_length=32)
     order_id: int | None = Field(default=None, foreign_key="customer_order.id", ondelete="SET NULL")
     order_number: str = Field(default="", max_length=20)
+    order_line_id: int | None = None
+    """The waiting order line a restocked unit was allocated to ("allocated")."""
+    note: str = Field(default="", max_length=200)
     username: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Shipment(SQLModel, table=True):
+    """What the merchant marked shipped from an order, when, and the tracking reference."""
+
+    __tablename__ = "shipment"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="customer_order.id", ondelete="CASCADE", index=True)
+    tracking_reference: str = Field(default="", max_length=100)
+    items: str = Field(default="", max_length=2000)
+    username: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class AdminUser(SQLModel, table=True):

@@ -34,9 +34,10 @@ from configurator.core.documents import (
     parse_message,
     render_message,
 )
+from configurator.core.fulfilment import WAITING, Fulfilment
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
 from configurator.core.rules import Action
-from configurator.services import accounts, documents, stock
+from configurator.services import accounts, documents, fulfilment, stock
 from configurator.services import catalog_admin as edit
 from configurator.services.catalog import list_products, load_spec
 from configurator.services.orders import (
@@ -217,6 +218,7 @@ class AdminController(Controller):
     def dashboard(
         self, request: Request[Any, Any, Any], db: DB, deleted: FromQuery[str] = ""
     ) -> Template:
+        counts = fulfilment.fulfilment_counts(db)
         return render(
             request,
             "admin/dashboard.html",
@@ -226,6 +228,8 @@ class AdminController(Controller):
                 "products": list_products(db),
                 "orders": recent_orders(db, limit=8),
                 "low_stock": stock.low_stock(db),
+                "counts": counts,
+                "waiting_orders": fulfilment.waiting_count(counts),
             },
         )
 
@@ -256,6 +260,7 @@ class AdminController(Controller):
         *,
         item_id: int | None = None,
         saved: str = "",
+        notice: str = "",
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
         status_code: int = 200,
@@ -298,11 +303,13 @@ class AdminController(Controller):
             else (),
             "is_low": bool(option and option.id in low_stock_ids),
             "movements": stock.movements(db, option.id, limit=8) if option else [],
+            "waiting_units": fulfilment.option_waiting(db, option.id) if option else 0,
             "preview": resolve(spec, {option.layer_id: option.id} if option else {}),
             "panel": panel,
             "layer": layer,
             "option": option,
-            "saved": "" if saved in _PUBLICATION_MESSAGES else _SAVED_MESSAGES.get(saved, ""),
+            "saved": notice
+            or ("" if saved in _PUBLICATION_MESSAGES else _SAVED_MESSAGES.get(saved, "")),
             "publication_notice": _PUBLICATION_MESSAGES.get(saved, ""),
             "publish_refusal": publish_refusal,
             "refusal": refusal,
@@ -327,10 +334,16 @@ class AdminController(Controller):
         item: FromQuery[str] = "",
         saved: FromQuery[str] = "",
         view: FromQuery[str] = "",
+        allocated: FromQuery[str] = "",
+        salable: FromQuery[str] = "",
+        ready: FromQuery[str] = "",
     ) -> Template:
         item_id = path_id(item) if item else None
         if panel not in PANELS:
             panel = "details"
+        notice = ""
+        if saved in {"received", "back-in-stock"}:
+            notice = _restock_notice(saved, _count(allocated), _count(salable), _count(ready))
         return self._editor(
             request,
             db,
@@ -338,6 +351,7 @@ class AdminController(Controller):
             panel,
             item_id=item_id,
             saved=saved,
+            notice=notice,
             fragment=None,
             view=parse_id(view) or MAIN_VIEW,
         )
@@ -614,6 +628,76 @@ class AdminController(Controller):
             return editor
         return self._after_save(request, db, pid, "option", oid, "reset")
 
+    def _after_restock(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        option_id: int,
+        kind: str,
+        restock: stock.Restock,
+    ) -> Template | Redirect:
+        counts = (restock.allocated_units, restock.leftover, len(restock.ready_to_ship))
+        if is_htmx(request):
+            notice = _restock_notice(kind, *counts)
+            editor = self._editor(
+                request, db, product_id, "option", item_id=option_id, notice=notice
+            )
+            editor.headers["HX-Replace-Url"] = (
+                f"/admin/products/{product_id}?panel=option&item={option_id}"
+            )
+            return editor
+        query = urlencode(
+            {
+                "panel": "option",
+                "item": option_id,
+                "saved": kind,
+                "allocated": counts[0],
+                "salable": counts[1],
+                "ready": counts[2],
+            }
+        )
+        return see_other(f"/admin/products/{product_id}?{query}")
+
+    @post("/products/{product_id:str}/options/{option_id:str}/receive", sync_to_thread=True)
+    def receive_stock(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        option: EditedOption,
+        data: FormData,
+    ) -> Template | Redirect:
+        """ "Receive stock": the units fill waiting backorders oldest first, the rest is salable."""
+        pid, oid, form = row_id(product), row_id(option), _text_fields(data)
+        try:
+            restock = fulfilment.receive(db, pid, oid, form, username=_username(request))
+        except edit.FormError as exc:
+            return self._refused(request, db, pid, "option", oid, exc, form)
+        except fulfilment.FulfilmentRefused as exc:
+            return self._editor(
+                request, db, pid, "option", item_id=oid, refusal=str(exc), status_code=409
+            )
+        return self._after_restock(request, db, pid, oid, "received", restock)
+
+    @post("/products/{product_id:str}/options/{option_id:str}/back-in-stock", sync_to_thread=True)
+    def mark_back_in_stock(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        option: EditedOption,
+    ) -> Template | Redirect:
+        """ "Mark back in stock" (untracked options): every waiting line is released."""
+        pid, oid = row_id(product), row_id(option)
+        try:
+            restock = fulfilment.mark_back_in_stock(db, pid, oid, username=_username(request))
+        except fulfilment.FulfilmentRefused as exc:
+            return self._editor(
+                request, db, pid, "option", item_id=oid, refusal=str(exc), status_code=409
+            )
+        return self._after_restock(request, db, pid, oid, "back-in-stock", restock)
+
     @get("/products/{product_id:str}/options/{option_id:str}/movements", sync_to_thread=True)
     def option_movements(
         self,
@@ -768,8 +852,27 @@ class AdminController(Controller):
         return self._after_save(request, db, pid, "option", oid, "view-image")
 
     @get("/orders", sync_to_thread=True)
-    def orders(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        return render(request, "admin/orders.html", None, {"orders": recent_orders(db)})
+    def orders(
+        self, request: Request[Any, Any, Any], db: DB, fulfilment: FromQuery[str] = ""
+    ) -> Template:
+        shown = _ORDER_FILTERS.get(fulfilment, ())
+        context = {
+            "orders": recent_orders(db, fulfilment=shown),
+            "filter": fulfilment if shown else "",
+            "filters": _ORDER_FILTER_LABELS,
+        }
+        return render(request, "admin/orders.html", None, context)
+
+    @get("/backorders", sync_to_thread=True)
+    def backorders(self, request: Request[Any, Any, Any], db: DB) -> Template:
+        """The backorder queue: per option, the lines waiting for it, oldest first."""
+        queue = fulfilment.backorder_queue(db)
+        context = {
+            "queue": queue,
+            "total_units": sum(option.total for option in queue),
+            "total_lines": sum(len(option.lines) for option in queue),
+        }
+        return render(request, "admin/backorders.html", None, context)
 
     @get("/orders/{number:str}", sync_to_thread=True)
     def order(
@@ -782,8 +885,44 @@ class AdminController(Controller):
         view = order_by_number(db, clean_key(number, 20))
         if view is None:
             raise NotFoundException("No such order.")
-        notice = "Order cancelled; its stock was given back." if saved == "cancelled" else ""
+        notice = _ORDER_MESSAGES.get(saved, "")
         return render(request, "admin/order.html", None, _order_context(view, notice=notice))
+
+    @post("/orders/{number:str}/ship", sync_to_thread=True)
+    def ship_order(
+        self, request: Request[Any, Any, Any], db: DB, number: FromPath[str], data: FormData
+    ) -> Template | Redirect:
+        """Mark what is ready shipped (all of a Ready to ship order, the ready lines of a Partly
+        ready one), with an optional tracking reference."""
+        key = clean_key(number, 20)
+        form = _text_fields(data)
+        try:
+            fulfilment.ship_order(
+                db,
+                number=key,
+                tracking_reference=form.get("tracking", ""),
+                username=_username(request),
+            )
+        except LookupError:
+            raise NotFoundException("No such order.") from None
+        except (edit.FormError, fulfilment.FulfilmentRefused) as exc:
+            view = order_by_number(db, key)
+            if view is None:
+                raise NotFoundException("No such order.") from None
+            errors = exc.errors if isinstance(exc, edit.FormError) else {}
+            status = 422 if errors else 409
+            message = "Nothing was shipped: check the tracking reference." if errors else str(exc)
+            context = _order_context(view, error=message)
+            context.update(errors=errors, values=form)
+            return render(
+                request, "admin/order.html", "admin/_order.html", context, status_code=status
+            )
+        if is_htmx(request):
+            view = order_by_number(db, key)
+            assert view is not None
+            context = _order_context(view, notice=_ORDER_MESSAGES["shipped"])
+            return render(request, "admin/order.html", "admin/_order.html", context)
+        return see_other(f"/admin/orders/{key}?saved=shipped")
 
     @post("/orders/{number:str}/cancel", sync_to_thread=True)
     def cancel_order(
@@ -904,7 +1043,55 @@ def _message_context(
 
 def _order_context(view: OrderView, **extra: str) -> dict[str, Any]:
     shipping, cancelled = order_status(view, merchant=True)
-    return {"view": view, "shipping": shipping, "cancelled": cancelled, **extra}
+    ready = 0 if cancelled else sum(entry.progress.ready for entry in view.lines)
+    return {
+        "view": view,
+        "shipping": shipping,
+        "cancelled": cancelled,
+        "ready_units": ready,
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+_ORDER_MESSAGES = {
+    "cancelled": "Order cancelled; its stock was given back.",
+    "shipped": "Marked shipped.",
+}
+_ORDER_FILTERS: dict[str, tuple[Fulfilment, ...]] = {
+    "ready": (Fulfilment.READY_TO_SHIP,),
+    "waiting": WAITING,
+    "shipped": (Fulfilment.SHIPPED,),
+    "cancelled": (Fulfilment.CANCELLED,),
+}
+_ORDER_FILTER_LABELS = {
+    "": "All",
+    "ready": "Ready to ship",
+    "waiting": "Waiting for stock",
+    "shipped": "Shipped",
+    "cancelled": "Cancelled",
+}
+
+
+def _count(text: str) -> int:
+    """A count from the address bar (after a restock); anything else is 0."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+
+
+def _restock_notice(kind: str, allocated: int, salable: int, ready: int) -> str:
+    """What a restock did, in the merchant's words."""
+    went = (
+        f"{allocated} {'unit' if allocated == 1 else 'units'} went to waiting orders, oldest first"
+        if allocated
+        else "no order was waiting"
+    )
+    orders = (
+        f"; {ready} {'order is' if ready == 1 else 'orders are'} now Ready to ship" if ready else ""
+    )
+    if kind == "back-in-stock":
+        return f"Marked back in stock: {went}{orders}."
+    return f"Stock received: {went}{orders}; {salable} salable."
 
 
 PANELS = frozenset({"details", "settings", "layer", "option", "new-layer", "rules", "views"})

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
 from configurator.core import availability, composition
+from configurator.core.fulfilment import Fulfilment
 from configurator.core.money import cents_to_input, format_cents, format_delta
 from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
@@ -111,6 +112,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
+    env.globals["Fulfilment"] = Fulfilment
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
     env.globals["layer_choices"] = LayerMarkup(env)
     env.globals["static_url"] = static_url

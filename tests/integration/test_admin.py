@@ -488,7 +488,7 @@ def test_admin_orders_mark_the_backordered_ones(shop: Shop, client: TestClient[L
         for number in (backordered, ready)
         if number in row
     }
-    assert "Backorder: ships once restocked" in rows[backordered]
+    assert "Awaiting stock" in rows[backordered]
     assert "$1,749.00" in rows[backordered]
     assert "Ready to ship" in rows[ready]
     assert "Grace" in rows[ready]
