@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from configurator.core.mails import parse_smtp_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -22,6 +24,15 @@ class Settings:
     trusted_proxies: str = ""
     cart_retention_days: int = 30
     prune_interval_minutes: int = 60
+    smtp_url: str = ""
+    """Where mails are sent (`smtp://host:port`); empty: they stay in the outbox, listed on the
+    admin's Emails page."""
+    mail_from: str = "Layerworks <shop@localhost>"
+    merchant_email: str = ""
+    """Who gets the merchant's mails (new order, low stock); empty: the sender address."""
+    shop_url: str = ""
+    """The shop's public address, for links in mails; empty: http://HOST:PORT."""
+    mail_poll_seconds: int = 10
 
     @property
     def cart_retention(self) -> timedelta:
@@ -41,7 +52,21 @@ class Settings:
             trusted_proxies=os.environ.get("TRUSTED_PROXIES", "").strip(),
             cart_retention_days=_whole_number("CART_RETENTION_DAYS", 30, least=1),
             prune_interval_minutes=_whole_number("PRUNE_INTERVAL_MINUTES", 60, least=0),
+            smtp_url=_smtp_url(os.environ.get("SMTP_URL", "").strip()),
+            mail_from=os.environ.get("MAIL_FROM", "").strip() or cls.mail_from,
+            merchant_email=os.environ.get("MERCHANT_EMAIL", "").strip(),
+            shop_url=os.environ.get("SHOP_URL", "").strip().rstrip("/"),
+            mail_poll_seconds=_whole_number("MAIL_POLL_SECONDS", 10, least=1),
         )
+
+    @property
+    def public_url(self) -> str:
+        """The shop's address as links in mails name it."""
+        return self.shop_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def merchant_address(self) -> str:
+        return self.merchant_email or self.mail_from
 
 
 def _whole_number(name: str, default: int, *, least: int) -> int:
@@ -55,3 +80,12 @@ def _whole_number(name: str, default: int, *, least: int) -> int:
     if value < least:
         raise SystemExit(f"{name}={text!r}: use a whole number of at least {least}.")
     return value
+
+
+def _smtp_url(text: str) -> str:
+    if text:
+        try:
+            parse_smtp_url(text)
+        except ValueError as exc:
+            raise SystemExit(f"SMTP_URL: {exc}.") from None
+    return text

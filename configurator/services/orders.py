@@ -18,10 +18,13 @@ from configurator.core.configuration import ConfiguratorSpec
 from configurator.core.fulfilment import (
     Cancellation,
     LineSnapshot,
+    RecordedOption,
     ShippingSummary,
     cancellation,
     shipping_summary,
+    snapshot_line,
 )
+from configurator.services import mail
 from configurator.services.cart import CartItem, CartView, cart_id_for, view_cart
 from configurator.services.catalog import spec_by_id
 from configurator.services.stock import SoldOut, give_back, take_for_order
@@ -194,6 +197,10 @@ def _place_order(
     order.has_backorder = any(item.has_backorder for item in cart.items)
     order.backorder_told = cart.has_backorder
     session.add(order)
+    session.flush()
+    # The mails go into the outbox with the order, and are sent after it (never block it).
+    mail.enqueue_order_placed(session, order)
+    mail.after_sale(session, plan.demand)
 
     cart_id = cart_id_for(cart_token)
     for cart_line in session.exec(select(CartLine).where(CartLine.cart_id == cart_id)):
@@ -280,6 +287,7 @@ def cancel_order(session: Session, *, number: str, username: str) -> CustomerOrd
             if option.option_id is not None and option.stock_taken:
                 taken[option.option_id] = taken.get(option.option_id, 0) + option.stock_taken
         give_back(session, taken, order, username)
+        mail.enqueue_order_cancelled(session, order)
         return order
 
 
@@ -305,23 +313,22 @@ class OrderView:
 
 
 def line_snapshots(view: OrderView, *, merchant: bool) -> tuple[LineSnapshot, ...]:
-    """The order's lines as the fulfilment wording reads them: the merchant is told of every
-    backordered option, the customer only of those the shop told at checkout."""
-    snapshots = []
-    for entry in view.lines:
-        line = entry.line
-        backordered = [o for o in entry.options if o.backordered]
-        told = [o for o in backordered if merchant or o.customer_told]
-        snapshots.append(
-            LineSnapshot(
-                product_name=line.product_name,
-                quantity=line.quantity,
-                quantity_in_stock=line.quantity_in_stock if line.has_backorder else line.quantity,
-                backordered_options=tuple(f"{o.layer_name}: {o.option_name}" for o in told),
-                silent=len(told) < len(backordered),
-            )
+    """The order's lines as the fulfilment wording reads them (see `snapshot_line`)."""
+    return tuple(
+        snapshot_line(
+            entry.line.product_name,
+            entry.line.quantity,
+            entry.line.quantity_in_stock,
+            entry.line.has_backorder,
+            [
+                RecordedOption(f"{o.layer_name}: {o.option_name}", o.customer_told)
+                for o in entry.options
+                if o.backordered
+            ],
+            merchant=merchant,
         )
-    return tuple(snapshots)
+        for entry in view.lines
+    )
 
 
 def order_status(

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import effective_stock, is_low_stock
 from configurator.core.configuration import LayerSpec, OptionSpec
+from configurator.services import mail
 from configurator.services.catalog import list_products, spec_by_id
 from configurator.store.models import CustomerOrder, Option, StockMovement
 
@@ -100,6 +101,8 @@ def set_quantity(
         raise StockChanged(fresh if fresh is not None else current)
     option.quantity = new_quantity
     _record(session, option, new_quantity - current, new_quantity, reason, username=username)
+    # Back in stock: those waiting for it are mailed; the low-stock alert may come again.
+    mail.stock_changed(session, [] if option.id is None else [option.id])
 
 
 def take_for_order(
@@ -163,6 +166,7 @@ def give_back(
             order=order,
             username=username,
         )
+    mail.stock_changed(session, taken)
 
 
 def movements(session: Session, option_id: int, limit: int = 200) -> list[StockMovement]:

@@ -20,7 +20,8 @@ from sqlmodel import Session
 from configurator.core import availability
 from configurator.core.configuration import cheapest_price, resolve, structure_gaps
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
-from configurator.services import accounts, stock
+from configurator.core.mails import MailKind
+from configurator.services import accounts, mail, stock
 from configurator.services import catalog_admin as edit
 from configurator.services.catalog import list_products, load_spec
 from configurator.services.orders import (
@@ -680,6 +681,17 @@ class AdminController(Controller):
             context = _order_context(view, error=str(exc))
             return render(request, "admin/order.html", None, context, status_code=409)
         return see_other(f"/admin/orders/{clean_key(number, 20)}?saved=cancelled")
+
+    # Emails -----------------------------------------------------------------------------
+
+    @get("/emails", sync_to_thread=True)
+    def emails(self, request: Request[Any, Any, Any], db: DB) -> Template:
+        context = {
+            "mails": mail.outbox(db),
+            "kinds": {kind.value: kind.label for kind in MailKind},
+            "sending": bool(request.app.state.settings.smtp_url),
+        }
+        return render(request, "admin/emails.html", None, context)
 
 
 def _order_context(view: OrderView, **extra: str) -> dict[str, Any]:
