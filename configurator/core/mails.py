@@ -193,8 +193,9 @@ def shipped(order: OrderFacts, tracking: str = "", items: Sequence[str] = ()) ->
         f"Your order {order.number} has shipped",
         [
             f"Hello {one_line(order.customer_name)},",
-            f"We shipped your order {order.number}." if not items else "We shipped:",
-            _bullets(items) if items else "",
+            f"We shipped:\n{_bullets(items)}"
+            if items
+            else f"We shipped your order {order.number}.",
             f"Tracking reference: {tracking}" if tracking else "",
             f"Your order: {order.url}",
         ],
