@@ -26,7 +26,8 @@ from configurator.web.common import (
 )
 from configurator.web.storefront import spec_or_404
 
-FRAGMENT = "storefront/_back_in_stock.html"
+FRAGMENT = "storefront/_back_in_stock_notice.html"
+"""The htmx answer: the notice alone, swapped into the section's live region."""
 UNKNOWN_LINK = "This link is not valid any more. Ask again on the product page."
 
 
@@ -53,12 +54,7 @@ class BackInStockController(Controller):
             raise NotFoundException("We could not find that option.") from None
         if not is_htmx(request):
             return see_other(f"/products/{spec.slug}?back_in_stock=asked#back-in-stock")
-        context = {
-            "spec": spec,
-            "back_in_stock_options": choices,
-            "back_in_stock_notice": BACK_IN_STOCK_ASKED,
-        }
-        return render(request, FRAGMENT, FRAGMENT, context)
+        return render(request, FRAGMENT, FRAGMENT, {"back_in_stock_notice": BACK_IN_STOCK_ASKED})
 
     @get("/back-in-stock/{token:str}", sync_to_thread=True)
     def confirmation(
