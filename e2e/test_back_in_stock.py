@@ -9,6 +9,7 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.helpers import VIEWPORT, screenshot, sign_in
+from e2e.test_accessibility import blocking_violations, describe
 from tests.live_server import Server
 
 SHOPPER = "bo@example.com"
@@ -40,6 +41,7 @@ def _ask_to_be_told(page: Page) -> None:
     section.get_by_role("button", name="Email me when it is back in stock").click()
     expect(page.get_by_role("status").filter(has_text="open its link to confirm")).to_be_visible()
     screenshot(page, "back-in-stock-asked.png")
+    assert_accessible(page, "product page with the back-in-stock form")
 
 
 def _emails(page: Page) -> None:
@@ -63,6 +65,7 @@ def _confirmation_link(page: Page) -> str:
 def _confirm(page: Page, link: str) -> None:
     page.goto(link)
     expect(page.get_by_text(f"Confirm that we may email {SHOPPER} once")).to_be_visible()
+    assert_accessible(page, "back-in-stock confirmation")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status")).to_contain_text(f"Confirmed: we will email {SHOPPER} once")
 
@@ -88,3 +91,9 @@ def _back_in_stock_mail_is_listed(page: Page) -> None:
     expect(mail).to_contain_text(SHOPPER)
     expect(mail).to_contain_text("Court Sneaker with Laces: Neon Yellow is back in stock.")
     screenshot(page, "admin-emails.png")
+    assert_accessible(page, "Emails page")
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    found = blocking_violations(page)
+    assert not found, f"[{name}]\n{describe(found)}"

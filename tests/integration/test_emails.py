@@ -24,8 +24,8 @@ from configurator import cli
 from configurator.core.mails import BACK_IN_STOCK_ASKED, MAX_ATTEMPTS
 from configurator.services import mail
 from configurator.settings import Settings
-from configurator.store.db import new_session
-from configurator.store.models import OutboxMail, utcnow
+from configurator.store.db import new_session, unit_of_work
+from configurator.store.models import CustomerOrder, OutboxMail, utcnow
 from configurator.web.app import create_app
 from tests.integration.conftest import (
     CUSTOMER,
@@ -529,3 +529,23 @@ def test_the_send_pending_command(
     assert cli.main(["mail", "send-pending"]) == 0
     assert "Sent 2 mail(s)" in capsys.readouterr().out
     assert len(inbox.messages) == 2
+
+
+def test_ready_to_ship_and_shipped_mails_for_the_fulfilment_actions(
+    shop: Shop, client: Client
+) -> None:
+    backordered_bike(shop, client)
+    place_order(client)
+    with new_session(shop.engine) as session, unit_of_work(session, write=True):
+        order = session.exec(select(CustomerOrder)).one()
+        mail.enqueue_ready_to_ship(session, order)
+        mail.enqueue_shipped(session, order, tracking="1Z999AA10123456784")
+        number = order.number
+
+    ready, shipped = outbox(shop)[-2:]
+    assert (ready.kind, ready.to_address) == ("ready_to_ship", "ada@example.com")
+    assert ready.subject == f"Your order {number} is ready to ship"
+    assert f"Aero Road Bike {X} 1" in ready.body and f"Court Sneaker {X} 2" in ready.body
+    assert shipped.subject == f"Your order {number} has shipped"
+    assert "Tracking reference: 1Z999AA10123456784" in shipped.body
+    assert {ready.order_number, shipped.order_number} == {number}
