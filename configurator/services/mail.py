@@ -79,7 +79,49 @@ def enqueue(session: Session, mail: Mail, *, order_number: str = "") -> OutboxMa
 # Orders --------------------------------------------------------------------------------------
 
 
-def _order_facts(session: Session, order: CustomerOrder, *, merchant: bool) -> OrderFacts:
+@dataclass(frozen=True)
+class _OrderRows:
+    order: CustomerOrder
+    lines: Sequence[OrderLine]
+    options: Sequence[OrderLineOption]
+    timeframes: dict[int | None, str | None]
+
+    def facts(self, *, merchant: bool) -> OrderFacts:
+        """The order as the customer (or the merchant) may be told it (`snapshot_line`)."""
+        snapshots = tuple(
+            snapshot_line(
+                line.product_name,
+                line.quantity,
+                line.quantity_in_stock,
+                line.has_backorder,
+                [
+                    RecordedOption(
+                        mails.backordered_option(
+                            o.layer_name, o.option_name, self.timeframes.get(o.option_id)
+                        ),
+                        o.customer_told,
+                    )
+                    for o in self.options
+                    if o.order_line_id == line.id and o.backordered
+                ],
+                merchant=merchant,
+            )
+            for line in self.lines
+        )
+        order = self.order
+        return OrderFacts(
+            number=order.number,
+            customer_name=order.customer_name,
+            email=order.email,
+            url=f"{_settings().public_url}/orders/{order.token}",
+            lines=snapshots,
+            subtotal=format_cents(order.subtotal_cents),
+        )
+
+
+def _order_rows(session: Session, order: CustomerOrder) -> _OrderRows:
+    """The order's lines and options as recorded, and the restock timeframe each backordered
+    option has now (None when the option is gone or promises nothing)."""
     lines = session.exec(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
     ).all()
@@ -89,46 +131,24 @@ def _order_facts(session: Session, order: CustomerOrder, *, merchant: bool) -> O
         .order_by(col(OrderLineOption.position))
     ).all()
     option_ids = {o.option_id for o in options if o.backordered and o.option_id is not None}
-    timeframes = {
+    timeframes: dict[int | None, str | None] = {
         row.id: row.restock_timeframe
         for row in session.exec(select(Option).where(col(Option.id).in_(option_ids)))
     }
-    snapshots = tuple(
-        snapshot_line(
-            line.product_name,
-            line.quantity,
-            line.quantity_in_stock,
-            line.has_backorder,
-            [
-                RecordedOption(
-                    mails.backordered_option(
-                        o.layer_name, o.option_name, timeframes.get(o.option_id)
-                    ),
-                    o.customer_told,
-                )
-                for o in options
-                if o.order_line_id == line.id and o.backordered
-            ],
-            merchant=merchant,
-        )
-        for line in lines
-    )
-    return OrderFacts(
-        number=order.number,
-        customer_name=order.customer_name,
-        email=order.email,
-        url=f"{_settings().public_url}/orders/{order.token}",
-        lines=snapshots,
-        subtotal=format_cents(order.subtotal_cents),
-    )
+    return _OrderRows(order, lines, options, timeframes)
+
+
+def _order_facts(session: Session, order: CustomerOrder) -> OrderFacts:
+    return _order_rows(session, order).facts(merchant=False)
 
 
 def enqueue_order_placed(session: Session, order: CustomerOrder) -> None:
     """The customer's confirmation and the merchant's "new order", with the order."""
     settings = _settings()
-    customer = _order_facts(session, order, merchant=False)
+    rows = _order_rows(session, order)
+    customer = rows.facts(merchant=False)
     enqueue(session, mails.order_confirmation(customer), order_number=order.number)
-    merchant = _order_facts(session, order, merchant=True)
+    merchant = rows.facts(merchant=True)
     admin_url = f"{settings.public_url}/admin/orders/{order.number}"
     enqueue(
         session,
@@ -138,13 +158,13 @@ def enqueue_order_placed(session: Session, order: CustomerOrder) -> None:
 
 
 def enqueue_order_cancelled(session: Session, order: CustomerOrder) -> None:
-    facts = _order_facts(session, order, merchant=False)
+    facts = _order_facts(session, order)
     enqueue(session, mails.order_cancelled(facts), order_number=order.number)
 
 
 def enqueue_ready_to_ship(session: Session, order: CustomerOrder) -> None:
     """For the fulfilment actions: a restock completed the order (call it in that transaction)."""
-    facts = _order_facts(session, order, merchant=False)
+    facts = _order_facts(session, order)
     enqueue(session, mails.ready_to_ship(facts), order_number=order.number)
 
 
@@ -152,7 +172,7 @@ def enqueue_shipped(
     session: Session, order: CustomerOrder, *, tracking: str = "", items: Sequence[str] = ()
 ) -> None:
     """For the fulfilment actions: the order (or the `items` named) shipped."""
-    facts = _order_facts(session, order, merchant=False)
+    facts = _order_facts(session, order)
     enqueue(session, mails.shipped(facts, tracking, items), order_number=order.number)
 
 
@@ -405,9 +425,12 @@ def _message(row: OutboxMail, mail_from: str) -> EmailMessage:
     return message
 
 
-def _claim_due(engine: Engine, mail_from: str, now: datetime, limit: int) -> list[_Claimed]:
+def _claim_due(
+    engine: Engine, mail_from: str, now: datetime, limit: int
+) -> tuple[list[_Claimed], int]:
     """Mails due now, each claimed for `LEASE` with a conditional update, so that two senders
-    (two workers, or the CLI while the server runs) never send one mail twice."""
+    (two workers, or the CLI while the server runs) never send one mail twice. Also returns
+    how many were given up at once because no message can be written from them."""
     with new_session(engine) as session, unit_of_work(session, write=True):
         rows = session.exec(
             select(OutboxMail)
@@ -415,7 +438,7 @@ def _claim_due(engine: Engine, mail_from: str, now: datetime, limit: int) -> lis
             .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id))
             .limit(limit)
         ).all()
-        claimed = []
+        claimed, given_up = [], 0
         for row in rows:
             result = session.execute(
                 update(OutboxMail)
@@ -426,10 +449,26 @@ def _claim_due(engine: Engine, mail_from: str, now: datetime, limit: int) -> lis
                 )
                 .values(next_attempt_at=now + LEASE)
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                assert row.id is not None
-                claimed.append(_Claimed(row.id, row.attempts, _message(row, mail_from)))
-        return claimed
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            assert row.id is not None
+            try:
+                message = _message(row, mail_from)
+            except (ValueError, TypeError) as exc:
+                # A mail that cannot be written (a bad address): no attempt can send it.
+                _give_up(session, row.id, row.attempts, f"{type(exc).__name__}: {exc}")
+                given_up += 1
+                continue
+            claimed.append(_Claimed(row.id, row.attempts, message))
+        return claimed, given_up
+
+
+def _give_up(session: Session, mail_id: int, attempts: int, error: str) -> None:
+    session.execute(
+        update(OutboxMail)
+        .where(col(OutboxMail.id) == mail_id)
+        .values(status=FAILED, attempts=attempts + 1, last_error=mails.one_line(error)[:500])
+    )
 
 
 def _record(engine: Engine, claimed: _Claimed, error: str | None, permanent: bool) -> str:
@@ -480,7 +519,10 @@ async def send_due(
     target = mails.parse_smtp_url(smtp_url)
     sent = retrying = failed = 0
     while True:
-        batch = await asyncio.to_thread(_claim_due, engine, mail_from, now or utcnow(), BATCH)
+        batch, given_up = await asyncio.to_thread(
+            _claim_due, engine, mail_from, now or utcnow(), BATCH
+        )
+        failed += given_up
         for claimed in batch:
             error, permanent = None, False
             try:
@@ -492,7 +534,7 @@ async def send_due(
             sent += state == SENT
             retrying += state == WAITING
             failed += state == FAILED
-        if len(batch) < BATCH:
+        if len(batch) + given_up < BATCH:
             return SendResult(sent, retrying, failed)
 
 

@@ -51,6 +51,7 @@ from configurator.web.common import (
     served_securely,
 )
 
+EMAILS_SHOWN = 200
 SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
 Panel = Literal["details", "settings", "layer", "option", "new-layer"]
 
@@ -687,7 +688,8 @@ class AdminController(Controller):
     @get("/emails", sync_to_thread=True)
     def emails(self, request: Request[Any, Any, Any], db: DB) -> Template:
         context = {
-            "mails": mail.outbox(db),
+            "mails": mail.outbox(db, limit=EMAILS_SHOWN),
+            "limit": EMAILS_SHOWN,
             "kinds": {kind.value: kind.label for kind in MailKind},
             "sending": bool(request.app.state.settings.smtp_url),
         }

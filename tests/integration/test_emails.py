@@ -549,3 +549,22 @@ def test_ready_to_ship_and_shipped_mails_for_the_fulfilment_actions(
     assert shipped.subject == f"Your order {number} has shipped"
     assert "Tracking reference: 1Z999AA10123456784" in shipped.body
     assert {ready.order_number, shipped.order_number} == {number}
+
+
+def test_a_mail_that_cannot_be_written_fails_alone(
+    shop: Shop, client: Client, smtp: tuple[Inbox, str]
+) -> None:
+    inbox, url = smtp
+    add_to_cart(client, SNEAKER, {}, 1)
+    place_order(client)
+    shop.execute(
+        "UPDATE outbox_mail SET to_address = :a WHERE kind = 'new_order'",
+        a="owner@example.com\nBcc: someone@example.com",
+    )
+
+    assert mail.send_pending(shop.engine, url, FROM) == mail.SendResult(sent=1, failed=1)
+
+    failed = [row for row in outbox(shop) if row.status == mail.FAILED]
+    assert [row.kind for row in failed] == ["new_order"]
+    assert "ValueError" in failed[0].last_error
+    assert [str(m["To"]) for m in inbox.messages] == ["ada@example.com"]
