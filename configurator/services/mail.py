@@ -16,8 +16,8 @@ import hashlib
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from configurator.core import mails
 from configurator.core.availability import AvailabilityCode, is_low_stock, option_availability
 from configurator.core.availability import effective_stock as effective_settings
+from configurator.core.configuration import ConfiguratorSpec
 from configurator.core.fulfilment import RecordedOption, snapshot_line
 from configurator.core.mails import Mail, OrderFacts
 from configurator.core.money import format_cents
@@ -86,7 +87,7 @@ class _OrderRows:
     options: Sequence[OrderLineOption]
     timeframes: dict[int | None, str | None]
 
-    def facts(self, *, merchant: bool) -> OrderFacts:
+    def facts(self, public_url: str, *, merchant: bool) -> OrderFacts:
         """The order as the customer (or the merchant) may be told it (`snapshot_line`)."""
         snapshots = tuple(
             snapshot_line(
@@ -113,7 +114,7 @@ class _OrderRows:
             number=order.number,
             customer_name=order.customer_name,
             email=order.email,
-            url=f"{_settings().public_url}/orders/{order.token}",
+            url=f"{public_url}/orders/{order.token}",
             lines=snapshots,
             subtotal=format_cents(order.subtotal_cents),
         )
@@ -125,30 +126,27 @@ def _order_rows(session: Session, order: CustomerOrder) -> _OrderRows:
     lines = session.exec(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
     ).all()
-    options = session.exec(
-        select(OrderLineOption)
+    rows = session.exec(
+        select(OrderLineOption, Option.restock_timeframe)
+        .join(Option, col(Option.id) == col(OrderLineOption.option_id), isouter=True)
         .where(col(OrderLineOption.order_line_id).in_([line.id for line in lines]))
         .order_by(col(OrderLineOption.position))
     ).all()
-    option_ids = {o.option_id for o in options if o.backordered and o.option_id is not None}
-    timeframes: dict[int | None, str | None] = {
-        row.id: row.restock_timeframe
-        for row in session.exec(select(Option).where(col(Option.id).in_(option_ids)))
-    }
-    return _OrderRows(order, lines, options, timeframes)
+    timeframes = {o.option_id: timeframe for o, timeframe in rows}
+    return _OrderRows(order, lines, [o for o, _ in rows], timeframes)
 
 
 def _order_facts(session: Session, order: CustomerOrder) -> OrderFacts:
-    return _order_rows(session, order).facts(merchant=False)
+    return _order_rows(session, order).facts(_settings().public_url, merchant=False)
 
 
 def enqueue_order_placed(session: Session, order: CustomerOrder) -> None:
     """The customer's confirmation and the merchant's "new order", with the order."""
     settings = _settings()
     rows = _order_rows(session, order)
-    customer = rows.facts(merchant=False)
+    customer = rows.facts(settings.public_url, merchant=False)
     enqueue(session, mails.order_confirmation(customer), order_number=order.number)
-    merchant = rows.facts(merchant=True)
+    merchant = rows.facts(settings.public_url, merchant=True)
     admin_url = f"{settings.public_url}/admin/orders/{order.number}"
     enqueue(
         session,
@@ -204,16 +202,29 @@ def _state(session: Session, option_id: int) -> _OptionState | None:
     return _OptionState(option, layer, product)
 
 
-def after_sale(session: Session, option_ids: Iterable[int]) -> None:
-    """A sale took stock: tell the merchant of each option it took to Notify for Quantity
-    Below, unless they were told since it was last above it. The flag is claimed with a
-    conditional update, so two checkouts racing past the line send one alert."""
-    for option_id in sorted(set(option_ids)):
-        state = _state(session, option_id)
-        if state is None:
+@dataclass(frozen=True)
+class Sold:
+    """An option a sale took stock of: its configurator as the checkout read it, and its
+    quantity on hand after the sale."""
+
+    spec: ConfiguratorSpec
+    quantity_after: int
+
+
+def after_sale(session: Session, sold: Mapping[int, Sold]) -> None:
+    """A sale took stock of the options `sold` (by option id): tell the merchant of each one it
+    took to Notify for Quantity Below, unless they were told since it was last above it (a
+    restock, an adjustment or a cancellation clears the flag: `stock_changed`). The flag is
+    claimed with a conditional update, so two checkouts racing past the line send one alert.
+    No query unless an option is low."""
+    for option_id in sorted(sold):
+        spec, quantity = sold[option_id].spec, sold[option_id].quantity_after
+        option = spec.option(option_id)
+        layer = spec.layer(option.layer_id) if option else None
+        if option is None or layer is None:
             continue
-        if not state.low:
-            _rearm(session, state)
+        stock = replace(option.stock, quantity=quantity)
+        if not is_low_stock(spec.settings, stock):
             continue
         claimed = session.execute(
             update(Option)
@@ -223,27 +234,24 @@ def after_sale(session: Session, option_ids: Iterable[int]) -> None:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
         settings = _settings()
-        option = state.option
         facts = mails.LowStockFacts(
-            product_name=state.product.name,
-            layer_name=state.layer.name,
+            product_name=spec.name,
+            layer_name=layer.name,
             option_name=option.name,
             sku=option.sku,
-            quantity=option.quantity,
-            notify_below=effective_settings(
-                stock_settings(state.product), option_stock(option)
-            ).notify_below,
-            admin_url=f"{settings.public_url}/admin/products/{state.product.id}"
-            f"?panel=option&item={option.id}",
+            quantity=quantity,
+            notify_below=effective_settings(spec.settings, stock).notify_below,
+            admin_url=f"{settings.public_url}/admin/products/{spec.product_id}"
+            f"?panel=option&item={option_id}",
         )
         enqueue(session, mails.low_stock(facts, settings.merchant_address))
 
 
-def _rearm(session: Session, state: _OptionState) -> None:
-    if state.option.low_stock_alerted:
-        session.execute(
-            update(Option).where(col(Option.id) == state.option.id).values(low_stock_alerted=False)
-        )
+def _rearm(session: Session, option_id: int) -> None:
+    """Above Notify for Quantity Below again: the next crossing is reported."""
+    session.execute(
+        update(Option).where(col(Option.id) == option_id).values(low_stock_alerted=False)
+    )
 
 
 def stock_changed(session: Session, option_ids: Iterable[int]) -> None:
@@ -254,8 +262,8 @@ def stock_changed(session: Session, option_ids: Iterable[int]) -> None:
         state = _state(session, option_id)
         if state is None:
             continue
-        if not state.low:
-            _rearm(session, state)
+        if not state.low and state.option.low_stock_alerted:
+            _rearm(session, option_id)
         if state.in_stock:
             _mail_back_in_stock(session, state)
 

@@ -200,7 +200,7 @@ def _place_order(
     session.flush()
     # The mails go into the outbox with the order, and are sent after it (never block it).
     mail.enqueue_order_placed(session, order)
-    mail.after_sale(session, plan.demand)
+    mail.after_sale(session, _sold(cart, before, plan.demand))
 
     cart_id = cart_id_for(cart_token)
     for cart_line in session.exec(select(CartLine).where(CartLine.cart_id == cart_id)):
@@ -209,6 +209,24 @@ def _place_order(
     if cart_row is not None:
         session.delete(cart_row)
     return order.token
+
+
+def _sold(
+    cart: CartView, before: Mapping[int, int], demand: Mapping[int, int]
+) -> dict[int, mail.Sold]:
+    """Each option the order took stock of: its configurator as this checkout read it and its
+    quantity on hand now."""
+    sold: dict[int, mail.Sold] = {}
+    for item in cart.items:
+        configuration = item.configuration
+        if configuration is None:
+            continue
+        for choice in configuration.chosen:
+            option_id = choice.option.id if choice.option else None
+            if option_id is not None and option_id in demand and option_id in before:
+                after = before[option_id] - demand[option_id]
+                sold[option_id] = mail.Sold(configuration.spec, after)
+    return sold
 
 
 def _write_line(
