@@ -259,6 +259,7 @@ def test_the_server_sends_mails_while_it_serves(shop: Shop, smtp: tuple[Inbox, s
 def test_without_smtp_url_the_emails_page_lists_what_would_have_gone_out(
     shop: Shop, client: Client
 ) -> None:
+    assert not shop.app.state.mail_sender.running  # nothing to send to
     backordered_bike(shop, client)
     place_order(client)
     number = str(shop.scalar("SELECT number FROM customer_order"))
