@@ -1,5 +1,5 @@
 """`configurator` command: serve, migrate, load-demo, create-admin, stock check, prune,
-backup, restore."""
+mail send-pending, backup, restore."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from configurator.logs import configure_logging
-from configurator.services import accounts, housekeeping, stock
+from configurator.services import accounts, housekeeping, mail, stock
 from configurator.services.backup import BackupError, backup, restore
 from configurator.services.demo import load_demo
 from configurator.settings import Settings
@@ -118,6 +118,32 @@ def prune(settings: Settings) -> int:
     return 0
 
 
+def mail_send_pending(settings: Settings) -> int:
+    """Send the outbox's due mails now (what each worker does while it serves)."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        if not settings.smtp_url:
+            with new_session(engine) as session:
+                waiting = sum(
+                    1 for row in mail.outbox(session, limit=10_000) if row.status == mail.WAITING
+                )
+            print(
+                f"SMTP_URL is not set: nothing sent; {waiting} mail(s) wait in the outbox "
+                "(the admin's Emails page lists them).",
+                file=sys.stderr,
+            )
+            return 1
+        result = mail.send_pending(engine, settings.smtp_url, settings.mail_from)
+    finally:
+        engine.dispose()
+    print(
+        f"Sent {result.sent} mail(s); {result.retrying} will be tried again later, "
+        f"{result.failed} failed for good."
+    )
+    return 0 if not result.retrying and not result.failed else 1
+
+
 def backup_to(settings: Settings, path: Path) -> int:
     try:
         orders = backup(settings.database_url, path)
@@ -155,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     stock_commands.add_parser(
         "check", help="report options whose quantity disagrees with their movements (exit 1)"
     )
+    mail_parser = commands.add_parser("mail", help="the outbox of emails")
+    mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True)
+    mail_commands.add_parser("send-pending", help="send the mails that are due now (SMTP_URL)")
     commands.add_parser(
         "prune", help="delete abandoned carts, expired sessions, old sign-in attempts"
     )
@@ -183,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         return stock_check(settings)
     elif args.command == "prune":
         return prune(settings)
+    elif args.command == "mail":
+        return mail_send_pending(settings)
     elif args.command == "backup":
         return backup_to(settings, args.path)
     elif args.command == "restore":

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from configurator.core.mails import parse_smtp_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -25,6 +27,15 @@ class Settings:
     log_format: str = "text"
     metrics_token: str = ""
     access_log: bool = True
+    smtp_url: str = ""
+    """Where mails are sent (`smtp://host:port`); empty: they stay in the outbox, listed on the
+    admin's Emails page."""
+    mail_from: str = "Layerworks <shop@localhost>"
+    merchant_email: str = ""
+    """Who gets the merchant's mails (new order, low stock); empty: the sender address."""
+    shop_url: str = ""
+    """The shop's public address, for links in mails; empty: http://HOST:PORT."""
+    mail_poll_seconds: int = 10
 
     @property
     def cart_retention(self) -> timedelta:
@@ -47,7 +58,21 @@ class Settings:
             log_format=_one_of("LOG_FORMAT", ("text", "json")),
             metrics_token=os.environ.get("METRICS_TOKEN", "").strip(),
             access_log=os.environ.get("ACCESS_LOG", "1").strip() != "0",
+            smtp_url=_smtp_url(os.environ.get("SMTP_URL", "").strip()),
+            mail_from=os.environ.get("MAIL_FROM", "").strip() or cls.mail_from,
+            merchant_email=os.environ.get("MERCHANT_EMAIL", "").strip(),
+            shop_url=os.environ.get("SHOP_URL", "").strip().rstrip("/"),
+            mail_poll_seconds=_whole_number("MAIL_POLL_SECONDS", 10, least=1),
         )
+
+    @property
+    def public_url(self) -> str:
+        """The shop's address as links in mails name it."""
+        return self.shop_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def merchant_address(self) -> str:
+        return self.merchant_email or self.mail_from
 
 
 def _whole_number(name: str, default: int, *, least: int) -> int:
@@ -68,4 +93,13 @@ def _one_of(name: str, choices: tuple[str, ...]) -> str:
     text = os.environ.get(name, "").strip().lower() or choices[0]
     if text not in choices:
         raise SystemExit(f"{name}={text!r}: use one of {', '.join(choices)}.")
+    return text
+
+
+def _smtp_url(text: str) -> str:
+    if text:
+        try:
+            parse_smtp_url(text)
+        except ValueError as exc:
+            raise SystemExit(f"SMTP_URL: {exc}.") from None
     return text

@@ -52,6 +52,36 @@ class LineSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedOption:
+    """A backordered option of an order line as recorded: its name as the reader is told it
+    ("Wheels: Carbon Deep") and whether the shopper was told at checkout."""
+
+    name: str
+    customer_told: bool
+
+
+def snapshot_line(
+    product_name: str,
+    quantity: int,
+    quantity_in_stock: int,
+    has_backorder: bool,
+    backordered: Sequence[RecordedOption],
+    *,
+    merchant: bool,
+) -> LineSnapshot:
+    """One recorded order line as its reader may read it: the merchant is told of every
+    backordered option, the customer only of those the shop told at checkout."""
+    told = [o.name for o in backordered if merchant or o.customer_told]
+    return LineSnapshot(
+        product_name=product_name,
+        quantity=quantity,
+        quantity_in_stock=quantity_in_stock if has_backorder else quantity,
+        backordered_options=tuple(told),
+        silent=len(told) < len(backordered),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ShippingSummary:
     """The order's shipping in one sentence, and when part of it waits, the two lists."""
 

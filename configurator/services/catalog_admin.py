@@ -27,7 +27,7 @@ from configurator.core.configuration import (
 from configurator.core.images import CheckedImage
 from configurator.core.money import MoneyError, format_cents, parse_cents
 from configurator.core.rules import Action, Rule
-from configurator.services import stock
+from configurator.services import mail, stock
 from configurator.services.catalog import load_spec
 from configurator.services.stock import MAX_QUANTITY_ON_HAND
 from configurator.store.db import unit_of_work
@@ -608,6 +608,8 @@ def update_option(
         session.add(option)
         _touch(product)
         _guard_prices(session, product)
+        # Stock Status set back to In Stock: those waiting for it are mailed (once).
+        mail.stock_changed(session, [option_id])
         return option
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import StockStatus
 from configurator.core.fulfilment import WAITING, Fulfilment, age_in_words, oldest_first
-from configurator.services import catalog_admin
+from configurator.services import catalog_admin, mail
 from configurator.services.catalog_admin import FormError
 from configurator.services.stock import (
     MAX_QUANTITY_ON_HAND,
@@ -192,6 +192,7 @@ def ship_order(session: Session, *, number: str, tracking_reference: str, userna
         session.add(shipment)
         session.flush()
         changes = refresh_fulfilment(session, [order.id])
+        mail.enqueue_shipped(session, order, tracking=tracking, items=items)
         return Shipped(shipment, order, changes[0] if changes else None)
 
 

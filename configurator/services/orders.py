@@ -27,6 +27,7 @@ from configurator.core.fulfilment import (
     order_fulfilment,
     shipping_summary,
 )
+from configurator.services import mail
 from configurator.services.cart import CartItem, CartOption, CartView, cart_id_for, view_cart
 from configurator.services.catalog import spec_by_id
 from configurator.services.stock import (
@@ -236,12 +237,34 @@ def _place_order(
     order.has_backorder = any(item.has_backorder for item in cart.items)
     order.backorder_told = cart.has_backorder
     session.add(order)
+    session.flush()
+    # The mails go into the outbox with the order, and are sent after it (never block it).
+    mail.enqueue_order_placed(session, order)
+    mail.after_sale(session, _sold(cart, before, plan.demand))
 
     cart_id = cart_id_for(cart_token)
     session.execute(delete(CartLine).where(col(CartLine.cart_id) == cart_id))
     session.execute(delete(Cart).where(col(Cart.id) == cart_id))
     backordered = sum(item.split.backordered for item in cart.items if item.split is not None)
     return PlacedOrder(order.token, new=True, backordered_units=backordered)
+
+
+def _sold(
+    cart: CartView, before: Mapping[int, int], demand: Mapping[int, int]
+) -> dict[int, mail.Sold]:
+    """Each option the order took stock of: its configurator as this checkout read it and its
+    quantity on hand now."""
+    sold: dict[int, mail.Sold] = {}
+    for item in cart.items:
+        configuration = item.configuration
+        if configuration is None:
+            continue
+        for choice in configuration.chosen:
+            option_id = choice.option.id if choice.option else None
+            if option_id is not None and option_id in demand and option_id in before:
+                after = before[option_id] - demand[option_id]
+                sold[option_id] = mail.Sold(configuration.spec, after)
+    return sold
 
 
 def _write_line(
@@ -399,6 +422,7 @@ def cancel_order(session: Session, *, number: str, username: str) -> Cancelled:
                 )
         filled = give_back(session, returns, order, username)
         changes = refresh_fulfilment(session, filled)
+        mail.enqueue_order_cancelled(session, order)
         return Cancelled(order, tuple(changes))
 
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from configurator.core.availability import effective_stock, is_low_stock
 from configurator.core.configuration import LayerSpec, OptionSpec
 from configurator.core.fulfilment import (
+    WAITING,
     Allocation,
     Fulfilment,
     LineProgress,
@@ -33,6 +34,7 @@ from configurator.core.fulfilment import (
     order_fulfilment,
     plan_allocation,
 )
+from configurator.services import mail
 from configurator.services.catalog import list_products, spec_by_id
 from configurator.store.models import (
     CustomerOrder,
@@ -294,6 +296,9 @@ def refresh_fulfilment(session: Session, order_ids: Iterable[int]) -> list[Fulfi
             order.fulfilment = after.value
             session.add(order)
             changes.append(FulfilmentChange(order.id, order.number, order.email, before, after))
+            if after is Fulfilment.READY_TO_SHIP and before in WAITING:
+                # A restock (or a cancelled order's units) completed it: the customer is told.
+                mail.enqueue_ready_to_ship(session, order)
     session.flush()
     return changes
 
@@ -333,6 +338,8 @@ def set_quantity(
     received = new_quantity - current
     if received < 0 or not option.track_inventory:
         _record(session, option, received, new_quantity, reason, username=username, note=note)
+        # The low-stock alert may come again once the quantity is above its threshold.
+        mail.stock_changed(session, [] if option.id is None else [option.id])
         return Restock(option.id)
     # The conditional update holds the option's row: a checkout that sells it now waits for
     # this transaction, and one that committed before is among the waiting lines read here.
@@ -347,6 +354,9 @@ def set_quantity(
         note=note,
     )
     changes = refresh_fulfilment(session, order_ids)
+    # Back in stock (after the waiting orders took their units): those waiting for it are
+    # mailed; the low-stock alert may come again.
+    mail.stock_changed(session, [] if option.id is None else [option.id])
     return Restock(option.id, received, allocations, leftover, tuple(changes))
 
 
@@ -512,6 +522,7 @@ def give_back(
                     order=order,
                     username=username,
                 )
+    mail.stock_changed(session, sorted(returns))
     return tuple(sorted(given))
 
 

@@ -44,9 +44,10 @@ from configurator.store.models import (
 )
 
 CATALOG_TABLES = (Product, Layer, Option, Image, ProductView, OptionViewImage)
-STOCK_COLUMNS = frozenset({"quantity"})
-"""What sales, restocks and stock adjustments write: an option's quantity on hand, and only
-that (`services.stock`). A change of these alone is stock, not catalog."""
+STOCK_COLUMNS = frozenset({"quantity", "low_stock_alerted"})
+"""What sales, restocks and stock adjustments write: an option's quantity on hand (and whether
+the merchant was mailed that it is low, which no page shows; `services.mail`), and only that
+(`services.stock`). A change of these alone is stock, not catalog."""
 _VERSIONS_SQL = (
     "SELECT catalog_version.version, product.id, product.version, o.id, o.quantity"
     " FROM catalog_version"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -100,6 +100,9 @@ class Option(SQLModel, table=True):
     notify_below: int | None = None
     # Shown with a backorder notice ("ships in 2-3 weeks"); None: nothing is promised.
     restock_timeframe: str | None = Field(default=None, max_length=80)
+    low_stock_alerted: bool = False
+    """The merchant was mailed that a sale took this option to Notify for Quantity Below; set
+    again only after its quantity was above it (one alert per crossing, see `services.mail`)."""
 
 
 class ProductView(SQLModel, table=True):
@@ -333,3 +336,43 @@ class CatalogVersion(SQLModel, table=True):
     __tablename__ = "catalog_version"
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+
+
+class OutboxMail(SQLModel, table=True):
+    """A mail to send, written in the same transaction as what caused it (an order, a restock),
+    so that a mail goes out exactly when that happened; a sender delivers it later, retrying with
+    backoff (`services.mail`). Kept after sending: the admin's Emails page lists them."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="waiting", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    last_error: str = Field(default="", max_length=500)
+    order_number: str = Field(default="", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None
+
+
+class BackInStockRequest(SQLModel, table=True):
+    """A shopper's "Notify me when back in stock" for an option that cannot be ordered. Only a
+    confirmed request (its owner opened the link in the confirmation mail) gets the mail, once.
+    `token_hash` is the SHA-256 of the token in that link."""
+
+    __tablename__ = "back_in_stock_request"
+    __table_args__ = (
+        UniqueConstraint("option_id", "email", name="uq_back_in_stock_request_option_email"),
+        {"sqlite_autoincrement": True},
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    option_id: int = Field(foreign_key="option.id", ondelete="CASCADE", index=True)
+    email: str = Field(max_length=254)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: datetime | None = None
+    notified_at: datetime | None = None

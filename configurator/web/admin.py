@@ -36,8 +36,9 @@ from configurator.core.documents import (
 )
 from configurator.core.fulfilment import WAITING, Fulfilment
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
+from configurator.core.mails import MailKind
 from configurator.core.rules import Action
-from configurator.services import accounts, documents, fulfilment, stock
+from configurator.services import accounts, documents, fulfilment, mail, stock
 from configurator.services import catalog_admin as edit
 from configurator.services.catalog import list_products, load_spec
 from configurator.services.orders import (
@@ -68,6 +69,7 @@ from configurator.web.common import (
 )
 from configurator.web.pdf import render_pdf
 
+EMAILS_SHOWN = 200
 SESSION_MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
 Panel = Literal["details", "settings", "layer", "option", "new-layer", "rules"]
 
@@ -945,6 +947,18 @@ class AdminController(Controller):
             context = _order_context(view, error=str(exc))
             return render(request, "admin/order.html", None, context, status_code=409)
         return see_other(f"/admin/orders/{clean_key(number, 20)}?saved=cancelled")
+
+    # Emails -----------------------------------------------------------------------------
+
+    @get("/emails", sync_to_thread=True)
+    def emails(self, request: Request[Any, Any, Any], db: DB) -> Template:
+        context = {
+            "mails": mail.outbox(db, limit=EMAILS_SHOWN),
+            "limit": EMAILS_SHOWN,
+            "kinds": {kind.value: kind.label for kind in MailKind},
+            "sending": bool(request.app.state.settings.smtp_url),
+        }
+        return render(request, "admin/emails.html", None, context)
 
     # Documents ------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
 from configurator.services.catalog_admin import NotFound
 from configurator.services.housekeeping import PruneSchedule
+from configurator.services.mail import MailSender
 from configurator.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from configurator.store.db import make_engine, new_session
 from configurator.web.admin import (
@@ -40,6 +41,7 @@ from configurator.web.admin import (
     login_required_handler,
     not_found_in_admin,
 )
+from configurator.web.back_in_stock import BackInStockController
 from configurator.web.common import (
     ADMIN_COOKIE,
     database_unavailable_handler,
@@ -149,11 +151,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         cart_retention=settings.cart_retention,
         interval=timedelta(minutes=settings.prune_interval_minutes),
     )
+    # With SMTP_URL set, every worker sends the outbox's due mails now and then (claimed one
+    # by one, so two workers never send the same mail); without it they wait, listed on the
+    # admin's Emails page.
+    mail_sender = MailSender(
+        lambda: app.state.engine,
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        interval=timedelta(seconds=settings.mail_poll_seconds),
+    )
     app = Litestar(
         route_handlers=[
             HealthController,
             StorefrontController,
             ShopController,
+            BackInStockController,
             LoginController,
             AdminController,
             create_static_files_router(
@@ -164,9 +176,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ],
         middleware=[PROMETHEUS.middleware],
         dependencies={"db": Provide(provide_db)},
-        state=State({"engine": engine, "settings": settings, "prune_schedule": prune_schedule}),
-        on_startup=[prune_schedule.start],
-        on_shutdown=[prune_schedule.stop],
+        state=State(
+            {
+                "engine": engine,
+                "settings": settings,
+                "prune_schedule": prune_schedule,
+                "mail_sender": mail_sender,
+            }
+        ),
+        on_startup=[prune_schedule.start, mail_sender.start],
+        on_shutdown=[prune_schedule.stop, mail_sender.stop],
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,

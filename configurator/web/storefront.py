@@ -43,6 +43,7 @@ from configurator.core.configuration import (
     parse_selection,
     selection_to_pairs,
 )
+from configurator.core.mails import BACK_IN_STOCK_ASKED, back_in_stock_choices
 from configurator.services import accounts
 from configurator.services.catalog import (
     cached_spec_by_slug,
@@ -423,6 +424,9 @@ class StorefrontController(Controller):
         if params.get("added") == "none":
             context["result"] = None
             context["closed_notice"] = "Nothing was added: none are in stock right now."
+        context["back_in_stock_options"] = back_in_stock_choices(spec)
+        if params.get("back_in_stock") == "asked":
+            context["back_in_stock_notice"] = BACK_IN_STOCK_ASKED
         return render(
             request,
             "storefront/product.html",

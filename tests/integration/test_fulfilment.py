@@ -510,3 +510,32 @@ def test_migration_0015_gives_existing_orders_the_status_their_lines_give(
         "partly_ready",
         "cancelled",
     ]
+
+
+def mails_of(shop: Shop, number: str) -> list[str]:
+    """The kinds of the mails written about an order, oldest first."""
+    with shop.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT kind FROM outbox_mail WHERE order_number = :n ORDER BY id"), {"n": number}
+        )
+        return [str(row[0]) for row in rows]
+
+
+def test_the_customer_is_mailed_when_a_restock_completes_the_order_and_when_it_ships(
+    shop: Shop, client: Client
+) -> None:
+    gravel, older, newer = two_waiting_orders(shop, client)
+    sign_in(shop, client)
+
+    received = post_form(client, f"{option_page(shop, gravel)}/receive", {"received": "1"})
+    assert received.status_code == 303
+    assert mails_of(shop, older)[-1] == "ready_to_ship"
+    assert "ready_to_ship" not in mails_of(shop, newer)
+
+    shipped = post_form(client, f"/admin/orders/{older}/ship", {"tracking": "1Z999"})
+    assert shipped.status_code == 303
+    assert mails_of(shop, older)[-1] == "shipped"
+    body = shop.scalar(
+        "SELECT body FROM outbox_mail WHERE order_number = :n AND kind = 'shipped'", n=older
+    )
+    assert "1Z999" in str(body)
