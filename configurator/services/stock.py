@@ -30,6 +30,7 @@ class MovementReason(StrEnum):
     ADJUSTMENT = "adjustment"
     IMPORT = "import"
     INITIAL = "initial stock"
+    REPAIR = "repair"
 
 
 class SoldOut(Exception):
@@ -57,6 +58,7 @@ def _record(
     *,
     order: CustomerOrder | None = None,
     username: str = "",
+    note: str = "",
 ) -> None:
     session.add(
         StockMovement(
@@ -69,6 +71,7 @@ def _record(
             order_id=order.id if order else None,
             order_number=order.number if order else "",
             username=username,
+            note=note[:200],
         )
     )
 
@@ -81,9 +84,11 @@ def set_quantity(
     seen: int | None,
     username: str,
     reason: MovementReason = MovementReason.ADJUSTMENT,
+    note: str = "",
 ) -> None:
     """Set an option's quantity on hand, as a merchant does. `seen` is the quantity the form
-    showed: if an order changed it since, refuse rather than overwrite that sale."""
+    showed: if an order changed it since, refuse rather than overwrite that sale. `note` goes
+    on the movement (an import's file name)."""
     current = option.quantity
     if seen is not None and seen != current:
         raise StockChanged(current)
@@ -99,7 +104,15 @@ def set_quantity(
         fresh = session.exec(select(Option.quantity).where(col(Option.id) == option.id)).first()
         raise StockChanged(fresh if fresh is not None else current)
     option.quantity = new_quantity
-    _record(session, option, new_quantity - current, new_quantity, reason, username=username)
+    _record(
+        session,
+        option,
+        new_quantity - current,
+        new_quantity,
+        reason,
+        username=username,
+        note=note,
+    )
 
 
 def take_for_order(
@@ -163,6 +176,13 @@ def give_back(
             order=order,
             username=username,
         )
+
+
+def record_repair(session: Session, option: Option, note: str, *, username: str = "") -> None:
+    """An audit entry for a repaired stored status or flag: a movement of 0 units."""
+    _record(
+        session, option, 0, option.quantity, MovementReason.REPAIR, username=username, note=note
+    )
 
 
 def movements(session: Session, option_id: int, limit: int = 200) -> list[StockMovement]:

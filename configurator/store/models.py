@@ -209,6 +209,8 @@ class StockMovement(SQLModel, table=True):
     order_id: int | None = Field(default=None, foreign_key="customer_order.id", ondelete="SET NULL")
     order_number: str = Field(default="", max_length=20)
     username: str = Field(default="", max_length=64)
+    note: str = Field(default="", max_length=200)
+    """What else the merchant should know: the file an import came from, what a repair fixed."""
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -45,6 +45,7 @@ from configurator.web.common import (
     unstorable_value_handler,
 )
 from configurator.web.fragment_front import FragmentFront
+from configurator.web.inventory import InventoryController
 from configurator.web.shop import ShopController
 from configurator.web.storefront import NO_COMPRESSION, StorefrontController
 
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             ShopController,
             LoginController,
             AdminController,
+            InventoryController,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], send_as_attachment=False
             ),
