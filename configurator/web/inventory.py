@@ -93,6 +93,7 @@ class InventoryController(Controller):
         query: inventory.InventoryQuery,
         *,
         status_code: int = 200,
+        fragment: str | None = "admin/_import_result.html",
         **extra: Any,
     ) -> Template:
         page = inventory.inventory_page(db, query)
@@ -115,7 +116,7 @@ class InventoryController(Controller):
             "bulk_labels": BULK_LABELS,
             **extra,
         }
-        return render(request, "admin/inventory.html", None, context, status_code=status_code)
+        return render(request, "admin/inventory.html", fragment, context, status_code=status_code)
 
     @get("/", sync_to_thread=True)
     def inventory(
@@ -128,7 +129,8 @@ class InventoryController(Controller):
         order: FromQuery[str] = "",
         page: FromQuery[str] = "",
     ) -> Template:
-        return self._page(request, db, _query(product, show, sort, order, page))
+        query = _query(product, show, sort, order, page)
+        return self._page(request, db, query, fragment="admin/_inventory_table.html")
 
     @get("/export.csv", sync_to_thread=True)
     def export(self, db: DB) -> Response[bytes]:
