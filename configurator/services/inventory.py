@@ -96,7 +96,9 @@ def export_csv(session: Session) -> bytes:
 def _quantities_set_in_place(session: Session) -> Iterator[None]:
     """`stock.set_quantity` sets the option's quantity itself after its UPDATE. SQLAlchemy
     would also evaluate each such UPDATE against every option the session holds, which for
-    an import of thousands of rows costs rows x rows; inside this block it does not."""
+    an import of thousands of rows costs rows x rows; inside this block it does not, and the
+    settings and movements written go to the database together at the end, not one flush
+    per UPDATE."""
 
     def no_evaluation(state: ORMExecuteState) -> None:
         if state.is_update and {m.class_ for m in state.all_mappers} == {Option}:
@@ -104,7 +106,8 @@ def _quantities_set_in_place(session: Session) -> Iterator[None]:
 
     event.listen(session, "do_orm_execute", no_evaluation)
     try:
-        yield
+        with session.no_autoflush:  # the rows and movements are flushed once, in batches
+            yield
     finally:
         event.remove(session, "do_orm_execute", no_evaluation)
 
@@ -128,14 +131,19 @@ def write_row(
 ) -> None:
     """Leave `option` as `after` says: its settings on the row, its quantity as a movement,
     its stored status re-derived when it is tracked."""
-    option.track_inventory = after.track_inventory
-    option.stock_management = after.stock_management
-    option.backorders = after.backorders.value if after.backorders else None
-    option.out_of_stock_threshold = after.out_of_stock_threshold
-    option.only_x_left_threshold = after.only_x_left_threshold
-    option.notify_below = after.notify_below
-    option.restock_timeframe = after.restock_timeframe
-    option.stock_status = derived_status(after).value
+    values = {
+        "track_inventory": after.track_inventory,
+        "stock_management": after.stock_management,
+        "backorders": after.backorders.value if after.backorders else None,
+        "out_of_stock_threshold": after.out_of_stock_threshold,
+        "only_x_left_threshold": after.only_x_left_threshold,
+        "notify_below": after.notify_below,
+        "restock_timeframe": after.restock_timeframe,
+        "stock_status": derived_status(after).value,
+    }
+    for name, value in values.items():
+        if getattr(option, name) != value:
+            setattr(option, name, value)
     session.add(option)
     if after.quantity != option.quantity:
         stock.set_quantity(

@@ -381,3 +381,31 @@ def test_repair_shows_then_fixes_a_stuck_status(shop: Shop, admin: TestClient[Li
         )
         == "repair|0"
     )
+
+
+def test_an_import_reaches_the_storefront_at_once(shop: Shop, admin: TestClient[Litestar]) -> None:
+    page = admin.get(f"/products/{BIKE}")
+    assert "Only 3 left" in page.text
+    version = shop.scalar("SELECT version FROM product WHERE slug = :s", s=BIKE)
+    status, html = apply(admin, b"sku,quantity,backorders\r\nSD-HONEY,0,notify\r\n")
+    assert status == 200, html
+    assert shop.scalar("SELECT version FROM product WHERE slug = :s", s=BIKE) == version + 1
+    option, _quantity = honey(shop)
+    assert shop.scalar("SELECT stock_status FROM option WHERE id = :i", i=option) == "out_of_stock"
+    page = admin.get(f"/products/{BIKE}?layer-{shop.ids(BIKE)['Saddle']}={option}")
+    assert "Available on Backorder" in page.text
+
+
+def test_check_reports_and_repair_fixes_from_the_command_line(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", shop.engine.url.render_as_string(hide_password=False))
+    assert main(["stock", "check"]) == 0
+    option, _quantity = honey(shop)
+    shop.execute("UPDATE option SET backorders = 'sometimes' WHERE id = :i", i=option)
+    capsys.readouterr()
+    assert main(["stock", "check"]) == 1
+    assert 'stored backorders "sometimes", the rules derive ""' in capsys.readouterr().out
+    assert main(["stock", "repair"]) == 0
+    assert shop.scalar("SELECT backorders FROM option WHERE id = :i", i=option) is None
+    assert main(["stock", "check"]) == 0
