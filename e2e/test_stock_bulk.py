@@ -3,9 +3,12 @@ row; fixed, it is checked again, applied, and the storefront shows the change.""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from e2e.helpers import PRODUCT_PATH, option_label, screenshot, sign_in
+from tests.live_server import Server
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def choose_file(page: Page, name: str, content: str) -> None:
@@ -45,3 +48,20 @@ def test_import_with_a_bad_row_then_fixed_and_applied(fresh_page: Page) -> None:
 
     page.goto(PRODUCT_PATH)
     expect(option_label(page, "Honey Leather")).to_contain_text("Out of Stock")
+
+
+def test_the_inventory_fits_a_phone(browser: Browser, fresh_server: Server) -> None:
+    context = browser.new_context(base_url=fresh_server.url, viewport=PHONE)
+    try:
+        page = context.new_page()
+        sign_in(page)
+        page.get_by_role("link", name="Inventory").click()
+        expect(page.get_by_text("24 option(s) match.")).to_be_visible()
+        page.get_by_label("Show").select_option("low")
+        page.get_by_role("button", name="Show", exact=True).click()
+        expect(page.get_by_text("2 option(s) match.")).to_be_visible()
+        expect(page.get_by_role("link", name="Honey Leather")).to_be_visible()
+        assert int(page.evaluate("document.documentElement.scrollWidth")) <= PHONE["width"]
+        screenshot(page, "inventory-phone.png")
+    finally:
+        context.close()
