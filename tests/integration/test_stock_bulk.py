@@ -407,3 +407,48 @@ def test_check_reports_and_repair_fixes_from_the_command_line(
     assert main(["stock", "repair"]) == 0
     assert shop.scalar("SELECT backorders FROM option WHERE id = :i", i=option) is None
     assert main(["stock", "check"]) == 0
+
+
+def test_bulk_edit_of_all_matching_options_back_to_global(
+    shop: Shop, admin: TestClient[Litestar]
+) -> None:
+    sneaker = shop.product_id("court-sneaker")
+    page = admin.get(f"/admin/inventory?product={sneaker}")
+    matching = re.search(r'name="matching" value="([\d,]*)"', page.text)
+    assert matching
+    ids = [int(i) for i in matching.group(1).split(",")]
+    assert len(ids) == shop.scalar(
+        "SELECT count(*) FROM option JOIN layer ON layer.id = option.layer_id "
+        "WHERE layer.product_id = :p",
+        p=sneaker,
+    )
+    shop.execute(f"UPDATE option SET backorders = 'no' WHERE id = {ids[0]}")  # noqa: S608
+    review = post_form(
+        admin,
+        "/admin/inventory/bulk",
+        {"scope": "matching", "matching": matching.group(1), "backorders": "use_global"},
+    )
+    assert review.status_code == 200
+    assert f"1 of {len(ids)} selected option(s) will change." in review.text
+    assert "these differ" in review.text
+    done = post_form(
+        admin,
+        "/admin/inventory/bulk",
+        {"ids": matching.group(1), "backorders": "use_global", "confirm": "1"},
+    )
+    assert f"Saved: 1 of {len(ids)} selected option(s) changed." in done.text
+    assert shop.scalar(f"SELECT backorders FROM option WHERE id = {ids[0]}") is None  # noqa: S608
+
+
+def test_bulk_edit_with_nothing_selected_or_nothing_to_change(
+    shop: Shop, admin: TestClient[Litestar]
+) -> None:
+    before = shop.snapshot()
+    response = post_form(admin, "/admin/inventory/bulk", {"backorders": "allow"})
+    assert response.status_code == 422
+    assert "Select at least one option (or all matching the filter)." in response.text
+    option, _quantity = honey(shop)
+    response = post_form(admin, "/admin/inventory/bulk", {"option": str(option)})
+    assert response.status_code == 422
+    assert "Choose at least one setting to change." in response.text
+    assert shop.snapshot() == before

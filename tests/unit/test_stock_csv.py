@@ -17,6 +17,8 @@ from configurator.core.stock_csv import (
     StockRow,
     export_bytes,
     export_csv,
+    parse_bulk_edit,
+    plan_bulk_edit,
     plan_import,
 )
 
@@ -210,3 +212,31 @@ def test_round_trip_changes_nothing(values: list[Values]) -> None:
     plan = plan_import(export_bytes(rows), rows)
     assert plan.ok, plan.errors
     assert not plan.changes
+
+
+def test_bulk_edit_form_leaves_empty_fields_alone() -> None:
+    edit, errors = parse_bulk_edit(
+        {"backorders": "use_global", "notify_below": "global", "quantity_change": "-2"}
+    )
+    assert not errors
+    assert edit.values == {"backorders": None, "notify_below": None}
+    assert edit.quantity_change == -2
+    _edit, errors = parse_bulk_edit({"track_inventory": "maybe", "only_x_left_threshold": "-1"})
+    assert set(errors) == {"track_inventory", "only_x_left_threshold"}
+
+
+def test_bulk_plan_counts_changes_and_says_which_values_differ() -> None:
+    rows = [row(1, backorders=Backorders.NO), row(2), row(3, backorders=Backorders.ALLOW)]
+    edit, _errors = parse_bulk_edit({"backorders": "allow", "quantity_change": "1"})
+    plan = plan_bulk_edit(rows, edit)
+    assert not plan.errors and plan.selected == 3 and len(plan.changes) == 3
+    assert dict(plan.differing)["backorders"] == (("allow", 1), ("no", 1), ("use_global", 1))
+    assert all(c.after.quantity == 6 for c in plan.changes)
+
+
+def test_bulk_subtraction_below_zero_needs_backorders() -> None:
+    edit, _errors = parse_bulk_edit({"quantity_change": "-9"})
+    plan = plan_bulk_edit([row(1), row(2, backorders=Backorders.ALLOW)], edit)
+    assert plan.errors == (
+        "Bike · Frame · Option 1: subtracting 9 leaves -4, but its backorders are off.",
+    )
