@@ -110,6 +110,17 @@ def derived_status(row: StockRow) -> StockStatus:
     return StockStatus.IN_STOCK if code is AvailabilityCode.IN_STOCK else StockStatus.OUT_OF_STOCK
 
 
+def settle_status(before: StockRow, after: StockRow, status_given: bool) -> StockRow:
+    """The Stock Status to store: a tracked option's is derived from its quantity; one whose
+    tracking is turned off keeps the status its quantity gave it (not a status stored before
+    it was tracked, which would be stuck), unless a new one is given."""
+    if after.track_inventory:
+        return replace(after, stock_status=derived_status(after))
+    if before.track_inventory and not status_given:
+        return replace(after, stock_status=derived_status(before))
+    return after
+
+
 def _yes_no(value: bool) -> str:
     return "Y" if value else "N"
 
@@ -407,8 +418,7 @@ def _changed(cells: _Cells, current: StockRow) -> StockRow:
             if value is not _KEEP:
                 values[column] = value
     after = replace(current, **values)  # type: ignore[arg-type]
-    if after.track_inventory:
-        after = replace(after, stock_status=derived_status(after))
+    after = settle_status(current, after, "stock_status" in values)
     backorders = after.backorders or after.settings.backorders
     if (
         "quantity" in values
@@ -694,8 +704,7 @@ def plan_bulk_edit(rows: Sequence[StockRow], edit: BulkEdit) -> BulkPlan:
                 )
             elif abs(after.quantity) > MAX_QUANTITY:
                 errors.append(f"{row.label}: the quantity would pass {MAX_QUANTITY:,}.")
-        if after.track_inventory:
-            after = replace(after, stock_status=derived_status(after))
+        after = settle_status(row, after, "stock_status" in edit.values)
         new = _bulk_cells(after)
         found = tuple(
             FieldChange(name, before[name], new[name])

@@ -240,3 +240,15 @@ def test_bulk_subtraction_below_zero_needs_backorders() -> None:
     assert plan.errors == (
         "Bike · Frame · Option 1: subtracting 9 leaves -4, but its backorders are off.",
     )
+
+
+def test_turning_tracking_off_keeps_the_status_the_quantity_gave() -> None:
+    sold_out = row(quantity=0, stock_status=StockStatus.IN_STOCK)  # a stale stored status
+    plan = plan_import(csv_of("sku,track_inventory", "SKU-1,N"), [sold_out])
+    after = plan.changes[0].after
+    assert not after.track_inventory and after.stock_status is StockStatus.OUT_OF_STOCK
+    edit, _errors = parse_bulk_edit({"track_inventory": "off"})
+    (change,) = plan_bulk_edit([sold_out], edit).changes
+    assert change.after.stock_status is StockStatus.OUT_OF_STOCK
+    plan = plan_import(csv_of("sku,track_inventory,stock_status", "SKU-1,N,in_stock"), [sold_out])
+    assert plan.changes[0].after.stock_status is StockStatus.IN_STOCK
