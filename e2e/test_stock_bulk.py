@@ -45,6 +45,8 @@ def test_import_with_a_bad_row_then_fixed_and_applied(fresh_page: Page) -> None:
     expect(page.locator("#import-changes")).to_contain_text("quantity: 3 → 0")
     page.get_by_role("button", name="Apply these changes").click()
     expect(summary).to_contain_text("Imported restock.csv: 1 option(s) changed")
+    honey_row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Honey Leather"))
+    expect(honey_row.locator("td[data-label='Status']")).to_have_text("Out of Stock")
 
     page.goto(PRODUCT_PATH)
     expect(option_label(page, "Honey Leather")).to_contain_text("Out of Stock")
