@@ -130,7 +130,7 @@ def write_row(
     note: str,
 ) -> None:
     """Leave `option` as `after` says: its settings on the row, its quantity as a movement,
-    its stored status re-derived when it is tracked."""
+    the Stock Status the plan settled (`settle_status`)."""
     values = {
         "track_inventory": after.track_inventory,
         "stock_management": after.stock_management,
@@ -139,7 +139,7 @@ def write_row(
         "only_x_left_threshold": after.only_x_left_threshold,
         "notify_below": after.notify_below,
         "restock_timeframe": after.restock_timeframe,
-        "stock_status": derived_status(after).value,
+        "stock_status": after.stock_status.value,  # settled by the plan (`settle_status`)
     }
     for name, value in values.items():
         if getattr(option, name) != value:
