@@ -6,6 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from e2e.helpers import PRODUCT_PATH, option_label, screenshot, sign_in
+from e2e.test_accessibility import blocking_violations, describe
 from tests.live_server import Server
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -65,5 +66,7 @@ def test_the_inventory_fits_a_phone(browser: Browser, fresh_server: Server) -> N
         expect(page.get_by_role("link", name="Honey Leather")).to_be_visible()
         assert int(page.evaluate("document.documentElement.scrollWidth")) <= PHONE["width"]
         screenshot(page, "inventory-phone.png")
+        violations = blocking_violations(page)
+        assert not violations, describe(violations)
     finally:
         context.close()
