@@ -452,3 +452,15 @@ def test_bulk_edit_with_nothing_selected_or_nothing_to_change(
     assert response.status_code == 422
     assert "Choose at least one setting to change." in response.text
     assert shop.snapshot() == before
+
+
+def test_an_upload_over_the_request_limit(shop: Shop, admin: TestClient[Litestar]) -> None:
+    before = shop.snapshot()
+    response = post_form(
+        admin,
+        "/admin/inventory/import",
+        files={"file": ("huge.csv", b"sku,quantity\n" + b"x" * 9_000_000, "text/csv")},
+    )
+    assert response.status_code == 413
+    assert "a stock CSV up to 4 MB" in response.text
+    assert shop.snapshot() == before
