@@ -80,6 +80,7 @@ wrk:
 ## make bench: throughput and latency against the bare stack; writes docs/benchmark.md
 bench: $(STAMP) wrk
 	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.stock_import
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,5 @@
-"""`configurator` command: serve, migrate, load-demo, create-admin, stock check, prune,
-mail send-pending, backup, restore."""
+"""`configurator` command: serve, migrate, load-demo, create-admin, stock check | repair |
+export | import, prune, mail send-pending, backup, restore."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import os
 import sys
 from pathlib import Path
 
+from configurator.core.stock_csv import ImportPlan
 from configurator.logs import configure_logging
-from configurator.services import accounts, housekeeping, mail, stock
+from configurator.services import accounts, housekeeping, inventory, mail, stock
 from configurator.services.backup import BackupError, backup, restore
 from configurator.services.demo import load_demo
 from configurator.settings import Settings
@@ -83,14 +84,19 @@ def create_admin(settings: Settings, username: str, password_stdin: bool) -> int
 
 
 def stock_check(settings: Settings) -> int:
-    """Report options whose quantity on hand disagrees with their stock movements."""
+    """Report options whose quantity on hand disagrees with their stock movements, and stored
+    statuses or flags that disagree with what the rules derive."""
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     with new_session(engine) as session:
         mismatches = stock.check(session)
+        stuck = inventory.stored_disagreements(session)
     engine.dispose()
-    if not mismatches:
-        print("Stock is consistent: every quantity on hand equals the sum of its movements.")
+    if not mismatches and not stuck:
+        print(
+            "Stock is consistent: every quantity on hand equals the sum of its movements, and "
+            "every stored status and flag is what the rules derive."
+        )
         return 0
     for m in mismatches:
         print(
@@ -98,8 +104,92 @@ def stock_check(settings: Settings) -> int:
             f"{m.quantity}, movements add up to {m.movements_total} "
             f"(off by {m.quantity - m.movements_total:+d})"
         )
-    print(f"{len(mismatches)} option(s) disagree with their stock movements.", file=sys.stderr)
+    for d in stuck:
+        print(f"option {d.option_id} {d.describe()}")
+    if mismatches:
+        print(f"{len(mismatches)} option(s) disagree with their stock movements.", file=sys.stderr)
+    if stuck:
+        print(
+            f"{len(stuck)} stored value(s) disagree with the rules; "
+            "`configurator stock repair` fixes them.",
+            file=sys.stderr,
+        )
     return 1
+
+
+def stock_repair(settings: Settings) -> int:
+    """Write what the rules derive over stored statuses and flags that disagree with them."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with new_session(engine) as session:
+        fixed = inventory.repair(session, username="command line")
+    engine.dispose()
+    for d in fixed:
+        print(f"repaired option {d.option_id} {d.describe()}")
+    print(f"Repaired {len(fixed)} stored value(s); each has a stock movement with reason repair.")
+    return 0
+
+
+def stock_export(settings: Settings, output: Path | None) -> int:
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with new_session(engine) as session:
+        data = inventory.export_csv(session)
+    engine.dispose()
+    if output is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        rows = data.count(b"\n") - 1
+        print(f"Exported {rows} option(s) to {output}.", file=sys.stderr)
+    return 0
+
+
+def print_plan(plan: ImportPlan) -> None:
+    for change in plan.changes:
+        changes = ", ".join(
+            f"{c.column} {c.old or '(empty)'} -> {c.new or '(empty)'}" for c in change.changes
+        )
+        print(f"row {change.row}: {change.before.label}: {changes}")
+    for error in plan.errors:
+        print(f"row {error.row}, column {error.column or '-'}: {error.message}")
+    if plan.ignored_columns:
+        print(f"Ignored columns: {', '.join(plan.ignored_columns)}")
+    print(
+        f"{plan.rows} row(s): {len(plan.changes)} change(s), {len(plan.unchanged)} unchanged, "
+        f"{len(plan.errors)} error(s)."
+    )
+
+
+def stock_import(settings: Settings, path: Path, dry_run: bool) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}.", file=sys.stderr)
+        return 1
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with new_session(engine) as session:
+            plan = inventory.import_csv(
+                session, data, path.name, apply=not dry_run, username="command line"
+            )
+    except inventory.FileRefused as exc:
+        print(f"{path.name}: {exc} Nothing was imported.", file=sys.stderr)
+        return 1
+    except inventory.ImportRefused as exc:
+        print_plan(exc.plan)
+        print("Nothing was imported: fix the rows above and import again.", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print_plan(plan)
+    if dry_run:
+        print("Dry run: nothing was written." if plan.ok else "Fix the rows above first.")
+        return 0 if plan.ok else 1
+    print(f"Imported {path.name}: {len(plan.changes)} option(s) changed.")
+    return 0
 
 
 def prune(settings: Settings) -> int:
@@ -164,6 +254,16 @@ def restore_from(settings: Settings, path: Path, force: bool) -> int:
     return 0
 
 
+def stock_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.stock_command == "repair":
+        return stock_repair(settings)
+    if args.stock_command == "export":
+        return stock_export(settings, args.output)
+    if args.stock_command == "import":
+        return stock_import(settings, args.file, args.dry_run)
+    return stock_check(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="configurator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,7 +279,23 @@ def main(argv: list[str] | None = None) -> int:
     stock_parser = commands.add_parser("stock", help="stock tools")
     stock_commands = stock_parser.add_subparsers(dest="stock_command", required=True)
     stock_commands.add_parser(
-        "check", help="report options whose quantity disagrees with their movements (exit 1)"
+        "check",
+        help="report quantities that disagree with their movements, and stored statuses or "
+        "flags that disagree with the rules (exit 1)",
+    )
+    stock_commands.add_parser(
+        "repair", help="write what the rules derive over disagreeing stored statuses and flags"
+    )
+    export_parser = stock_commands.add_parser(
+        "export", help="write every option's stock settings as CSV (standard output by default)"
+    )
+    export_parser.add_argument("--output", type=Path, metavar="FILE")
+    import_parser = stock_commands.add_parser(
+        "import", help="import stock settings from a CSV file, all or nothing (exit 1 on errors)"
+    )
+    import_parser.add_argument("file", type=Path, metavar="FILE")
+    import_parser.add_argument(
+        "--dry-run", action="store_true", help="show what would change; write nothing"
     )
     mail_parser = commands.add_parser("mail", help="the outbox of emails")
     mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True)
@@ -209,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "create-admin":
         return create_admin(settings, args.username, args.password_stdin)
     elif args.command == "stock":
-        return stock_check(settings)
+        return stock_command(settings, args)
     elif args.command == "prune":
         return prune(settings)
     elif args.command == "mail":

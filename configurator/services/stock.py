@@ -57,6 +57,7 @@ class MovementReason(StrEnum):
     RECEIVED = "received"
     ALLOCATED = "allocated"
     BACK_IN_STOCK = "back in stock"
+    REPAIR = "repair"
 
 
 ORDER_PLACED = "placed"
@@ -133,7 +134,7 @@ def _record(
             order_id=order.id if order else None,
             order_number=order.number if order else "",
             username=username,
-            note=note,
+            note=note[:200],
         )
     )
 
@@ -320,6 +321,7 @@ def set_quantity(
     import, a bulk edit): a rise first fills the option's waiting backorders, oldest first, and
     only the rest becomes salable. Returns what the rise did (`Restock`)."""
     assert option.id is not None
+    note = note[:200]  # what the movement keeps (an import's file name may be longer)
     current = option.quantity
     if seen is not None and seen != current:
         raise StockChanged(current)
@@ -524,6 +526,13 @@ def give_back(
                 )
     mail.stock_changed(session, sorted(returns))
     return tuple(sorted(given))
+
+
+def record_repair(session: Session, option: Option, note: str, *, username: str = "") -> None:
+    """An audit entry for a repaired stored status or flag: a movement of 0 units."""
+    _record(
+        session, option, 0, option.quantity, MovementReason.REPAIR, username=username, note=note
+    )
 
 
 def movements(session: Session, option_id: int, limit: int = 200) -> list[StockMovement]:

@@ -281,6 +281,8 @@ class StockMovement(SQLModel, table=True):
     order_line_id: int | None = None
     """The waiting order line a restocked unit was allocated to ("allocated")."""
     note: str = Field(default="", max_length=200)
+    """What else the merchant should know: a delivery's note, the file an import came from,
+    what a repair fixed."""
     username: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
 

@@ -52,6 +52,7 @@ from configurator.web.common import (
 )
 from configurator.web.fragment_front import FragmentFront
 from configurator.web.health import HealthController
+from configurator.web.inventory import InventoryController
 from configurator.web.layer_markup import LayerMarkup
 from configurator.web.metrics import PROMETHEUS, UNMEASURED_PATHS, MetricsController
 from configurator.web.observe import Observed
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             BackInStockController,
             LoginController,
             AdminController,
+            InventoryController,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], send_as_attachment=False
             ),

@@ -183,7 +183,8 @@ _DEFAULT_MESSAGES = {
     403: "For your safety this form only works for a short while. Reload the page and try again.",
     404: "We could not find that page. It may have been removed.",
     405: "That address does not accept this kind of request.",
-    413: "That upload is too large: images may be up to 1 MB, and a form up to 2 MB.",
+    413: "That upload is too large: images may be up to 1 MB, a stock CSV up to 4 MB, and "
+    "a form up to 2 MB.",
 }
 
 

@@ -37,3 +37,13 @@ document.addEventListener("htmx:oobBeforeSwap", (event) => {
   }
   event.detail.shouldSwap = false;
 });
+
+// The stock import's progress bar: how much of the file has been sent (the check follows).
+document.addEventListener("htmx:xhr:progress", (event) => {
+  const bar = document.querySelector("#import-progress progress");
+  if (bar && event.detail.lengthComputable && event.detail.total > 0) {
+    const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
+    bar.value = percent;
+    bar.textContent = `${percent}%`;
+  }
+});
