@@ -3,7 +3,7 @@
 from dataclasses import replace
 from itertools import product
 
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from configurator.core.configuration import (
@@ -289,7 +289,8 @@ def test_no_rule_set_empties_a_required_layer_unless_saving_says_so(data: st.Dat
                 assert evaluation.selection[layer.id] is not None
 
 
-@settings(max_examples=50, deadline=None)
+# Rule sets drawn freely often loop; those are filtered out on purpose.
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(configurators(acyclic=False))
 def test_rules_without_a_loop_are_evaluated_upstream_first(
     drawn: tuple[tuple[LayerShape, ...], tuple[Rule, ...]],
