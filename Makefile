@@ -54,8 +54,16 @@ unit: $(STAMP)
 integration-postgres: $(STAMP) postgres
 	TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/concurrency
 
+## make e2e: the browser flows alone, two at a time (one server per pytest worker, each on its
+## own SQLite file and port; E2E_BASE_URL=https://staging.example runs them against that
+## server instead). A failing flow keeps its trace, a full-page screenshot and the server's log
+## under test-results/; test-results/junit.xml is the JUnit report. E2E_ARGS adds pytest
+## options: make e2e E2E_ARGS='-k backorder --headed --slowmo 300'
+E2E_WORKERS ?= 2
+E2E_ARGS ?=
 e2e: $(STAMP) chromium
-	$(BIN)/pytest -q e2e
+	$(BIN)/pytest -q e2e -n $(E2E_WORKERS) --output test-results \
+	  --junitxml test-results/junit.xml $(E2E_ARGS)
 
 ## make test: lint, types, unit + integration tests (on SQLite, then the integration tests on
 ## PostgreSQL), browser tests in Debian's Chromium
