@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
@@ -13,6 +14,8 @@ from e2e.helpers import PRODUCT_PATH, fill_checkout, option_radio, purchase_stat
 BLOCKING = {"serious", "critical"}
 # Rules of lesser impact that these pages must pass too.
 ALSO_BLOCKING = {"heading-order"}
+
+pytestmark = pytest.mark.usefixtures("demo_catalog")
 
 
 def blocking_violations(page: Page) -> list[dict[str, Any]]:

@@ -40,6 +40,12 @@ class Configurator:
         # The radio's name is its whole card: "Carbon Deep +$450.00 Available on Backorder".
         return scope.get_by_role("radio", name=re.compile(rf"^{re.escape(name)}(\s|$)"))
 
+    def price_adjustment(self, option: str, layer: str | None = None) -> Decimal:
+        """What the option adds to the price, as its card says ("+$450.00"), or 0."""
+        name = self.option(option, layer).aria_snapshot()
+        amounts = re.findall(r"[+-]?\$[\d,]+\.\d{2}", name)
+        return money(amounts[0].lstrip("+")) if amounts else Decimal(0)
+
     def choice_query(self, option: str, layer: str | None = None) -> str:
         """`layer-<id>=<option id>`, what the address carries once the option is chosen."""
         radio = self.option(option, layer)
@@ -230,6 +236,14 @@ class Checkout:
     @property
     def error_summary(self) -> Locator:
         return self.page.get_by_role("alert")
+
+    def option(self, layer: str) -> Locator:
+        """A chosen option in the order summary ("Wheels: Carbon Deep (Available Backorder)")."""
+        return (
+            self.page.get_by_role("main")
+            .get_by_role("listitem")
+            .filter(has_text=re.compile(rf"^\s*{layer}:"))
+        )
 
 
 @dataclass
