@@ -1,5 +1,5 @@
 """`configurator` command: serve, migrate, load-demo, create-admin, stock check, prune,
-backup, restore."""
+backup, restore, scenario."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from configurator.services import accounts, housekeeping, stock
+from configurator.services import accounts, housekeeping, scenarios, stock
 from configurator.services.backup import BackupError, backup, restore
 from configurator.services.demo import load_demo
 from configurator.settings import Settings
@@ -132,6 +132,26 @@ def restore_from(settings: Settings, path: Path, force: bool) -> int:
     return 0
 
 
+def run_scenario(settings: Settings, name: str | None, listing: bool) -> int:
+    """Put the shop in a named state QA asks for, or list the states."""
+    if listing or not name:
+        for scenario in scenarios.SCENARIOS.values():
+            print(f"{scenario.name:<20} {scenario.summary}")
+        return 0 if listing else 2
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with new_session(engine) as session:
+            scenario = scenarios.apply(session, name)
+    except scenarios.UnknownScenario as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"The shop is now {scenario.name}: {scenario.summary}.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="configurator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     restore_parser.add_argument(
         "--force", action="store_true", help="replace a database that already holds orders"
     )
+    scenario_parser = commands.add_parser(
+        "scenario", help="put the shop in a named state for QA (--list shows them)"
+    )
+    scenario_parser.add_argument("name", nargs="?", metavar="NAME")
+    scenario_parser.add_argument("--list", action="store_true", help="one line per scenario")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "serve":
@@ -181,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         return backup_to(settings, args.path)
     elif args.command == "restore":
         return restore_from(settings, args.path, args.force)
+    elif args.command == "scenario":
+        return run_scenario(settings, args.name, args.list)
     return 0
 
 
