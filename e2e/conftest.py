@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -309,3 +311,47 @@ def shopper_contexts(new_context: CreateContextCallback) -> Callable[[int], list
         return [new_context() for _ in range(count)]
 
     return make
+
+
+# --- named shop states (`configurator scenario NAME`) ---------------------------------------
+
+
+def put_in_scenario(server: Server, name: str) -> Server:
+    """Run `configurator scenario NAME` on the server's database; the server serves it as is."""
+    subprocess.run(
+        [sys.executable, "-m", "configurator.cli", "scenario", name],
+        env={**os.environ, "DATABASE_URL": server.database_url},
+        check=True,
+        capture_output=True,
+    )
+    return server
+
+
+@pytest.fixture
+def backorder_demo(fresh_server: Server) -> Server:
+    """A server of its own with the demo catalog as `make run` loads it."""
+    return put_in_scenario(fresh_server, "backorder-demo")
+
+
+@pytest.fixture
+def sold_out_saddle(fresh_server: Server) -> Server:
+    """A server of its own: the Honey Leather saddle at 0 on hand, no backorders."""
+    return put_in_scenario(fresh_server, "sold-out-saddle")
+
+
+@pytest.fixture
+def threshold_minus_5(fresh_server: Server) -> Server:
+    """A server of its own: the bike's Out-of-Stock Threshold at -5 (Honey Leather: 8 salable)."""
+    return put_in_scenario(fresh_server, "threshold-minus-5")
+
+
+@pytest.fixture
+def custom_backordering(fresh_server: Server) -> Server:
+    """A server of its own: Allow custom backordering, Gravel Tan wheels at 5 on hand."""
+    return put_in_scenario(fresh_server, "custom-backordering")
+
+
+@pytest.fixture
+def empty_shop(fresh_server: Server) -> Server:
+    """A server of its own with no products."""
+    return put_in_scenario(fresh_server, "empty-shop")
