@@ -31,6 +31,7 @@ from slugify import slugify
 
 from e2e.helpers import VIEWPORT
 from e2e.pages import Admin, Editor
+from e2e.pages.audit import Audit
 from e2e.target import EXTERNAL_URL, LOCAL_ADMIN_PASSWORD, scratch_name
 from tests import live_server
 from tests.live_server import Server
@@ -59,6 +60,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help=f"run every flow at phone width ({PHONE['width']}x{PHONE['height']})",
+    )
+    group.addoption(
+        "--axe",
+        action="store_true",
+        default=False,
+        help="run axe-core on every page a flow reaches through the page objects",
     )
 
 
@@ -232,6 +239,19 @@ def own_products(
 
 
 # --- what a failure keeps -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _axe_on_every_page(pytestconfig: pytest.Config) -> Iterator[None]:
+    """With --axe: the flow fails at its end if a page it reached has a serious issue."""
+    Audit.enabled = bool(pytestconfig.getoption("--axe"))
+    Audit.found.clear()
+    yield
+    found = list(Audit.found)
+    Audit.found.clear()
+    assert not found, "axe: serious/critical issues on pages this flow reached:\n" + "\n".join(
+        found
+    )
 
 
 @pytest.fixture(autouse=True)

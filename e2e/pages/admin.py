@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page, expect
 
 from configurator.core.availability import SETTING_LABELS
+from e2e.pages.audit import audit
 from e2e.target import Merchant, merchant
 
 
@@ -25,6 +26,7 @@ class Admin:
         page.get_by_label("Password").fill(account.password)
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", name="Configurable products")).to_be_visible()
+        audit(page, "admin dashboard")
         return cls(page)
 
     def dashboard(self) -> None:
@@ -59,6 +61,7 @@ class Editor:
     @classmethod
     def expect_open(cls, page: Page, name: str, slug: str = "") -> Editor:
         expect(page.get_by_role("heading", name=f"Configurator: {name}")).to_be_visible()
+        audit(page, "admin editor")
         return cls(page, name, slug)
 
     @property
@@ -86,6 +89,7 @@ class Editor:
         self.layers.get_by_role("link", name="Global Settings").click()
         panel = self.panel("Global Settings")
         expect(panel).to_be_visible()
+        audit(self.page, "admin editor, Global Settings")
         return panel
 
     def global_settings(
@@ -161,6 +165,7 @@ class Editor:
         if not panel.is_visible():
             self.layers_link(name).click()
         expect(panel).to_be_visible()
+        audit(self.page, "admin editor, option panel")
         return OptionPanel(self, panel, name)
 
     # Status ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from playwright.sync_api import Locator, Page, expect
 
+from e2e.pages.audit import audit
 from e2e.pages.money import money
 
 PLACE_ORDER = re.compile(r"^Place order")
@@ -28,6 +29,7 @@ class Configurator:
     def open(cls, page: Page, slug: str, *, javascript: bool = True) -> Configurator:
         """Open /products/<slug> (or a full path with a query)."""
         page.goto(slug if slug.startswith("/") else f"/products/{slug}")
+        audit(page, "configurator")
         return cls(page, javascript)
 
     def layer(self, name: str) -> Locator:
@@ -60,6 +62,7 @@ class Configurator:
             self.page.get_by_role("button", name="Update preview and price").click()
         expect(self.page).to_have_url(re.compile(re.escape(query)))
         expect(self.option(option, layer)).to_be_checked()
+        audit(self.page, f"configurator, {option} chosen")
 
     def set_quantity(self, quantity: int) -> None:
         """Type the quantity and leave the field, as a shopper does (the total follows)."""
@@ -98,6 +101,7 @@ class Configurator:
     def add_to_cart_and_open_cart(self) -> Cart:
         self.add_to_cart()
         expect(self.page).to_have_url(re.compile(r"/cart\?added="))
+        audit(self.page, "cart")
         return Cart(self.page, self.javascript)
 
     @property
@@ -210,6 +214,7 @@ class Cart:
     def checkout(self) -> Checkout:
         self.page.get_by_role("link", name="Proceed to checkout").click()
         expect(self.page.get_by_role("heading", name="Checkout")).to_be_visible()
+        audit(self.page, "checkout")
         return Checkout(self.page)
 
 
@@ -231,6 +236,7 @@ class Checkout:
     def place_order_and_confirm(self) -> Confirmation:
         self.place_order()
         expect(self.page.get_by_role("heading", name=ORDER_PLACED)).to_be_visible()
+        audit(self.page, "order confirmation")
         return Confirmation(self.page)
 
     @property
