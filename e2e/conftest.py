@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from _pytest._code.code import ExceptionRepr
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 from slugify import slugify
 
@@ -48,6 +48,8 @@ CHROMIUM_ARGS = [
 ]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DEMO_PRODUCTS = ("/products/aero-road-bike", "/products/court-sneaker")
+# What a shopper waits for may take a while on a busy machine (CI shares its cores).
+expect.set_options(timeout=15_000)
 # Logs of the servers this worker runs, for the excerpt kept when a flow fails.
 _SERVER_LOGS: list[Path] = []
 _LOG_MARKS = pytest.StashKey[dict[Path, int]]()
