@@ -57,12 +57,13 @@ integration-postgres: $(STAMP) postgres
 ## make e2e: the browser flows alone, two at a time (one server per pytest worker, each on its
 ## own SQLite file and port; E2E_BASE_URL=https://staging.example runs them against that
 ## server instead). A failing flow keeps its trace, a full-page screenshot and the server's log
-## under test-results/; test-results/junit.xml is the JUnit report. E2E_ARGS adds pytest
-## options: make e2e E2E_ARGS='-k backorder --headed --slowmo 300'
+## under test-results/; test-results/junit.xml is the JUnit report. E2E_PATHS picks files,
+## E2E_ARGS adds pytest options: make e2e E2E_PATHS=e2e/test_stock.py E2E_ARGS='-k question'
 E2E_WORKERS ?= 2
+E2E_PATHS ?= e2e
 E2E_ARGS ?=
 e2e: $(STAMP) chromium
-	$(BIN)/pytest -q e2e -n $(E2E_WORKERS) --output test-results \
+	$(BIN)/pytest -q $(E2E_PATHS) -n $(E2E_WORKERS) --output test-results \
 	  --junitxml test-results/junit.xml $(E2E_ARGS)
 
 ## make test: lint, types, unit + integration tests (on SQLite, then the integration tests on

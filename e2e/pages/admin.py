@@ -83,6 +83,15 @@ class Editor:
     def saved(self, panel: Locator, message: str) -> None:
         expect(panel.get_by_role("status")).to_contain_text(message)
 
+    def submit(self, panel: Locator, button: str, message: str) -> None:
+        """Press `button` and wait for the panel the server sends back, saying `message`.
+        The panel before the press is marked, so a message still showing from an earlier
+        save is not taken for this one (the next step would race the swap)."""
+        panel.evaluate("panel => { panel.dataset.submitted = 'yes' }")
+        panel.get_by_role("button", name=button).click()
+        expect(panel).not_to_have_attribute("data-submitted", "yes")
+        self.saved(panel, message)
+
     # Global Settings ---------------------------------------------------------------------
 
     def open_global_settings(self) -> Locator:
@@ -125,9 +134,7 @@ class Editor:
             )
         if allow_custom_backordering is not None:
             panel.get_by_label("Allow custom backordering").set_checked(allow_custom_backordering)
-        panel.get_by_role("button", name="Save settings").click()
-        panel = self.panel("Global Settings")
-        self.saved(panel, "Global Settings saved.")
+        self.submit(panel, "Save settings", "Global Settings saved.")
         return panel
 
     # Layers and options ------------------------------------------------------------------
@@ -230,8 +237,7 @@ class OptionPanel:
         return self.save()
 
     def save(self) -> Locator:
-        self.panel.get_by_role("button", name="Save option").click()
-        self.editor.saved(self.panel, "Option saved.")
+        self.editor.submit(self.panel, "Save option", "Option saved.")
         return self.panel
 
     @property
