@@ -182,7 +182,10 @@ def new_context(
     the flow's viewport; `new_context(java_script_enabled=False)` for the plain forms."""
 
     def make(**kwargs: Any) -> BrowserContext:
-        return new_context(**{"base_url": base_url, "viewport": viewport, **kwargs})
+        context = new_context(**{"base_url": base_url, "viewport": viewport, **kwargs})
+        if kwargs.get("java_script_enabled") is False:
+            Audit.without_javascript.add(context)
+        return context
 
     return make  # type: ignore[return-value]
 

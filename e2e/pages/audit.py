@@ -4,10 +4,11 @@ with the page it was found on. Off by default: each check costs about a second."
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Error, Page
+from playwright.sync_api import BrowserContext, Error, Page
 
 BLOCKING = {"serious", "critical"}
 # Rules of lesser impact that these pages must pass too.
@@ -16,6 +17,8 @@ ALSO_BLOCKING = {"heading-order"}
 
 class Audit:
     enabled = False
+    # Browsers with JavaScript off: axe cannot run there (its script would never answer).
+    without_javascript: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
     found: list[str] = []
 
 
@@ -40,7 +43,7 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 def audit(page: Page, what: str) -> None:
     """Check the page as it is now, when the run asked for --axe."""
-    if not Audit.enabled:
+    if not Audit.enabled or page.context in Audit.without_javascript:
         return
     try:
         found = blocking_violations(page)
