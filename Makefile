@@ -61,8 +61,17 @@ unit: $(STAMP)
 integration-postgres: $(STAMP) postgres
 	TEST_DATABASE=postgresql $(BIN)/pytest -q tests/integration tests/concurrency
 
+## make e2e: the browser flows alone, two at a time (one server per pytest worker, each on its
+## own SQLite file and port; E2E_BASE_URL=https://staging.example runs them against that
+## server instead). A failing flow keeps its trace, a full-page screenshot and the server's log
+## under test-results/; test-results/junit.xml is the JUnit report. E2E_PATHS picks files,
+## E2E_ARGS adds pytest options: make e2e E2E_PATHS=e2e/test_stock.py E2E_ARGS='-k question'
+E2E_WORKERS ?= 2
+E2E_PATHS ?= e2e
+E2E_ARGS ?=
 e2e: $(STAMP) chromium
-	$(BIN)/pytest -q e2e
+	$(BIN)/pytest -q $(E2E_PATHS) -n $(E2E_WORKERS) --output test-results \
+	  --junitxml test-results/junit.xml $(E2E_ARGS)
 
 ## make test-deploy: nginx in front of two app servers on one throwaway PostgreSQL (tests/deploy)
 test-deploy: $(STAMP) postgres nginx chromium

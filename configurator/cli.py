@@ -1,5 +1,5 @@
 """`configurator` command: serve, migrate, load-demo, create-admin, stock check | repair |
-export | import, prune, mail send-pending, backup, restore."""
+export | import, prune, mail send-pending, backup, restore, scenario."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from configurator.core.stock_csv import ImportPlan
 from configurator.logs import configure_logging
-from configurator.services import accounts, housekeeping, inventory, mail, stock
+from configurator.services import accounts, housekeeping, inventory, mail, scenarios, stock
 from configurator.services.backup import BackupError, backup, restore
 from configurator.services.demo import load_demo
 from configurator.settings import Settings
@@ -264,6 +265,26 @@ def stock_command(settings: Settings, args: argparse.Namespace) -> int:
     return stock_check(settings)
 
 
+def run_scenario(settings: Settings, name: str | None, listing: bool) -> int:
+    """Put the shop in a named state QA asks for, or list the states."""
+    if listing or not name:
+        for scenario in scenarios.SCENARIOS.values():
+            print(f"{scenario.name:<20} {scenario.summary}")
+        return 0 if listing else 2
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with new_session(engine) as session:
+            scenario = scenarios.apply(session, name)
+    except scenarios.UnknownScenario as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"The shop is now {scenario.name}: {scenario.summary}.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="configurator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -314,27 +335,30 @@ def main(argv: list[str] | None = None) -> int:
     restore_parser.add_argument(
         "--force", action="store_true", help="replace a database that already holds orders"
     )
+    scenario_parser = commands.add_parser(
+        "scenario", help="put the shop in a named state for QA (--list shows them)"
+    )
+    scenario_parser.add_argument("name", nargs="?", metavar="NAME")
+    scenario_parser.add_argument("--list", action="store_true", help="one line per scenario")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    if args.command == "serve":
-        serve(settings, args.workers)
-    elif args.command == "migrate":
-        migrate(settings.database_url)
-    elif args.command == "load-demo":
-        prepare(settings)
-    elif args.command == "create-admin":
-        return create_admin(settings, args.username, args.password_stdin)
-    elif args.command == "stock":
-        return stock_command(settings, args)
-    elif args.command == "prune":
-        return prune(settings)
-    elif args.command == "mail":
-        return mail_send_pending(settings)
-    elif args.command == "backup":
-        return backup_to(settings, args.path)
-    elif args.command == "restore":
-        return restore_from(settings, args.path, args.force)
-    return 0
+    return run(args.command, Settings.from_env(), args)
+
+
+def run(command: str, settings: Settings, args: argparse.Namespace) -> int:
+    """Carry out one parsed command; its exit status."""
+    commands: dict[str, Callable[[], int | None]] = {
+        "serve": lambda: serve(settings, args.workers),
+        "migrate": lambda: migrate(settings.database_url),
+        "load-demo": lambda: prepare(settings),
+        "create-admin": lambda: create_admin(settings, args.username, args.password_stdin),
+        "stock": lambda: stock_command(settings, args),
+        "prune": lambda: prune(settings),
+        "mail": lambda: mail_send_pending(settings),
+        "backup": lambda: backup_to(settings, args.path),
+        "restore": lambda: restore_from(settings, args.path, args.force),
+        "scenario": lambda: run_scenario(settings, args.name, args.list),
+    }
+    return commands[command]() or 0
 
 
 if __name__ == "__main__":

@@ -1,19 +1,38 @@
-"""Browser tests against the real server: `configurator serve` in a subprocess, on a fresh
-SQLite file in a temporary directory, driven by Debian's Chromium through Playwright."""
+"""Browser flows against the real server, driven by Debian's Chromium through pytest-playwright.
+
+Without `E2E_BASE_URL` each pytest worker starts `configurator serve` of its own on a fresh
+SQLite file and a free port (`make e2e` runs two workers); with it, every flow runs against that
+server and none is started. A flow that changes the catalog builds a product of its own
+(`own_products`, named "QA e2e …", deleted at the end even when the flow fails); a flow that
+shops the demo catalog asks for `demo_catalog` and is skipped, with the reason, where it is
+absent. When a flow fails, its trace, a full-page screenshot and the server's log for that flow
+are kept under test-results/<flow>/, and the failure message says where."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from _pytest._code.code import ExceptionRepr
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
+from slugify import slugify
 
-from e2e.helpers import ADMIN_PASSWORD, VIEWPORT
+from e2e.helpers import VIEWPORT
+from e2e.pages import Admin, Editor
+from e2e.pages.audit import Audit
+from e2e.target import EXTERNAL_URL, LOCAL_ADMIN_PASSWORD, scratch_name
 from tests import live_server
 from tests.live_server import Server
 
@@ -27,6 +46,43 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-sandbox",
 ]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DEMO_PRODUCTS = ("/products/aero-road-bike", "/products/court-sneaker")
+# What a shopper waits for may take a while on a busy machine (CI shares its cores).
+expect.set_options(timeout=15_000)
+# Logs of the servers this worker runs, for the excerpt kept when a flow fails.
+_SERVER_LOGS: list[Path] = []
+_LOG_MARKS = pytest.StashKey[dict[Path, int]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("layerworks", "Layerworks browser flows")
+    group.addoption(
+        "--phone",
+        action="store_true",
+        default=False,
+        help=f"run every flow at phone width ({PHONE['width']}x{PHONE['height']})",
+    )
+    group.addoption(
+        "--axe",
+        action="store_true",
+        default=False,
+        help="run axe-core on every page a flow reaches through the page objects",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep what a failure needs unless the command line says otherwise: the trace, a
+    full-page screenshot (pytest-playwright's own options), under test-results/."""
+    given = " ".join(str(arg) for arg in config.invocation_params.args)
+    if "--tracing" not in given:
+        config.option.tracing = "retain-on-failure"
+    if "--screenshot" not in given:
+        config.option.screenshot = "only-on-failure"
+        config.option.full_page_screenshot = True
+
+
+# --- the server -----------------------------------------------------------------------------
 
 
 @contextmanager
@@ -37,21 +93,31 @@ def run_server() -> Iterator[Server]:
         with live_server.run_server(
             f"sqlite:///{tmp_dir / 'shop.sqlite3'}",
             tmp_dir / "server.log",
-            admin_password=ADMIN_PASSWORD,
+            admin_password=LOCAL_ADMIN_PASSWORD,
         ) as running:
-            yield running
+            _SERVER_LOGS.append(running.log)
+            try:
+                yield running
+            finally:
+                _SERVER_LOGS.remove(running.log)
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    """One server for the tests that only shop (carts and orders are per browser context)."""
+    """The shop every flow of this worker uses: E2E_BASE_URL, or a server of its own."""
+    if EXTERNAL_URL:
+        yield Server(url=EXTERNAL_URL, database_url="", log=Path(os.devnull))
+        return
     with run_server() as running:
         yield running
 
 
 @pytest.fixture
 def fresh_server() -> Iterator[Server]:
-    """A server of its own, for a test that changes the catalog or its settings."""
+    """A server of its own, for a flow that needs a whole shop to itself. Prefer
+    `own_products`: it runs against any server."""
+    if EXTERNAL_URL:
+        pytest.skip("needs a server of its own, and E2E_BASE_URL names one to share")
     with run_server() as running:
         yield running
 
@@ -62,26 +128,255 @@ def base_url(server: Server) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def demo_catalog(server: Server) -> None:
+    """Skip a flow that shops the demo catalog where it is absent."""
+    for path in DEMO_PRODUCTS:
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=10) as response:  # noqa: S310
+                found = response.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            found = False
+        if not found:
+            pytest.skip(
+                f"needs the demo catalog ({path} on {server.url}): "
+                "run `configurator scenario backorder-demo` there"
+            )
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], pytestconfig: pytest.Config
+) -> dict[str, Any]:
+    if pytestconfig.getoption("--browser-channel"):
+        return {**browser_type_launch_args, "args": CHROMIUM_ARGS}
     if not Path(CHROMIUM).exists():
         pytest.exit(
-            f"No Chromium at {CHROMIUM}: run `make chromium` (apt-get install chromium) "
-            "or set E2E_CHROMIUM.",
+            f"No Chromium at {CHROMIUM}: run `make chromium` (apt-get install chromium), "
+            "set E2E_CHROMIUM, or pass --browser-channel.",
             returncode=1,
         )
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
+def viewport(pytestconfig: pytest.Config) -> ViewportSize:
+    """The desktop viewport, or a phone's with --phone."""
+    return PHONE if pytestconfig.getoption("--phone") else VIEWPORT
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": VIEWPORT}
+    """pytest-playwright's, less the base URL and viewport, which `new_context` adds so a
+    flow may give its own."""
+    return {k: v for k, v in browser_context_args.items() if k not in ("base_url", "viewport")}
 
 
 @pytest.fixture
-def fresh_page(browser: Browser, fresh_server: Server) -> Iterator[Page]:
+def new_context(
+    new_context: CreateContextCallback, base_url: str, viewport: ViewportSize
+) -> CreateContextCallback:
+    """pytest-playwright's `new_context` (traced, screenshotted on failure) on the shop, at
+    the flow's viewport; `new_context(java_script_enabled=False)` for the plain forms."""
+
+    def make(**kwargs: Any) -> BrowserContext:
+        context = new_context(**{"base_url": base_url, "viewport": viewport, **kwargs})
+        if kwargs.get("java_script_enabled") is False:
+            Audit.without_javascript.add(context)
+        return context
+
+    return make  # type: ignore[return-value]
+
+
+@pytest.fixture
+def fresh_page(new_context: CreateContextCallback, fresh_server: Server) -> Page:
     """A page in a new browser context whose relative URLs go to `fresh_server`."""
-    context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
+    return new_context(base_url=fresh_server.url).new_page()
+
+
+@pytest.fixture
+def plain_page(new_context: CreateContextCallback) -> Page:
+    """A page with JavaScript off: plain forms and full pages."""
+    return new_context(java_script_enabled=False).new_page()
+
+
+@pytest.fixture
+def admin(new_context: CreateContextCallback) -> Admin:
+    """The merchant, signed in, in a browser of their own."""
+    return Admin.sign_in(new_context().new_page())
+
+
+# --- products of a flow's own ---------------------------------------------------------------
+
+
+@dataclass
+class OwnProducts:
+    """Products a flow creates for itself; all deleted when the flow ends, pass or fail."""
+
+    names: list[str] = field(default_factory=list)
+
+    def new(self, admin: Admin, what: str, base_price: str = "1000.00") -> Editor:
+        """A draft named "QA e2e <what> <random>"; `editor.slug` is its web address."""
+        name, slug = scratch_name(what)
+        self.names.append(name)
+        return admin.new_product(name, slug, base_price)
+
+
+@pytest.fixture
+def own_products(
+    browser: Browser, base_url: str, viewport: ViewportSize
+) -> Generator[OwnProducts, None, None]:
+    products = OwnProducts()
+    yield products
+    if not products.names:
+        return
+    context = browser.new_context(base_url=base_url, viewport=viewport)
     try:
-        yield context.new_page()
+        admin = Admin.sign_in(context.new_page())
+        for name in products.names:
+            admin.dashboard()
+            if admin.page.get_by_role("link", name=name, exact=True).count():
+                admin.product(name).delete_product()
     finally:
         context.close()
+
+
+# --- what a failure keeps -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _axe_on_every_page(pytestconfig: pytest.Config) -> Iterator[None]:
+    """With --axe: the flow fails at its end if a page it reached has a serious issue."""
+    Audit.enabled = bool(pytestconfig.getoption("--axe"))
+    Audit.found.clear()
+    yield
+    found = list(Audit.found)
+    Audit.found.clear()
+    assert not found, "axe: serious/critical issues on pages this flow reached:\n" + "\n".join(
+        found
+    )
+
+
+@pytest.fixture(autouse=True)
+def _mark_server_logs(request: pytest.FixtureRequest) -> None:
+    """Where each running server's log stands as the flow starts."""
+    request.node.stash[_LOG_MARKS] = {log: log.stat().st_size for log in _SERVER_LOGS}
+
+
+def artifacts_folder(item: pytest.Item) -> Path:
+    """pytest-playwright's folder for this flow's trace and screenshots."""
+    output = Path(str(item.config.getoption("--output"))).absolute()
+    return output / slugify(item.nodeid)[:200]
+
+
+def keep_server_logs(item: pytest.Item, folder: Path) -> list[Path]:
+    """Copy what each running server logged during the flow into the folder."""
+    marks = item.stash.get(_LOG_MARKS, {})
+    kept = []
+    for index, log in enumerate(list(_SERVER_LOGS), start=1):
+        with log.open("rb") as source:
+            source.seek(marks.get(log, 0))
+            excerpt = source.read()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / ("server.log" if len(_SERVER_LOGS) == 1 else f"server-{index}.log")
+        target.write_bytes(excerpt or b"(the server logged nothing during this flow)\n")
+        kept.append(target)
+    return kept
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if (
+        report.when != "call"
+        or not report.failed
+        or "browser" not in getattr(item, "fixturenames", ())
+    ):
+        return
+    folder = artifacts_folder(item)
+    logs = keep_server_logs(item, folder)
+    where = _relative(folder)
+    lines = [
+        f"Kept under {where}/ : trace.zip (trace-N.zip with several browsers), "
+        "test-failed-N.png (full page)"
+        + (
+            ", " + ", ".join(log.name for log in logs) if logs else ", no server log (E2E_BASE_URL)"
+        ),
+        f"Open the trace: {_playwright()} show-trace {where}/trace.zip",
+    ]
+    longrepr = report.longrepr
+    if isinstance(longrepr, ExceptionRepr):
+        longrepr.addsection("Browser artifacts", "\n".join(lines))
+    else:
+        report.sections.append(("Browser artifacts", "\n".join(lines)))
+
+
+def _playwright() -> str:
+    found = shutil.which("playwright") or ".venv/bin/playwright"
+    return _relative(Path(found)) if found.startswith("/") else found
+
+
+@pytest.fixture
+def shopper_contexts(new_context: CreateContextCallback) -> Callable[[int], list[BrowserContext]]:
+    """`shopper_contexts(2)`: that many shoppers, each with a cart of their own."""
+
+    def make(count: int) -> list[BrowserContext]:
+        return [new_context() for _ in range(count)]
+
+    return make
+
+
+# --- named shop states (`configurator scenario NAME`) ---------------------------------------
+
+
+def put_in_scenario(server: Server, name: str) -> Server:
+    """Run `configurator scenario NAME` on the server's database; the server serves it as is."""
+    subprocess.run(
+        [sys.executable, "-m", "configurator.cli", "scenario", name],
+        env={**os.environ, "DATABASE_URL": server.database_url},
+        check=True,
+        capture_output=True,
+    )
+    return server
+
+
+@pytest.fixture
+def backorder_demo(fresh_server: Server) -> Server:
+    """A server of its own with the demo catalog as `make run` loads it."""
+    return put_in_scenario(fresh_server, "backorder-demo")
+
+
+@pytest.fixture
+def sold_out_saddle(fresh_server: Server) -> Server:
+    """A server of its own: the Honey Leather saddle at 0 on hand, no backorders."""
+    return put_in_scenario(fresh_server, "sold-out-saddle")
+
+
+@pytest.fixture
+def threshold_minus_5(fresh_server: Server) -> Server:
+    """A server of its own: the bike's Out-of-Stock Threshold at -5 (Honey Leather: 8 salable)."""
+    return put_in_scenario(fresh_server, "threshold-minus-5")
+
+
+@pytest.fixture
+def custom_backordering(fresh_server: Server) -> Server:
+    """A server of its own: Allow custom backordering, Gravel Tan wheels at 5 on hand."""
+    return put_in_scenario(fresh_server, "custom-backordering")
+
+
+@pytest.fixture
+def empty_shop(fresh_server: Server) -> Server:
+    """A server of its own with no products."""
+    return put_in_scenario(fresh_server, "empty-shop")

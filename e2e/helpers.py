@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import os
 import re
-from decimal import Decimal
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, ViewportSize, expect
+from playwright.sync_api import Locator, Page, ViewportSize
+
+from e2e.pages.admin import Admin
+from e2e.pages.money import MONEY, fmt, money
+from e2e.pages.shop import Checkout
+from e2e.target import LOCAL_ADMIN_PASSWORD
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ADMIN_PASSWORD = "e2e-merchant-password-1"
+ADMIN_PASSWORD = LOCAL_ADMIN_PASSWORD
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PRODUCT_PATH = "/products/aero-road-bike"
-MONEY = re.compile(r"(-?)\$([\d,]+\.\d{2})")
-
-
-def money(text: str) -> Decimal:
-    """The one amount in a text such as "Line total $1,749.00" (or "+$450.00")."""
-    found = MONEY.findall(text)
-    assert len(found) == 1, f"expected exactly one amount of money in {text!r}"
-    sign, digits = found[0]
-    amount = Decimal(digits.replace(",", ""))
-    return -amount if sign else amount
-
-
-def fmt(amount: Decimal) -> str:
-    """Format as the shop does: $1,749.00."""
-    return f"${amount:,.2f}"
+__all__ = ["MONEY", "fmt", "money"]
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
@@ -66,17 +56,9 @@ def option_line(page: Page, layer: str) -> Locator:
 
 
 def fill_checkout(page: Page, *, email: str) -> None:
-    page.get_by_label("Full name").fill("Ada Lovelace")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Address", exact=True).fill("12 Analytical Row")
-    page.get_by_label("City").fill("London")
-    page.get_by_label("Postal code").fill("N1 9GU")
-    page.get_by_label("Country").fill("United Kingdom")
+    Checkout(page).fill(email=email)
 
 
 def sign_in(page: Page) -> None:
-    page.goto("/admin/login")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Configurable products")).to_be_visible()
+    """Sign in as the merchant of the shop under test (E2E_ADMIN_USER on E2E_BASE_URL)."""
+    Admin.sign_in(page)

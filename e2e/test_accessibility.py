@@ -5,33 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from axe_playwright_python.sync_playwright import Axe
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import PRODUCT_PATH, fill_checkout, option_radio, purchase_status, sign_in
+from e2e.pages.audit import blocking_violations, describe
 
-BLOCKING = {"serious", "critical"}
-# Rules of lesser impact that these pages must pass too.
-ALSO_BLOCKING = {"heading-order"}
-
-
-def blocking_violations(page: Page) -> list[dict[str, Any]]:
-    results = Axe().run(page)
-    return [
-        v
-        for v in results.response["violations"]
-        if v.get("impact") in BLOCKING or v.get("id") in ALSO_BLOCKING
-    ]
-
-
-def describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            summary = node.get("failureSummary", "").replace("\n", " ")
-            lines.append(f"    {', '.join(map(str, node['target']))}  {summary}")
-    return "\n".join(lines)
+pytestmark = pytest.mark.usefixtures("demo_catalog")
 
 
 def check_documents(page: Page, number: str, checked: dict[str, list[dict[str, Any]]]) -> None:

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.helpers import VIEWPORT, screenshot, sign_in
-from e2e.test_accessibility import blocking_violations, describe
+from e2e.pages.audit import blocking_violations, describe
 from tests.live_server import Server
 
 SHOPPER = "bo@example.com"

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import PRODUCT_PATH, option_radio
 
 SNEAKER_PATH = "/products/court-sneaker"
+
+pytestmark = pytest.mark.usefixtures("demo_catalog")
 
 
 def press_and_hold_add_to_cart_until_answered(page: Page) -> None:

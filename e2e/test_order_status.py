@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
@@ -20,6 +21,8 @@ from e2e.helpers import (
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 WHEN = re.compile(r"Cancelled on \w+day \d{1,2} \w+ 20\d\d at \d\d:\d\d UTC\.")
+
+pytestmark = pytest.mark.usefixtures("demo_catalog")
 
 
 def order_a_backordered_bike_and_sneakers(page: Page) -> str:

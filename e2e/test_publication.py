@@ -6,172 +6,142 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.helpers import PRODUCT_PATH, VIEWPORT, fill_checkout, screenshot, sign_in
-from tests.live_server import Server
+from e2e.conftest import OwnProducts
+from e2e.helpers import PRODUCT_PATH, fill_checkout, screenshot, sign_in
+from e2e.pages import Admin
 
 BANNER = "Draft preview \u2013 shoppers cannot see this."
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_a_new_product_is_a_draft_until_the_merchant_publishes_it(
-    browser: Browser, fresh_server: Server
+    admin: Admin, own_products: OwnProducts, new_context: CreateContextCallback
 ) -> None:
-    merchant_context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
-    shopper_context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
-    try:
-        page = merchant_context.new_page()
-        shopper = shopper_context.new_page()
-        sign_in(page)
+    page = admin.page
+    shopper = new_context().new_page()
 
-        _create_a_draft_with_a_required_layer(page)
-        publication = page.locator("#publication")
-        _the_draft_is_not_found(shopper)
-        _preview_the_draft(merchant_context, publication)
-
-        # Publishing is refused while Shade has no option, and says so.
-        publication.get_by_role("button", name="Publish").click()
-        expect(publication.get_by_role("status")).to_contain_text(
-            "Not published: a shopper could not build it yet. "
-            "Shade is required but has no options yet."
-        )
-        expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
-        assert shopper.goto("/products/desk-lamp").status == 404  # type: ignore[union-attr]
-
-        # An option for Shade, then Publish works.
-        page.get_by_role("navigation", name="Layers").get_by_role("link", name="Shade").click()
-        page.get_by_label("Option name").fill("Linen")
-        page.get_by_role("button", name="Add option").click()
-        expect(page.locator("#right-panel").get_by_role("status")).to_contain_text("Option added.")
-        publication.get_by_role("button", name="Publish").click()
-        expect(publication.get_by_role("heading")).to_have_text("Status: Published")
-        expect(publication.get_by_role("status")).to_contain_text(
-            "Published: shoppers can now see and buy it."
-        )
-
-        # The shopper sees it now, without the banner.
-        shopper.goto("/")
-        shopper.get_by_role("link", name=re.compile("Desk Lamp")).click()
-        expect(shopper.get_by_role("heading", name="Desk Lamp", level=1)).to_be_visible()
-        expect(shopper.get_by_text(BANNER)).to_have_count(0)
-        expect(shopper.get_by_role("button", name="Add to cart")).to_be_enabled()
-    finally:
-        merchant_context.close()
-        shopper_context.close()
-
-
-def _create_a_draft_with_a_required_layer(page: Page) -> None:
-    """The merchant creates Desk Lamp (a draft) and adds a required layer, Shade."""
-    page.get_by_role("link", name="New product").click()
-    page.get_by_label("Name").fill("Desk Lamp")
-    page.get_by_label("Web address (slug)").fill("desk-lamp")
-    page.get_by_label("Base price ($)").fill("49.90")
-    page.get_by_role("button", name="Create product").click()
-    expect(page.get_by_role("heading", name="Configurator: Desk Lamp")).to_be_visible()
-    expect(page.locator("#publication").get_by_role("heading")).to_have_text("Status: Draft")
+    # The merchant creates a lamp (a draft) and adds a required layer, Shade.
+    editor = own_products.new(admin, "Desk Lamp", "49.90")
+    name, path = editor.name, f"/products/{editor.slug}"
+    publication = editor.publication
+    expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
     screenshot(page, "admin-draft.png")
-    page.get_by_label("Layer name").fill("Shade")
-    page.get_by_role("button", name="Add layer").click()
-    expect(page.locator("#right-panel").get_by_role("heading", name="Layer: Shade")).to_be_visible()
+    editor.add_layer("Shade")
+
+    _the_draft_is_not_found(shopper, name, path)
+    _preview_the_draft(page.context, publication, name, path)
+
+    # Publishing is refused while Shade has no option, and says so.
+    publication.get_by_role("button", name="Publish").click()
+    expect(publication.get_by_role("status")).to_contain_text(
+        "Not published: a shopper could not build it yet. Shade is required but has no options yet."
+    )
+    expect(publication.get_by_role("heading")).to_have_text("Status: Draft")
+    assert shopper.goto(path).status == 404  # type: ignore[union-attr]
+
+    # An option for Shade, then Publish works.
+    editor.add_option("Shade", "Linen")
+    editor.publish()
+    expect(publication.get_by_role("status")).to_contain_text(
+        "Published: shoppers can now see and buy it."
+    )
+
+    # The shopper sees it now, without the banner.
+    shopper.goto("/")
+    shopper.get_by_role("link", name=re.compile(re.escape(name))).click()
+    expect(shopper.get_by_role("heading", name=name, level=1)).to_be_visible()
+    expect(shopper.get_by_text(BANNER)).to_have_count(0)
+    expect(shopper.get_by_role("button", name="Add to cart")).to_be_enabled()
 
 
-def _the_draft_is_not_found(shopper: Page) -> None:
+def _the_draft_is_not_found(shopper: Page, name: str, path: str) -> None:
     """Shoppers: not on the home page, and its address is not found."""
     shopper.goto("/")
-    expect(shopper.get_by_role("link", name=re.compile("Aero Road Bike"))).to_be_visible()
-    expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
-    response = shopper.goto("/products/desk-lamp")
+    expect(shopper.get_by_role("heading", level=1)).to_be_visible()
+    expect(shopper.get_by_text(name)).to_have_count(0)
+    response = shopper.goto(path)
     assert response is not None and response.status == 404
-    expect(shopper.get_by_text("Desk Lamp")).to_have_count(0)
+    expect(shopper.get_by_text(name)).to_have_count(0)
 
 
-def _preview_the_draft(merchant_context: BrowserContext, publication: Locator) -> None:
+def _preview_the_draft(
+    merchant_context: BrowserContext, publication: Locator, name: str, path: str
+) -> None:
     """The merchant previews the draft, with the banner, and cannot add it to a cart."""
     with merchant_context.expect_page() as opened:
         publication.get_by_role("link", name="Preview draft").click()
     preview = opened.value
     expect(preview.get_by_text(BANNER)).to_be_visible()
-    expect(preview.get_by_role("heading", name="Desk Lamp", level=1)).to_be_visible()
+    expect(preview.get_by_role("heading", name=name, level=1)).to_be_visible()
     # No Add to cart on a draft, before or after the page updates itself.
-    add = preview.locator("#add-to-cart")
-    expect(add).to_have_text("Publish to sell it")
+    add = preview.get_by_role("button", name="Publish to sell it")
     expect(add).to_be_disabled()
-    with preview.expect_response(re.compile(r"/products/desk-lamp/configuration")):
+    with preview.expect_response(re.compile(rf"{re.escape(path)}/configuration")):
         preview.get_by_label("Quantity").fill("2")
         preview.get_by_label("Quantity").press("Tab")
-    expect(add).to_have_text("Publish to sell it")
     expect(add).to_be_disabled()
+    expect(preview.get_by_role("button", name="Add to cart")).to_have_count(0)
     preview.close()
 
 
-def test_a_published_product_keeps_an_option_on_every_required_layer(
-    browser: Browser, fresh_server: Server
-) -> None:
-    context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        sign_in(page)
-        page.get_by_role("link", name="Court Sneaker").click()
-        page.get_by_role("navigation", name="Layers").get_by_role(
-            "link", name=re.compile(r"^Studio")
-        ).click()
-        expect(page.get_by_role("heading", name="Option: Studio in Backdrop")).to_be_visible()
-        page.once("dialog", lambda dialog: dialog.accept())
-        page.get_by_role("button", name="Delete option").click()
-        expect(page.locator("#right-panel").get_by_role("status")).to_contain_text(
-            "Unpublish Court Sneaker first, or add another option to Backdrop"
-        )
-        expect(page.get_by_role("heading", name="Option: Studio in Backdrop")).to_be_visible()
+@pytest.mark.usefixtures("demo_catalog")
+def test_a_published_product_keeps_an_option_on_every_required_layer(page: Page) -> None:
+    editor = Admin.sign_in(page).product("Court Sneaker")
+    studio = editor.option("Studio", "Backdrop")
+    page.once("dialog", lambda dialog: dialog.accept())
+    studio.panel.get_by_role("button", name="Delete option").click()
+    expect(studio.panel.get_by_role("status")).to_contain_text(
+        "Unpublish Court Sneaker first, or add another option to Backdrop"
+    )
+    expect(studio.panel).to_be_visible()
 
-        page.goto("/products/court-sneaker")
-        expect(page.get_by_role("button", name="Add to cart")).to_be_enabled()
-    finally:
-        context.close()
+    page.goto("/products/court-sneaker")
+    expect(page.get_by_role("button", name="Add to cart")).to_be_enabled()
 
 
 def scroll_width(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
-def test_the_admin_fits_a_phone(browser: Browser, fresh_server: Server) -> None:
-    context = browser.new_context(base_url=fresh_server.url, viewport=PHONE)
-    try:
-        page = context.new_page()
-        # One order, so the order tables have a row.
-        page.goto(PRODUCT_PATH)
-        page.get_by_role("button", name="Add to cart").click()
-        page.get_by_role("link", name="Proceed to checkout").click()
-        fill_checkout(page, email="ada@example.com")
-        page.get_by_role("button", name=re.compile(r"^Place order")).click()
-        expect(page).to_have_url(re.compile(r"/orders/"))
+@pytest.mark.usefixtures("demo_catalog")
+def test_the_admin_fits_a_phone(new_context: CreateContextCallback) -> None:
+    page = new_context(viewport=PHONE).new_page()
+    # One order, so the order tables have a row.
+    page.goto(PRODUCT_PATH)
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("link", name="Proceed to checkout").click()
+    fill_checkout(page, email="ada@example.com")
+    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    expect(page).to_have_url(re.compile(r"/orders/"))
 
-        sign_in(page)
-        products = page.get_by_role("table", name="Products")
-        expect(products.get_by_role("cell", name="Aero Road Bike", exact=True)).to_be_visible()
-        assert scroll_width(page) <= PHONE["width"]
-        # Each stacked cell still says what it is.
-        status = products.locator("td[data-label='Status']").first
-        label = status.evaluate("cell => getComputedStyle(cell, '::before').content")
-        assert label.startswith('"Status"')
-        screenshot(page, "admin-dashboard-phone.png")
+    sign_in(page)
+    products = page.get_by_role("table", name="Products")
+    expect(products.get_by_role("cell", name="Aero Road Bike", exact=True)).to_be_visible()
+    assert scroll_width(page) <= PHONE["width"]
+    # Each stacked cell still says what it is.
+    status = products.locator("td[data-label='Status']").first
+    label = status.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert label.startswith('"Status"')
+    screenshot(page, "admin-dashboard-phone.png")
 
-        page.get_by_role("link", name="Orders", exact=True).click()
-        expect(page.get_by_role("heading", name="Orders")).to_be_visible()
-        expect(page.get_by_role("cell", name="Ada Lovelace")).to_be_visible()
-        assert scroll_width(page) <= PHONE["width"]
+    page.get_by_role("link", name="Orders", exact=True).click()
+    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    expect(page.get_by_role("cell", name="Ada Lovelace").first).to_be_visible()
+    assert scroll_width(page) <= PHONE["width"]
 
-        page.goto("/admin")
-        page.get_by_role("link", name="Aero Road Bike").click()
-        expect(page.get_by_role("heading", name="Configurator: Aero Road Bike")).to_be_visible()
-        assert scroll_width(page) <= PHONE["width"]
-        page.get_by_role("navigation", name="Layers").get_by_role(
-            "link", name=re.compile(r"^Carbon Deep")
-        ).click()
-        expect(page.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
-        assert scroll_width(page) <= PHONE["width"]
-    finally:
-        context.close()
+    page.goto("/admin")
+    page.get_by_role("link", name="Aero Road Bike").click()
+    expect(page.get_by_role("heading", name="Configurator: Aero Road Bike")).to_be_visible()
+    assert scroll_width(page) <= PHONE["width"]
+    page.get_by_role("navigation", name="Layers").get_by_role(
+        "link", name=re.compile(r"^Carbon Deep")
+    ).click()
+    expect(page.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
+    assert scroll_width(page) <= PHONE["width"]
 
 
 def preview_state(page: Page) -> tuple[str, list[str]]:
@@ -181,6 +151,7 @@ def preview_state(page: Page) -> tuple[str, list[str]]:
     return heading, images
 
 
+@pytest.mark.usefixtures("demo_catalog")
 def test_the_live_preview_is_the_same_however_an_option_is_opened(page: Page) -> None:
     sign_in(page)
     page.get_by_role("link", name="Aero Road Bike").click()

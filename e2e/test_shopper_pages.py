@@ -5,33 +5,29 @@ the cart with the reason, and a failed checkout puts the focus on what went wron
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
+from e2e.conftest import OwnProducts
 from e2e.helpers import (
     PRODUCT_PATH,
-    VIEWPORT,
     fill_checkout,
     fmt,
     money,
     option_line,
     option_radio,
 )
-from tests.live_server import Server
+from e2e.pages import Admin, Cart, Checkout, Configurator
 
 BLOCKED = "You cannot check out yet: some items in your cart need your attention."
 
 
 @pytest.fixture
-def plain(browser: Browser, base_url: str) -> Iterator[Page]:
+def plain(plain_page: Page) -> Page:
     """A page with JavaScript off: plain forms and full pages."""
-    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, java_script_enabled=False)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    return plain_page
 
 
 def price_block(page: Page) -> tuple[str, str]:
@@ -39,6 +35,7 @@ def price_block(page: Page) -> tuple[str, str]:
     return price.locator(".label").inner_text(), price.locator(".amount").inner_text()
 
 
+@pytest.mark.usefixtures("demo_catalog")
 def test_quantity_five_shows_the_total_for_five_and_the_unit_price(page: Page) -> None:
     """Found failing: "Total" showed the price of one at quantity 5 ($1,349.00)."""
     page.goto(PRODUCT_PATH)
@@ -71,6 +68,7 @@ def test_quantity_five_shows_the_total_for_five_and_the_unit_price(page: Page) -
     expect(price.locator(".unit-price")).to_have_count(0)
 
 
+@pytest.mark.usefixtures("demo_catalog")
 def test_quantity_five_shows_the_total_without_javascript(plain: Page) -> None:
     plain.goto(PRODUCT_PATH)
     option_radio(plain, "Gravel Tan").check()
@@ -83,6 +81,7 @@ def test_quantity_five_shows_the_total_without_javascript(plain: Page) -> None:
     expect(plain.locator("#price .unit-price")).to_have_text("$1,399.00 each")
 
 
+@pytest.mark.usefixtures("demo_catalog")
 def test_a_layer_shoppers_never_see_is_not_listed_in_cart_checkout_or_confirmation(
     page: Page,
 ) -> None:
@@ -109,69 +108,58 @@ def test_a_layer_shoppers_never_see_is_not_listed_in_cart_checkout_or_confirmati
     expect(page.get_by_role("main")).not_to_contain_text("Backdrop")
 
 
-def add_honey_leather(page: Page, quantity: int) -> None:
-    page.goto(PRODUCT_PATH)
-    option_radio(page, "Honey Leather").check()
-    expect(option_radio(page, "Honey Leather")).to_be_checked()
-    page.get_by_label("Quantity").fill(str(quantity))
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page).to_have_url(re.compile(r"/cart\?added="))
+def add_honey_leather(shop: Configurator, quantity: int) -> Cart:
+    shop.choose("Saddle", "Honey Leather")
+    shop.page.get_by_label("Quantity").fill(str(quantity))
+    return shop.add_to_cart_and_open_cart()
 
 
 def test_checkout_that_cannot_go_ahead_goes_back_to_the_cart_with_the_reason(
-    browser: Browser, fresh_server: Server
+    admin: Admin, own_products: OwnProducts, new_context: CreateContextCallback
 ) -> None:
     """Found failing: checkout opened with a disabled "Place order · $0.00" and "Subtotal
     $0.00" beside a line that could not be ordered. Honey Leather: 3 on hand, no backorders."""
-    contexts: list[BrowserContext] = []
-    try:
-        for javascript in (True, True, False):
-            contexts.append(
-                browser.new_context(
-                    base_url=fresh_server.url, viewport=VIEWPORT, java_script_enabled=javascript
-                )
-            )
-        shopper, rival, plain = (context.new_page() for context in contexts)
+    editor = own_products.new(admin, "Bike")
+    editor.add_layer("Saddle")
+    editor.add_option("Saddle", "Classic Black")
+    editor.add_option("Saddle", "Honey Leather", "35.00")
+    editor.option("Honey Leather", "Saddle").stock_management(
+        track_inventory=True, quantity=3, backorders="No backorders"
+    )
+    editor.publish()
 
-        add_honey_leather(shopper, 3)
-        add_honey_leather(plain, 3)
-        shopper.get_by_role("link", name="Proceed to checkout").click()
-        expect(shopper.get_by_role("heading", name="Checkout")).to_be_visible()
-        fill_checkout(shopper, email="ada@example.com")
+    shopper, rival = (new_context().new_page() for _ in range(2))
+    plain = new_context(java_script_enabled=False).new_page()
+    add_honey_leather(Configurator.open(shopper, editor.slug), 3).checkout().fill()
+    add_honey_leather(Configurator.open(plain, editor.slug, javascript=False), 3)
 
-        # Another shopper buys one while this one fills in the form.
-        add_honey_leather(rival, 1)
-        rival.get_by_role("link", name="Proceed to checkout").click()
-        fill_checkout(rival, email="rival@example.com")
-        rival.get_by_role("button", name=re.compile(r"^Place order")).click()
-        expect(rival.get_by_role("heading", name="Thank you, your order is placed")).to_be_visible()
+    # Another shopper buys one while this one fills in the form.
+    checkout = add_honey_leather(Configurator.open(rival, editor.slug), 1).checkout()
+    checkout.fill(email="rival@example.com")
+    checkout.place_order_and_confirm()
 
-        for page in (shopper, plain):
-            if page is shopper:
-                page.get_by_role("button", name=re.compile(r"^Place order")).click()
-            else:
-                page.goto("/checkout")  # a bookmark, or the Back button
-            expect(page).to_have_url(re.compile(r"/cart\?checkout="))
-            status = page.locator(".cart-status")
-            expect(status).to_contain_text(BLOCKED)
-            expect(page.get_by_role("main")).to_contain_text(
-                "Only 2 of Honey Leather (Saddle) can be ordered, and your cart has 3."
-            )
-            expect(page.get_by_role("link", name="Proceed to checkout")).to_have_count(0)
+    for page in (shopper, plain):
+        if page is shopper:
+            Checkout(page).place_order()
+        else:
+            page.goto("/checkout")  # a bookmark, or the Back button
+        expect(page).to_have_url(re.compile(r"/cart\?checkout="))
+        expect(Cart(page).status(BLOCKED)).to_be_visible()
+        expect(page.get_by_role("main")).to_contain_text(
+            "Only 2 of Honey Leather (Saddle) can be ordered, and your cart has 3."
+        )
+        expect(page.get_by_role("link", name="Proceed to checkout")).to_have_count(0)
 
-        # Lowered to what is left, checkout opens again.
-        shopper.get_by_label("Quantity").fill("2")
-        shopper.get_by_role("button", name="Update").click()
-        expect(shopper.get_by_role("link", name="Proceed to checkout")).to_be_visible()
-        expect(shopper.locator(".cart-status")).not_to_contain_text(BLOCKED)
-        shopper.get_by_role("link", name="Proceed to checkout").click()
-        expect(shopper.get_by_role("heading", name="Checkout")).to_be_visible()
-        expect(shopper.get_by_role("button", name=re.compile(r"^Place order"))).to_be_enabled()
-    finally:
-        for context in contexts:
-            context.close()
+    # Lowered to what is left, checkout opens again.
+    cart = Cart(shopper)
+    cart.line(editor.name).change_quantity(2)
+    expect(shopper.get_by_role("link", name="Proceed to checkout")).to_be_visible()
+    expect(cart.status(BLOCKED)).to_have_count(0)
+    cart.checkout()
+    expect(shopper.get_by_role("button", name=re.compile(r"^Place order"))).to_be_enabled()
 
 
+@pytest.mark.usefixtures("demo_catalog")
 def test_a_failed_checkout_puts_the_focus_on_the_error_summary(page: Page) -> None:
     """Found failing: after a failed submit the focus was on the body."""
     page.goto(PRODUCT_PATH)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from e2e.helpers import PRODUCT_PATH, option_label, screenshot, sign_in
-from e2e.test_accessibility import blocking_violations, describe
+from e2e.pages.audit import blocking_violations, describe
 from tests.live_server import Server
 
 PHONE: ViewportSize = {"width": 390, "height": 844}

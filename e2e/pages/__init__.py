@@ -1,0 +1,39 @@
+"""Page objects for the browser flows, in the shopper's and the merchant's words.
+
+    configurator = Configurator.open(page, "aero-road-bike")
+    configurator.choose("Wheels", "Carbon Deep")
+    cart = configurator.add_to_cart_and_open_cart()
+    assert cart.line("Aero Road Bike").label == "(Available Backorder)"
+
+    editor = Admin.sign_in(page).product("Aero Road Bike")
+    editor.option("Honey Leather").stock_management(status="Out of Stock")
+    editor.global_settings(backorders="Allow backorders and notify customer")
+
+Only roles, labels and visible text: no CSS selectors, so a restyled page keeps its flows."""
+
+from e2e.pages.admin import Admin, Editor, OptionPanel
+from e2e.pages.money import fmt, money
+from e2e.pages.shop import (
+    BackorderQuestion,
+    Cart,
+    CartLine,
+    Checkout,
+    Configurator,
+    Confirmation,
+    buy,
+)
+
+__all__ = [
+    "Admin",
+    "BackorderQuestion",
+    "Cart",
+    "CartLine",
+    "Checkout",
+    "Configurator",
+    "Confirmation",
+    "Editor",
+    "OptionPanel",
+    "buy",
+    "fmt",
+    "money",
+]

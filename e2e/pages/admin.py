@@ -1,0 +1,251 @@
+"""The merchant's admin in the merchant's words: sign in, the products, a configurator's editor
+with its Layers panel, an option's Stock Management block and the Global Settings (the gear).
+Built only on roles, labels and visible text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page, expect
+
+from configurator.core.availability import SETTING_LABELS
+from e2e.pages.audit import audit
+from e2e.target import Merchant, merchant
+
+
+@dataclass
+class Admin:
+    page: Page
+
+    @classmethod
+    def sign_in(cls, page: Page, account: Merchant | None = None) -> Admin:
+        account = account or merchant()
+        page.goto("/admin/login")
+        page.get_by_label("Username").fill(account.username)
+        page.get_by_label("Password").fill(account.password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Configurable products")).to_be_visible()
+        audit(page, "admin dashboard")
+        return cls(page)
+
+    def dashboard(self) -> None:
+        self.page.goto("/admin")
+        expect(self.page.get_by_role("heading", name="Configurable products")).to_be_visible()
+
+    def product(self, name: str) -> Editor:
+        """Open the editor of `name` from the dashboard."""
+        self.dashboard()
+        self.page.get_by_role("link", name=name, exact=True).click()
+        return Editor.expect_open(self.page, name)
+
+    def new_product(self, name: str, slug: str, base_price: str = "1000.00") -> Editor:
+        """Create a product (a draft) and open its editor."""
+        self.dashboard()
+        self.page.get_by_role("link", name="New product").click()
+        self.page.get_by_label("Name").fill(name)
+        self.page.get_by_label("Web address (slug)").fill(slug)
+        self.page.get_by_label("Base price ($)").fill(base_price)
+        self.page.get_by_role("button", name="Create product").click()
+        return Editor.expect_open(self.page, name, slug)
+
+
+@dataclass
+class Editor:
+    """/admin/products/{id}: the Layers panel on the left, one panel on the right."""
+
+    page: Page
+    name: str
+    slug: str = ""
+
+    @classmethod
+    def expect_open(cls, page: Page, name: str, slug: str = "") -> Editor:
+        expect(page.get_by_role("heading", name=f"Configurator: {name}")).to_be_visible()
+        audit(page, "admin editor")
+        return cls(page, name, slug)
+
+    @property
+    def layers(self) -> Locator:
+        return self.page.get_by_role("navigation", name="Layers")
+
+    def layers_link(self, option: str) -> Locator:
+        """An option in the Layers panel, with its badges ("Out of Stock", "Backorder", 5)."""
+        return self.layers.get_by_role("link", name=re.compile(rf"^{re.escape(option)}\b"))
+
+    def panel(self, heading: str | re.Pattern[str]) -> Locator:
+        """The right panel, named by its heading."""
+        return self.page.get_by_role("region", name=heading)
+
+    @property
+    def publication(self) -> Locator:
+        return self.page.get_by_role("region", name=re.compile(r"^Status"))
+
+    def saved(self, panel: Locator, message: str) -> None:
+        expect(panel.get_by_role("status")).to_contain_text(message)
+
+    def submit(self, panel: Locator, button: str, message: str) -> None:
+        """Press `button` and wait for the panel the server sends back, saying `message`.
+        The panel before the press is marked, so a message still showing from an earlier
+        save is not taken for this one (the next step would race the swap)."""
+        panel.evaluate("panel => { panel.dataset.submitted = 'yes' }")
+        panel.get_by_role("button", name=button).click()
+        expect(panel).not_to_have_attribute("data-submitted", "yes")
+        self.saved(panel, message)
+
+    # Global Settings ---------------------------------------------------------------------
+
+    def open_global_settings(self) -> Locator:
+        self.layers.get_by_role("link", name="Global Settings").click()
+        panel = self.panel("Global Settings")
+        expect(panel).to_be_visible()
+        audit(self.page, "admin editor, Global Settings")
+        return panel
+
+    def global_settings(
+        self,
+        *,
+        stock_management: bool | None = None,
+        backorders: str | None = None,
+        out_of_stock_threshold: int | None = None,
+        only_x_left_threshold: int | None = None,
+        notify_below: int | None = None,
+        backorders_for_new_options: str | None = None,
+        allow_custom_backordering: bool | None = None,
+    ) -> Locator:
+        """Open the gear, change what is given (by the labels the merchant reads), save."""
+        panel = self.open_global_settings()
+        if stock_management is not None:
+            panel.get_by_label("Enable Stock Management").set_checked(stock_management)
+        if backorders is not None:
+            panel.get_by_role("group", name="Enable Backorder").get_by_label(
+                backorders, exact=True
+            ).check()
+        numbers = {
+            "out_of_stock_threshold": out_of_stock_threshold,
+            "only_x_left_threshold": only_x_left_threshold,
+            "notify_below": notify_below,
+        }
+        for name, value in numbers.items():
+            if value is not None:
+                panel.get_by_label(SETTING_LABELS[name], exact=True).fill(str(value))
+        if backorders_for_new_options is not None:
+            panel.get_by_label("Backorders for new image layers").select_option(
+                label=backorders_for_new_options
+            )
+        if allow_custom_backordering is not None:
+            panel.get_by_label("Allow custom backordering").set_checked(allow_custom_backordering)
+        self.submit(panel, "Save settings", "Global Settings saved.")
+        return panel
+
+    # Layers and options ------------------------------------------------------------------
+
+    def add_layer(self, name: str) -> Locator:
+        """Add a layer (from a new product's first panel, or the Layers panel's "Add layer")."""
+        new_layer = self.panel("Add a layer")
+        if not new_layer.is_visible():
+            self.layers.get_by_role("link", name=re.compile(r"Add layer$")).click()
+        new_layer.get_by_label("Layer name").fill(name)
+        new_layer.get_by_role("button", name="Add layer").click()
+        panel = self.panel(f"Layer: {name}")
+        expect(panel).to_be_visible()
+        return panel
+
+    def layer(self, name: str) -> Locator:
+        panel = self.panel(f"Layer: {name}")
+        if not panel.is_visible():
+            self.layers.get_by_role("link", name=re.compile(rf"^{re.escape(name)}\b")).first.click()
+        expect(panel).to_be_visible()
+        return panel
+
+    def add_option(self, layer: str, name: str, price: str = "0.00") -> None:
+        panel = self.layer(layer)
+        panel.get_by_label("Option name").fill(name)
+        panel.get_by_label("Price adjustment ($)").fill(price)
+        panel.get_by_role("button", name="Add option").click()
+        expect(self.layers_link(name)).to_be_visible()
+
+    def option(self, name: str, layer: str | None = None) -> OptionPanel:
+        """Open an option from the Layers panel (or take its panel when it is open already:
+        opening it again would swap a fresh form in under what a flow types)."""
+        heading = f"Option: {name} in {layer}" if layer else re.compile(rf"^Option: {name} in ")
+        panel = self.panel(heading)
+        if not panel.is_visible():
+            self.layers_link(name).click()
+        expect(panel).to_be_visible()
+        audit(self.page, "admin editor, option panel")
+        return OptionPanel(self, panel, name)
+
+    # Status ------------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        self.publication.get_by_role("button", name="Publish").click()
+        expect(self.publication.get_by_role("heading")).to_have_text("Status: Published")
+
+    def delete_product(self) -> None:
+        panel = self.panel("Product details")
+        if not panel.is_visible():
+            self.layers.get_by_role("link", name="Product details").click()
+        panel.get_by_label(re.compile(rf"^Yes, delete {re.escape(self.name)}")).check()
+        panel.get_by_role("button", name="Delete product").click()
+        expect(self.page.get_by_role("heading", name="Configurable products")).to_be_visible()
+
+
+@dataclass
+class OptionPanel:
+    """An option's panel: name, price, image and its Stock Management block."""
+
+    editor: Editor
+    panel: Locator
+    name: str
+
+    def stock_management(
+        self,
+        *,
+        enabled: bool | None = True,
+        status: str | None = None,
+        track_inventory: bool | None = None,
+        quantity: int | None = None,
+        backorders: str | None = None,
+        out_of_stock_threshold: int | str | None = None,
+        only_x_left_threshold: int | str | None = None,
+        notify_below: int | str | None = None,
+    ) -> Locator:
+        """Set the block's fields by their labels (a threshold of "" goes back to the global
+        setting) and save; the panel after saving."""
+        panel = self.panel
+        if enabled is not None:
+            panel.get_by_label("Enable Stock Management").set_checked(enabled)
+        if track_inventory is not None:
+            panel.get_by_label("Track inventory").set_checked(track_inventory)
+        if status is not None:
+            panel.get_by_label("Stock Status").select_option(label=status)
+        if quantity is not None:
+            panel.get_by_label("Quantity on hand").fill(str(quantity))
+        if backorders is not None:
+            label = (
+                f"Use global setting ({_global(panel)})" if backorders == "global" else backorders
+            )
+            panel.get_by_label("Backorders", exact=True).select_option(label=label)
+        numbers = {
+            "out_of_stock_threshold": out_of_stock_threshold,
+            "only_x_left_threshold": only_x_left_threshold,
+            "notify_below": notify_below,
+        }
+        for name, value in numbers.items():
+            if value is not None:
+                panel.get_by_label(SETTING_LABELS[name], exact=True).fill(str(value))
+        return self.save()
+
+    def save(self) -> Locator:
+        self.editor.submit(self.panel, "Save option", "Option saved.")
+        return self.panel
+
+    @property
+    def shoppers_see(self) -> Locator:
+        """ "Shoppers now see: Available on Backorder." (announced as it changes)."""
+        return self.panel.get_by_text(re.compile(r"^Shoppers now see:"))
+
+
+def _global(panel: Locator) -> str:
+    hint = panel.get_by_text(re.compile(r"^Global setting now: ")).inner_text()
+    return hint.removeprefix("Global setting now: ").rstrip(".")
