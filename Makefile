@@ -78,7 +78,7 @@ wrk:
 	  || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
 
 ## make bench: throughput and latency against the bare stack; writes docs/benchmark.md
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk postgres
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.stock_import
 
