@@ -368,6 +368,14 @@ def _app_rows(shop: BenchShop, cluster: Cluster, tmp_dir: Path) -> tuple[list[Re
     return results, Checkouts(alone, during, sales)
 
 
+def _print_server_warnings(log: Path) -> None:
+    warnings = [
+        line for line in log.read_text().splitlines() if "WARNING" in line or "Error" in line
+    ]
+    for line in warnings[:5]:
+        print("server (PostgreSQL):", line[:300], file=sys.stderr)
+
+
 def _placed(database_url: str) -> int:
     from sqlalchemy import text
 
@@ -391,6 +399,7 @@ def measure(bare: Result | None) -> Figures:
             counts = (WORKERS,) if bare else (1, WORKERS)
             bares = _bare_rows(_bench_env(shop.url), tmp_dir, counts)
             rows, checkouts = _app_rows(shop, cluster, tmp_dir)
+            _print_server_warnings(tmp_dir / "app-postgres.log")
             shown = cluster.admin().execute("SHOW server_version").fetchone()
             version = str(shown[0]) if shown else "?"
             placed = _placed(shop.url)
