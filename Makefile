@@ -87,7 +87,8 @@ wrk:
 	  || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
 
 ## make bench: throughput and latency against the bare stack; writes docs/benchmark.md
-bench: $(STAMP) wrk
+## (BENCH_POSTGRES=0: without the PostgreSQL section, and without installing PostgreSQL)
+bench: $(STAMP) wrk $(if $(filter 0,$(BENCH_POSTGRES)),,postgres)
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.stock_import
 

@@ -3,7 +3,9 @@
 One uvicorn worker on a fresh SQLite demo database, 127.0.0.1 only, the same load tool and
 settings for every row. Each row is also given as a ratio to a bare Litestar endpoint that
 returns a short string (the ceiling of this stack on this machine), with the database round
-trips the request makes and the bytes it transfers. Writes the table to docs/benchmark.md.
+trips the request makes and the bytes it transfers. Then the main rows again with two workers
+on a throwaway PostgreSQL server (benchmarks/postgres.py). Writes the tables to
+docs/benchmark.md.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Result:
     """Share of requests the fragment cache answered (fragment rows only)."""
     cpu_ms: float | None = None
     """The server process's CPU time per request (user + system), from /proc."""
+    database_cpu_ms: float | None = None
+    """PostgreSQL's CPU time per request, all its processes (the PostgreSQL rows only)."""
 
 
 def _free_port() -> int:
@@ -424,12 +428,17 @@ def _flood_section(flood: Flood) -> list[str]:
     ]
 
 
-def _replace_section(report: str, section: list[str]) -> str:
-    """The report with the flood section replaced (or added at the end); the rest kept."""
-    start = report.find(FLOOD_HEADING)
+def _replace_section(report: str, section: list[str], before: str = "") -> str:
+    """The report with the section (its first line the heading) replaced, or added before the
+    heading `before` (at the end without it); the rest kept."""
+    heading = section[0]
+    start = report.find(heading)
     if start < 0:
-        return report.rstrip("\n") + "\n\n" + "\n".join(section)
-    end = report.find("\n## ", start + len(FLOOD_HEADING))
+        start = report.find(before) if before else -1
+        if start < 0:
+            return report.rstrip("\n") + "\n\n" + "\n".join(section)
+        return report[:start] + "\n".join(section) + "\n" + report[start:]
+    end = report.find("\n## ", start + len(heading))
     rest = "" if end < 0 else report[end + 1 :]
     return report[:start] + "\n".join(section) + ("\n" + rest if rest else "")
 
@@ -639,6 +648,8 @@ class Sales:
         self.next_cart = first_cart
         self.placed = self.refused = 0
         self.seconds = 0.0
+        self.durations: list[float] = []
+        """Seconds each checkout took, answered to the last byte."""
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -656,9 +667,11 @@ class Sales:
                 "Cookie": f"{self.cookie}; cart=bench-{self.next_cart}",
             }
             self.next_cart += 1
+            sent = time.perf_counter()
             connection.request("POST", "/checkout", body=body, headers=headers)
             response = connection.getresponse()
             response.read()
+            self.durations.append(time.perf_counter() - sent)
             if response.status == 303:
                 self.placed += 1
             else:
@@ -996,9 +1009,12 @@ def _print_server_warnings(tmp_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """All rows, or with `sign-in-flood` only that section (the rest of docs/benchmark.md is
-    kept as it was)."""
-    flood_only = (sys.argv[1:] if argv is None else argv) == ["sign-in-flood"]
+    """All rows, or with `sign-in-flood` or `postgres` only that section (the rest of
+    docs/benchmark.md is kept as it was)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["postgres"]:
+        return _write_postgres_only()
+    flood_only = args == ["sign-in-flood"]
     with tempfile.TemporaryDirectory(prefix="configurator-bench-") as tmp:
         tmp_dir = Path(tmp)
         shop = _prepare_bench_shop(tmp_dir, flood_only=flood_only)
@@ -1040,7 +1056,8 @@ def main(argv: list[str] | None = None) -> int:
             for r in results
         ]
     path = PROJECT_ROOT / "docs" / "benchmark.md"
-    notes = _section(path.read_text() if path.exists() else "", NOTES_HEADING)
+    previous = path.read_text() if path.exists() else ""
+    notes = _section(previous, NOTES_HEADING)
     report = "\n".join(
         [
             _report(
@@ -1054,6 +1071,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             *(line for section in profiles for line in section),
             *_flood_section(rows.flood),
+            *_postgres_section(results[0], previous),
             *notes,
         ]
     )
@@ -1063,9 +1081,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _checkout_lua(tmp_dir: Path, cookie: str, csrf: str) -> Path:
+def _checkout_lua(tmp_dir: Path, cookie: str, csrf: str, first: int = 0) -> Path:
+    """Each request checks out a cart of its own: bench-N for N above `first`."""
     return _lua(
-        tmp_dir / "checkout.lua",
+        tmp_dir / f"checkout-{first}.lua",
         f'''
         -- Globals on purpose: setup() runs in the main Lua state and hands each
         -- thread its own number with thread:set, which only reaches globals.
@@ -1078,7 +1097,7 @@ def _checkout_lua(tmp_dir: Path, cookie: str, csrf: str) -> Path:
         end
         function request()
             counter = counter + 1
-            local n = (counter * {THREADS}) + prefix
+            local n = {first} + (counter * {THREADS}) + prefix
             local body = "customer_name=Bench+Shopper&email=bench%40example.com"
                 .. "&address_line1=1+Load+Lane&city=Wrk&postal_code=12345&country=Nowhere"
                 .. "&_csrf_token={csrf}"
@@ -1138,6 +1157,30 @@ def _serve_unless(
         return
     with _serve(command, env, port, log) as served:
         yield served
+
+
+def _postgres_section(bare: Result, previous: str) -> list[str]:
+    """The PostgreSQL rows (benchmarks/postgres.py), measured now; with BENCH_POSTGRES=0 the
+    section of the previous report as it was."""
+    from benchmarks import postgres
+
+    if not postgres.enabled():
+        return _section(previous, postgres.HEADING)
+    return postgres.section(postgres.measure(bare))
+
+
+def _write_postgres_only() -> int:
+    from benchmarks import postgres
+
+    if not postgres.enabled():
+        print("BENCH_POSTGRES=0: the PostgreSQL section is left as it was", file=sys.stderr)
+        return 0
+    section = postgres.section(postgres.measure(None))
+    print("\n".join(section))
+    path = PROJECT_ROOT / "docs" / "benchmark.md"
+    report = path.read_text() if path.exists() else ""
+    path.write_text(_replace_section(report, section, before=NOTES_HEADING))
+    return 0
 
 
 def _write_flood_only(flood: Flood) -> int:

@@ -4,9 +4,14 @@ reads (benchmarks/bench.py), and the counters of the caches it reads them from."
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
+import subprocess
+import sys
 
 from benchmarks.bench import (
+    NOTES_HEADING,
+    _replace_section,
     configurations,
     function_label,
     hit_rate,
@@ -14,6 +19,7 @@ from benchmarks.bench import (
     profile_lines,
     random_choices_lua,
 )
+from benchmarks.postgres import HEADING, tree_cpu_seconds
 from configurator.store.cache import CACHES, VersionedCache, cache_stats
 
 BIKE = [("layer-1", ["1", "2"]), ("layer-2", ["3", "4", "5"]), ("layer-3", ["6", "none"])]
@@ -98,3 +104,23 @@ def test_the_caches_the_bench_reads_are_registered_by_name() -> None:
     import configurator.web.storefront  # noqa: F401
 
     assert {"configurators", "fragments"} <= set(CACHES)
+
+
+def test_the_postgres_section_goes_before_the_notes_and_then_replaces_itself() -> None:
+    report = (
+        f"# Benchmark\n\n## Add to cart during a sign-in flood\n\nflood\n\n{NOTES_HEADING}\n\nnotes"
+    )
+    first = _replace_section(report, [HEADING, "", "old figures", ""], before=NOTES_HEADING)
+    assert first.index("flood") < first.index("old figures") < first.index(NOTES_HEADING)
+    second = _replace_section(first, [HEADING, "", "new figures", ""], before=NOTES_HEADING)
+    assert "old figures" not in second
+    assert second.count(HEADING) == 1
+    assert second.index("new figures") < second.index(NOTES_HEADING)
+    assert second.endswith("notes")
+
+
+def test_the_cpu_of_a_process_tree_counts_children_that_ended() -> None:
+    before = tree_cpu_seconds(os.getpid())
+    busy = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    subprocess.run([sys.executable, "-c", busy], check=True)  # noqa: S603
+    assert tree_cpu_seconds(os.getpid()) - before >= 0.25
