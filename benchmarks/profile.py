@@ -69,6 +69,8 @@ def _requests(row: str, shop: BenchShop, url: str) -> Callable[[int], Request]:
             fragment,
             "",
         )
+    if row == "repeat":
+        return lambda _n: ("GET", shop.fragment_path, fragment, "")
     if row == "page":
         return lambda _n: ("GET", PAGE_PATH, {"Accept-Encoding": "gzip"}, "")
     cookie, csrf = _csrf_of(url)
@@ -107,7 +109,7 @@ def _run(url: str, make: Callable[[int], Request], first: int, count: int) -> No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("row", choices=["fragment", "large", "page", "add", "checkout"])
+    parser.add_argument("row", choices=["fragment", "large", "repeat", "page", "add", "checkout"])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument(
         "--no-profile", action="store_true", help="only the server's CPU time per request"

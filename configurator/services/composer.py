@@ -132,6 +132,7 @@ def compose(
 
 
 SWATCH = (96, 72)
+SWATCH_QUALITY = 70
 """Shown at 48 x 36 CSS pixels beside an option's name (twice that for sharp screens)."""
 
 
@@ -152,7 +153,7 @@ def swatch(session: Session, image_id: int) -> ComposedImage | None:
     part = layer.image.resize(_fit(layer.image.size, SWATCH), PILImage.Resampling.LANCZOS)
     picture = PILImage.new("RGBA", SWATCH, (0, 0, 0, 0))
     picture.alpha_composite(part, ((SWATCH[0] - part.width) // 2, (SWATCH[1] - part.height) // 2))
-    composed = ComposedImage(key, FORMATS["webp"], encode(picture, "webp"))
+    composed = ComposedImage(key, FORMATS["webp"], _encode_swatch(picture))
     _BUILDS.put(key, composed)
     return composed
 
@@ -224,6 +225,15 @@ def stack(layers: Iterable[DrawnLayer], canvas: tuple[int, int]) -> PILImage.Ima
     for layer in layers:
         picture.alpha_composite(layer.image, dest=layer.offset)
     return picture
+
+
+def _encode_swatch(picture: PILImage.Image) -> bytes:
+    """A swatch is small and many are on the page (they count towards its first load): a
+    lower quality and lossy alpha halve its bytes at 48 x 36 CSS pixels, at the cost of a
+    slower encoding done once per image."""
+    out = BytesIO()
+    picture.save(out, "WEBP", quality=SWATCH_QUALITY, alpha_quality=50, method=6)
+    return out.getvalue()
 
 
 def encode(picture: PILImage.Image, fmt: str) -> bytes:
