@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from urllib.parse import urlencode
 
 from configurator.core.configuration import (
     MAIN_VIEW,
@@ -19,6 +18,7 @@ from configurator.core.configuration import (
     Selection,
     parse_id,
 )
+from configurator.core.urls import query_string
 
 SIZES = (160, 480, 960)
 """The widths a composed build is drawn at: a cart thumbnail, a card, a large preview (and
@@ -98,7 +98,7 @@ def build_image_url(
     pairs.append((SIZE_PARAM, str(size)))
     key = composition_key(layer_images(configuration, view), size, fmt)
     pairs.append((VERSION_PARAM, key[:VERSION_LENGTH]))
-    return f"/products/{configuration.spec.slug}/build.{fmt}?{urlencode(pairs)}"
+    return f"/products/{configuration.spec.slug}/build.{fmt}?{query_string(pairs)}"
 
 
 def build_srcset(configuration: Configuration, *, view: int = MAIN_VIEW) -> str:

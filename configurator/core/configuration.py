@@ -491,15 +491,19 @@ def describe_change(spec: ConfiguratorSpec, change: Change) -> str:
     return f"{problem}, so {now.name} is chosen instead."
 
 
-def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
+def resolve(
+    spec: ConfiguratorSpec, selection: Selection, evaluation: Evaluation | None = None
+) -> Configuration:
     """Resolve choices (missing layers take their default) and list what stops a purchase.
 
     Ids that no longer exist (a cart line after the merchant deleted an option) become
     problems, not errors: strict checking of requests is `parse_selection`'s job. A choice the
     rules take away (hidden or disabled, on a hidden layer) is a problem too: the build used
     is the nearest valid one (`nearest_build`), and a hidden layer is not part of it.
+    `evaluation`: the rules already applied to this very selection, when the caller has it.
     """
-    evaluation = evaluate_rules(spec, selection)
+    if evaluation is None:
+        evaluation = evaluate_rules(spec, selection)
     effective = dict(evaluation.selection) if spec.rules else selection
     choices: list[Choice] = []
     problems: list[str] = [rule_problem(spec, change) for change in evaluation.changes]
@@ -516,14 +520,7 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
         else:
             option = default_option(spec, layer)
         if option is None:
-            already_told = any(p.startswith(f"The {layer.name} ") for p in problems)
-            if layer.required and not already_told:
-                # No options at all: a layer the merchant has just added (`structure_gaps`).
-                problems.append(
-                    f"Choose a {layer.name}."
-                    if layer.options
-                    else f"This product cannot be ordered yet: {layer.name} has no options."
-                )
+            problems.extend(_nothing_chosen(layer, problems))
             choices.append(Choice(layer, None, None))
             continue
         availability = spec.availability(option)
@@ -537,6 +534,19 @@ def resolve(spec: ConfiguratorSpec, selection: Selection) -> Configuration:
     return configuration
 
 
+def _nothing_chosen(layer: LayerSpec, problems: list[str]) -> list[str]:
+    """What to say of a layer left without a choice (unless something was said of it)."""
+    already_told = any(p.startswith(f"The {layer.name} ") for p in problems)
+    if not layer.required or already_told:
+        return []
+    # No options at all: a layer the merchant has just added (`structure_gaps`).
+    return [
+        f"Choose a {layer.name}."
+        if layer.options
+        else f"This product cannot be ordered yet: {layer.name} has no options."
+    ]
+
+
 def nearest_build(
     spec: ConfiguratorSpec, selection: Selection
 ) -> tuple[Configuration, tuple[str, ...]]:
@@ -545,7 +555,7 @@ def nearest_build(
     can choose), and what changed to get there, in the shopper's words."""
     evaluation = evaluate_rules(spec, selection)
     if not evaluation.changes:
-        return resolve(spec, selection), ()
+        return resolve(spec, selection, evaluation), ()
     changed = tuple(describe_change(spec, change) for change in evaluation.changes)
     return resolve(spec, dict(evaluation.selection)), changed
 

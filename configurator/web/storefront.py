@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
@@ -44,6 +43,7 @@ from configurator.core.configuration import (
     selection_to_pairs,
 )
 from configurator.core.mails import BACK_IN_STOCK_ASKED, back_in_stock_choices
+from configurator.core.urls import query_string
 from configurator.services import accounts
 from configurator.services.catalog import (
     cached_spec_by_slug,
@@ -170,7 +170,7 @@ def published_in_memory(engine: Engine, slug: str) -> ConfiguratorSpec | None:
 
 def product_url(slug: str, query: list[tuple[str, str]] | None = None) -> str:
     base = f"/products/{slug}"
-    return f"{base}?{urlencode(query)}" if query else base
+    return f"{base}?{query_string(query)}" if query else base
 
 
 NOT_FOUND = "We could not find that product. It may no longer be sold."
@@ -253,7 +253,7 @@ def _view_links(spec: ConfiguratorSpec, pairs: list[tuple[str, str]]) -> tuple[V
         ViewLink(
             view,
             product_url(spec.slug, _with_view(pairs, view.id)),
-            f"/products/{spec.slug}/configuration?{urlencode(_with_view(pairs, view.id))}",
+            f"/products/{spec.slug}/configuration?{query_string(_with_view(pairs, view.id))}",
         )
         for view in spec.views
     )
