@@ -425,13 +425,31 @@ def _flood_section(flood: Flood) -> list[str]:
 
 
 def _replace_section(report: str, section: list[str]) -> str:
-    """The report with the flood section replaced (or added at the end); the rest kept."""
-    start = report.find(FLOOD_HEADING)
+    """The report with the section of the same heading (its first line) replaced, or added
+    before the hand-written notes (or at the end); the rest kept."""
+    heading = section[0]
+    start = report.find(heading)
     if start < 0:
-        return report.rstrip("\n") + "\n\n" + "\n".join(section)
-    end = report.find("\n## ", start + len(FLOOD_HEADING))
+        notes = report.find(NOTES_HEADING)
+        if notes < 0:
+            return report.rstrip("\n") + "\n\n" + "\n".join(section)
+        return report[:notes] + "\n".join(section) + "\n" + report[notes:]
+    end = report.find("\n## ", start + len(heading))
     rest = "" if end < 0 else report[end + 1 :]
     return report[:start] + "\n".join(section) + ("\n" + rest if rest else "")
+
+
+def _compose_section(builds: int) -> list[str]:
+    """The section "Composing pictures of builds": benchmarks/compose.py in a process of its
+    own (its peak memory is the composing's, not the benchmark's)."""
+    done = subprocess.run(  # noqa: S603 (our own module, a number)
+        [sys.executable, "-m", "benchmarks.compose", str(builds), "--markdown"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [*done.stdout.rstrip("\n").split("\n"), ""]
 
 
 LARGE = "bench-large-configurator"
@@ -443,6 +461,7 @@ PROFILE_TOP = 15
 SALES_FIRST_CART = 30_000
 RETURNING_CART = CARTS - 1
 NOTES_HEADING = "## What the profiles show"
+COMPOSED_BUILDS = 1000  # different builds composed in a loop (issue #13)
 RANDOM_ROW = "option change, random configuration and quantity"
 UNCACHED_ROW = f"{RANDOM_ROW}, fragment cache off (rendering measured)"
 RETURNING_ROW = "product page, returning shopper with a cart"
@@ -996,9 +1015,12 @@ def _print_server_warnings(tmp_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """All rows, or with `sign-in-flood` only that section (the rest of docs/benchmark.md is
-    kept as it was)."""
-    flood_only = (sys.argv[1:] if argv is None else argv) == ["sign-in-flood"]
+    """All rows, or with `sign-in-flood` only that section, or with `compose [BUILDS]` only the
+    section on composing pictures (the rest of docs/benchmark.md is kept as it was)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["compose"]:
+        return _write_only(_compose_section(int(args[1]) if len(args) > 1 else COMPOSED_BUILDS))
+    flood_only = args == ["sign-in-flood"]
     with tempfile.TemporaryDirectory(prefix="configurator-bench-") as tmp:
         tmp_dir = Path(tmp)
         shop = _prepare_bench_shop(tmp_dir, flood_only=flood_only)
@@ -1054,6 +1076,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             *(line for section in profiles for line in section),
             *_flood_section(rows.flood),
+            *_compose_section(COMPOSED_BUILDS),
             *notes,
         ]
     )
@@ -1141,7 +1164,10 @@ def _serve_unless(
 
 
 def _write_flood_only(flood: Flood) -> int:
-    section = _flood_section(flood)
+    return _write_only(_flood_section(flood))
+
+
+def _write_only(section: list[str]) -> int:
     print("\n".join(section))
     path = PROJECT_ROOT / "docs" / "benchmark.md"
     path.write_text(_replace_section(path.read_text() if path.exists() else "", section))

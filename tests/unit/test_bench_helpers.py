@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import cProfile
 import pstats
+from dataclasses import replace
 
 from benchmarks.bench import (
+    NOTES_HEADING,
+    _replace_section,
     configurations,
     function_label,
     hit_rate,
@@ -14,6 +17,7 @@ from benchmarks.bench import (
     profile_lines,
     random_choices_lua,
 )
+from benchmarks.compose import HEADING, Composed, Measured, section
 from configurator.store.cache import CACHES, VersionedCache, cache_stats
 
 BIKE = [("layer-1", ["1", "2"]), ("layer-2", ["3", "4", "5"]), ("layer-3", ["6", "none"])]
@@ -98,3 +102,28 @@ def test_the_caches_the_bench_reads_are_registered_by_name() -> None:
     import configurator.web.storefront  # noqa: F401
 
     assert {"configurators", "fragments"} <= set(CACHES)
+
+
+REPORT = "# Benchmark\n\nrows\n\n## Add to cart during a sign-in flood\n\nold flood\n\n"
+
+
+def test_a_new_section_goes_before_the_hand_written_notes_which_are_kept() -> None:
+    report = REPORT + NOTES_HEADING + "\n\nwritten by hand\n"
+    new = _replace_section(report, [HEADING, "", "composed", ""])
+    assert new.index("old flood") < new.index("composed") < new.index(NOTES_HEADING)
+    assert new.endswith(NOTES_HEADING + "\n\nwritten by hand\n")
+    again = _replace_section(new, [HEADING, "", "composed again", ""])
+    assert "composed again" in again and "composed\n" not in again
+    assert again.count(HEADING) == 1 and again.endswith("written by hand\n")
+
+
+def test_the_compose_section_states_time_memory_and_the_target() -> None:
+    rows = [Composed("bench-composed", 1000, 20.0, 16.0, 30_000, 0.01)]
+    lines = section(Measured(rows, 40.0, 12.5, 90.0, 130.0, 3.2))
+    text = "\n".join(lines)
+    assert lines[0] == HEADING
+    assert "| bench-composed | 1,000 | 20.0 | 16.0 | 29.3 | 0.010 |" in text
+    assert "peak RSS 130 MB (90 MB before composing)" in text
+    assert "load average 3.2" in text and ": met (slowest 20.0 ms a picture)" in text
+    slow = section(Measured([replace(rows[0], seconds=200.0)], 40.0, 12.5, 90.0, 130.0, 3.2))
+    assert "**not met**" in "\n".join(slow)
