@@ -428,9 +428,13 @@ def _flood_section(flood: Flood) -> list[str]:
     ]
 
 
-def _replace_section(report: str, section: list[str], before: str = "") -> str:
+NOTES_HEADING = "## What the profiles show"
+
+
+def _replace_section(report: str, section: list[str], before: str = NOTES_HEADING) -> str:
     """The report with the section (its first line the heading) replaced, or added before the
-    heading `before` (at the end without it); the rest kept."""
+    heading `before` (the hand-written notes unless told; at the end without it); the rest
+    kept."""
     heading = section[0]
     start = report.find(heading)
     if start < 0:
@@ -443,6 +447,19 @@ def _replace_section(report: str, section: list[str], before: str = "") -> str:
     return report[:start] + "\n".join(section) + ("\n" + rest if rest else "")
 
 
+def _compose_section(builds: int) -> list[str]:
+    """The section "Composing pictures of builds": benchmarks/compose.py in a process of its
+    own (its peak memory is the composing's, not the benchmark's)."""
+    done = subprocess.run(  # noqa: S603 (our own module, a number)
+        [sys.executable, "-m", "benchmarks.compose", str(builds), "--markdown"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [*done.stdout.rstrip("\n").split("\n"), ""]
+
+
 LARGE = "bench-large-configurator"
 LARGE_LAYERS, LARGE_OPTIONS = 12, 8
 QUANTITIES = 20
@@ -451,7 +468,7 @@ PROFILE_DURATION = os.environ.get("BENCH_PROFILE_DURATION", "6s")
 PROFILE_TOP = 15
 SALES_FIRST_CART = 30_000
 RETURNING_CART = CARTS - 1
-NOTES_HEADING = "## What the profiles show"
+COMPOSED_BUILDS = 1000  # different builds composed in a loop (issue #13)
 RANDOM_ROW = "option change, random configuration and quantity"
 UNCACHED_ROW = f"{RANDOM_ROW}, fragment cache off (rendering measured)"
 RETURNING_ROW = "product page, returning shopper with a cart"
@@ -1009,11 +1026,14 @@ def _print_server_warnings(tmp_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """All rows, or with `sign-in-flood` or `postgres` only that section (the rest of
-    docs/benchmark.md is kept as it was)."""
+    """All rows, or with `sign-in-flood` or `postgres` only that section, or with `compose
+    [BUILDS]` only the section on composing pictures (the rest of docs/benchmark.md is kept as
+    it was)."""
     args = sys.argv[1:] if argv is None else argv
     if args == ["postgres"]:
         return _write_postgres_only()
+    if args[:1] == ["compose"]:
+        return _write_only(_compose_section(int(args[1]) if len(args) > 1 else COMPOSED_BUILDS))
     flood_only = args == ["sign-in-flood"]
     with tempfile.TemporaryDirectory(prefix="configurator-bench-") as tmp:
         tmp_dir = Path(tmp)
@@ -1072,6 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
             *(line for section in profiles for line in section),
             *_flood_section(rows.flood),
             *_postgres_section(results[0], previous),
+            *_compose_section(COMPOSED_BUILDS),
             *notes,
         ]
     )
@@ -1184,7 +1205,10 @@ def _write_postgres_only() -> int:
 
 
 def _write_flood_only(flood: Flood) -> int:
-    section = _flood_section(flood)
+    return _write_only(_flood_section(flood))
+
+
+def _write_only(section: list[str]) -> int:
     print("\n".join(section))
     path = PROJECT_ROOT / "docs" / "benchmark.md"
     path.write_text(_replace_section(path.read_text() if path.exists() else "", section))

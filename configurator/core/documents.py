@@ -199,6 +199,8 @@ class LineFacts:
     unit_price: int
     line_total: int
     options: tuple[OptionFacts, ...]
+    picture: bytes | None = None
+    """The composed picture of the line's build (PNG), or None (its product is gone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +234,8 @@ class Row:
     message)."""
     details_at: int = 0
     """The cell they go under."""
+    picture: bytes | None = None
+    """The line's build as a PNG, printed before the row's cells (None: an empty space)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +293,7 @@ def invoice(order: OrderFacts) -> Document:
                 for o in line.options
                 if o.shown_to_customer
             ),
+            picture=line.picture,
         )
         for line in order.lines
     )
@@ -331,6 +336,7 @@ def packing_slip(order: OrderFacts) -> Document:
                 for o in line.options
                 if o.shown_to_customer
             ),
+            picture=line.picture,
         )
         for line in order.lines
     )
@@ -358,7 +364,7 @@ def pick_list(order: OrderFacts, message: MessageTemplate) -> Document:
     message under it."""
     rows: list[Row] = []
     for line in order.lines:
-        for option in line.options:
+        for index, option in enumerate(line.options):
             details: tuple[str, ...] = ()
             if option.quantity_backordered:
                 values = PickValues(
@@ -383,6 +389,7 @@ def pick_list(order: OrderFacts, message: MessageTemplate) -> Document:
                     ),
                     details,
                     details_at=1,
+                    picture=line.picture if index == 0 else None,
                 )
             )
     return Document(

@@ -81,6 +81,9 @@ class OrderFacts:
     url: str
     lines: tuple[LineSnapshot, ...]
     subtotal: str = ""
+    pictures: tuple[tuple[str, str], ...] = ()
+    """Each line's product name and the absolute address of its build's picture (a line whose
+    product is gone or unpublished has none)."""
 
 
 def one_line(text: str) -> str:
@@ -134,9 +137,18 @@ def order_confirmation(order: OrderFacts) -> Mail:
             f"Thank you for your order {order.number}."
             + (f" Subtotal: {order.subtotal}." if order.subtotal else ""),
             *_shipping(order, merchant=False),
+            _pictures(order),
             f"Your order, at any time: {order.url}",
         ],
     )
+
+
+def _pictures(order: OrderFacts) -> str:
+    """ "Pictures of your builds:" and a link per line ("" when there is none)."""
+    if not order.pictures:
+        return ""
+    title = "Picture of your build" if len(order.pictures) == 1 else "Pictures of your builds"
+    return f"{title}:\n" + _bullets([f"{name}: {url}" for name, url in order.pictures])
 
 
 def new_order(order: OrderFacts, merchant_email: str, admin_url: str) -> Mail:

@@ -8,10 +8,12 @@ built-in Helvetica, which covers Latin-1 only, with other characters replaced.
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
+from fpdf.table import Row
 
 from configurator.core.documents import Document
 
@@ -58,6 +60,61 @@ class _Pdf(FPDF):
         self.cell(0, 6, self.text_of(f"{self.footer_text} - page {self.page_no()}"), align="C")
 
 
+PICTURE_SHARE = 9
+"""The build's picture takes a ninth of the table's width (20 mm on A4), taken from the
+widest column, so the narrow ones (quantities) keep their width."""
+
+
+def _widths(document: Document, *, pictures: bool) -> tuple[float, ...]:
+    columns = [float(column.width) for column in document.columns]
+    if not pictures:
+        return tuple(columns)
+    picture = sum(columns) / PICTURE_SHARE
+    widest = columns.index(max(columns))
+    columns[widest] -= picture
+    return (picture, *columns)
+
+
+def _aligns(document: Document) -> tuple[str, ...]:
+    return tuple("RIGHT" if column.numeric else "LEFT" for column in document.columns)
+
+
+def _picture_cell(cells: Row, picture: bytes | None) -> None:
+    if picture:
+        cells.cell(img=BytesIO(picture), img_fill_width=True)
+    else:
+        cells.cell("")
+
+
+def _table(pdf: _Pdf, document: Document) -> None:
+    """The rows, each one's details under the cell they belong to, after its build's picture."""
+    text = pdf.text_of
+    pdf.set_font(pdf.family, "", 9)
+    pictures = any(row.picture for row in document.rows)
+    widths = _widths(document, pictures=pictures)
+    aligns = (*(("LEFT",) if pictures else ()), *_aligns(document))
+    with pdf.table(
+        col_widths=widths,
+        text_align=aligns,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+        line_height=5,
+        padding=1.5,
+    ) as table:
+        heading = table.row()
+        if pictures:
+            heading.cell(text("Build"))
+        for column in document.columns:
+            heading.cell(text(column.label))
+        for row in document.rows:
+            cells = table.row()
+            if pictures:
+                _picture_cell(cells, row.picture)
+            for index, value in enumerate(row.cells):
+                if index == row.details_at and row.details:
+                    value = "\n".join((value, *(f"  {d}" for d in row.details)))
+                cells.cell(text(value))
+
+
 def render_pdf(document: Document) -> bytes:
     """The document as PDF bytes: title, facts, address, the table with each row's details
     under the cell they belong to, totals and notes."""
@@ -80,25 +137,7 @@ def render_pdf(document: Document) -> bytes:
     for part in document.address:
         pdf.multi_cell(0, 5, text(part), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font(pdf.family, "", 9)
-    widths = tuple(column.width for column in document.columns)
-    aligns = tuple("RIGHT" if column.numeric else "LEFT" for column in document.columns)
-    with pdf.table(
-        col_widths=widths,
-        text_align=aligns,
-        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
-        line_height=5,
-        padding=1.5,
-    ) as table:
-        heading = table.row()
-        for column in document.columns:
-            heading.cell(text(column.label))
-        for row in document.rows:
-            cells = table.row()
-            for index, value in enumerate(row.cells):
-                if index == row.details_at and row.details:
-                    value = "\n".join((value, *(f"  {d}" for d in row.details)))
-                cells.cell(text(value))
+    _table(pdf, document)
     pdf.ln(3)
     pdf.set_font(pdf.family, "B", 10)
     for label, value in document.totals:

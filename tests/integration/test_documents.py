@@ -283,3 +283,30 @@ def test_a_cancelled_order_is_not_previewed(shop: Shop, client: Client) -> None:
     page = text_of(client.get("/admin/documents").text)
     assert "Preview, with sample numbers (no open order has a backorder):" in page
     assert number not in page
+
+
+def pictures_per_page(content: bytes) -> list[int]:
+    return [len(page.images) for page in PdfReader(io.BytesIO(content)).pages]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_line_prints_its_builds_picture_unless_its_product_is_gone(
+    shop: Shop, client: Client, kind: str
+) -> None:
+    assert add_to_cart(client, BIKE).status_code == 303
+    assert add_to_cart(client, "court-sneaker").status_code == 303
+    _location, number = place_order(client, shop)
+    sign_in(shop, client)
+    url = f"/admin/orders/{number}/documents/{kind}.pdf"
+
+    both = client.get(url)
+    assert both.status_code == 200
+    assert pictures_per_page(both.content) == [2]  # the bike's build and the sneaker's
+    image = PdfReader(io.BytesIO(both.content)).pages[0].images[0]
+    assert image.image is not None and image.image.width == 160
+
+    shop.execute("DELETE FROM product WHERE slug = 'court-sneaker'")
+    after = client.get(url)
+    assert after.status_code == 200
+    assert pictures_per_page(after.content) == [1]  # the sneaker's line prints without one
+    assert "Court Sneaker" in pdf_text(after.content)

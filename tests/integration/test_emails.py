@@ -569,3 +569,28 @@ def test_a_mail_that_cannot_be_written_fails_alone(
     assert [row.kind for row in failed] == ["new_order"]
     assert "ValueError" in failed[0].last_error
     assert [str(m["To"]) for m in inbox.messages] == ["ada@example.com"]
+
+
+def test_the_confirmation_links_each_lines_build_picture(
+    shop: Shop, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_URL", "https://shop.example.com")
+    backordered_bike(shop, client)
+    place_order(client)
+
+    [confirmation] = [row for row in outbox(shop) if row.kind == "order_confirmation"]
+    text = confirmation.body
+    assert "Pictures of your builds:" in text
+    links = re.findall(r"  - (Aero Road Bike|Court Sneaker): (\S+)", text)
+    assert [name for name, _ in links] == ["Aero Road Bike", "Court Sneaker"]
+    bike = links[0][1]
+    assert bike.startswith("https://shop.example.com/products/aero-road-bike/build.png?")
+    ids = shop.ids(BIKE)
+    assert f"layer-{ids['Wheels']}={ids['Carbon Deep']}" in bike  # the build ordered
+    for _name, link in links:
+        picture = client.get(link.removeprefix("https://shop.example.com"))
+        assert picture.status_code == 200
+        assert picture.headers["content-type"] == "image/png"
+    # The merchant's "new order" mail is unchanged.
+    [new_order] = [row for row in outbox(shop) if row.kind == "new_order"]
+    assert "build.png" not in new_order.body

@@ -8,6 +8,7 @@ import os
 import pstats
 import subprocess
 import sys
+from dataclasses import replace
 
 from benchmarks.bench import (
     NOTES_HEADING,
@@ -19,7 +20,9 @@ from benchmarks.bench import (
     profile_lines,
     random_choices_lua,
 )
-from benchmarks.postgres import HEADING, tree_cpu_seconds
+from benchmarks.compose import HEADING, Composed, Measured, section
+from benchmarks.postgres import HEADING as POSTGRES_HEADING
+from benchmarks.postgres import tree_cpu_seconds
 from configurator.store.cache import CACHES, VersionedCache, cache_stats
 
 BIKE = [("layer-1", ["1", "2"]), ("layer-2", ["3", "4", "5"]), ("layer-3", ["6", "none"])]
@@ -110,11 +113,15 @@ def test_the_postgres_section_goes_before_the_notes_and_then_replaces_itself() -
     report = (
         f"# Benchmark\n\n## Add to cart during a sign-in flood\n\nflood\n\n{NOTES_HEADING}\n\nnotes"
     )
-    first = _replace_section(report, [HEADING, "", "old figures", ""], before=NOTES_HEADING)
+    first = _replace_section(
+        report, [POSTGRES_HEADING, "", "old figures", ""], before=NOTES_HEADING
+    )
     assert first.index("flood") < first.index("old figures") < first.index(NOTES_HEADING)
-    second = _replace_section(first, [HEADING, "", "new figures", ""], before=NOTES_HEADING)
+    second = _replace_section(
+        first, [POSTGRES_HEADING, "", "new figures", ""], before=NOTES_HEADING
+    )
     assert "old figures" not in second
-    assert second.count(HEADING) == 1
+    assert second.count(POSTGRES_HEADING) == 1
     assert second.index("new figures") < second.index(NOTES_HEADING)
     assert second.endswith("notes")
 
@@ -124,3 +131,28 @@ def test_the_cpu_of_a_process_tree_counts_children_that_ended() -> None:
     busy = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
     subprocess.run([sys.executable, "-c", busy], check=True)  # noqa: S603
     assert tree_cpu_seconds(os.getpid()) - before >= 0.25
+
+
+REPORT = "# Benchmark\n\nrows\n\n## Add to cart during a sign-in flood\n\nold flood\n\n"
+
+
+def test_a_new_section_goes_before_the_hand_written_notes_which_are_kept() -> None:
+    report = REPORT + NOTES_HEADING + "\n\nwritten by hand\n"
+    new = _replace_section(report, [HEADING, "", "composed", ""])
+    assert new.index("old flood") < new.index("composed") < new.index(NOTES_HEADING)
+    assert new.endswith(NOTES_HEADING + "\n\nwritten by hand\n")
+    again = _replace_section(new, [HEADING, "", "composed again", ""])
+    assert "composed again" in again and "composed\n" not in again
+    assert again.count(HEADING) == 1 and again.endswith("written by hand\n")
+
+
+def test_the_compose_section_states_time_memory_and_the_target() -> None:
+    rows = [Composed("bench-composed", 1000, 20.0, 16.0, 30_000, 0.01)]
+    lines = section(Measured(rows, 40.0, 12.5, 90.0, 130.0, 3.2))
+    text = "\n".join(lines)
+    assert lines[0] == HEADING
+    assert "| bench-composed | 1,000 | 20.0 | 16.0 | 29.3 | 0.010 |" in text
+    assert "peak RSS 130 MB (90 MB before composing)" in text
+    assert "load average 3.2" in text and ": met (slowest 20.0 ms a picture)" in text
+    slow = section(Measured([replace(rows[0], seconds=200.0)], 40.0, 12.5, 90.0, 130.0, 3.2))
+    assert "**not met**" in "\n".join(slow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -154,3 +155,14 @@ def test_the_pick_list_lists_every_part_with_the_message_under_the_backordered_o
         "Backdrop: Studio",
     ]
     assert [row.details for row in doc.rows] == [("Carbon Deep: ships in 2-3 weeks",), (), ()]
+
+
+def test_each_line_carries_its_builds_picture_once() -> None:
+    png = b"\x89PNG picture"
+    order = replace(ORDER, lines=(replace(ORDER.lines[0], picture=png),))
+    message = parse_message(DEFAULT_BACKORDER_MESSAGE)
+    assert document(DocumentKind.INVOICE, order, message).rows[0].picture == png
+    assert document(DocumentKind.PACKING_SLIP, order, message).rows[0].picture == png
+    pick = document(DocumentKind.PICK_LIST, order, message)
+    assert [row.picture for row in pick.rows] == [png, None, None]  # on the line's first part
+    assert all(row.picture is None for row in document(DocumentKind.INVOICE, ORDER, message).rows)
