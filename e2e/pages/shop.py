@@ -275,6 +275,15 @@ class Confirmation:
     def main(self) -> Locator:
         return self.page.get_by_role("main")
 
+    def ships(self, when: str) -> Locator:
+        """What the order page lists under "Ships now" or "Ships once restocked"."""
+        return self.main.get_by_role("list", name=when, exact=True).get_by_role("listitem")
+
+    @property
+    def heading(self) -> Locator:
+        """ "Thank you, your order is placed", or "Order … was cancelled"."""
+        return self.page.get_by_role("heading", level=1)
+
     def option(self, layer: str) -> Locator:
         return self.main.get_by_role("listitem").filter(has_text=re.compile(rf"^\s*{layer}:"))
 
