@@ -73,7 +73,10 @@ class Configurator:
                 field.press("Tab")
         else:
             self.page.get_by_role("button", name="Update preview and price").click()
-        expect(self.page).to_have_url(re.compile(rf"quantity={quantity}\b"))
+        if quantity == 1:  # the address leaves the quantity of one out
+            expect(self.page).not_to_have_url(re.compile(r"quantity="))
+        else:
+            expect(self.page).to_have_url(re.compile(rf"quantity={quantity}\b"))
 
     @property
     def availability(self) -> Locator:
