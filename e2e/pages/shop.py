@@ -278,6 +278,11 @@ class Confirmation:
     def main(self) -> Locator:
         return self.page.get_by_role("main")
 
+    @property
+    def fulfilment(self) -> Locator:
+        """ "Status: Awaiting stock" (or Ready to ship, Shipped)."""
+        return self.main.get_by_role("paragraph").filter(has_text=re.compile(r"^\s*Status:"))
+
     def ships(self, when: str) -> Locator:
         """What the order page lists under "Ships now" or "Ships once restocked"."""
         return self.main.get_by_role("list", name=when, exact=True).get_by_role("listitem")
