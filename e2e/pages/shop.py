@@ -79,6 +79,25 @@ class Configurator:
             expect(self.page).to_have_url(re.compile(rf"quantity={quantity}\b"))
 
     @property
+    def picture(self) -> Locator:
+        """The stacked picture of the build ("Preview: Aero Road Bike, Side view, ...")."""
+        return self.page.get_by_role("img", name=re.compile(r"^Preview: "))
+
+    def picture_sources(self) -> list[str]:
+        """The pictures the preview stacks, bottom first (decorative: no role of their own)."""
+        sources: list[str] = self.picture.evaluate(
+            "picture => Array.from(picture.children, image => image.getAttribute('src'))"
+        )
+        return sources
+
+    @property
+    def cart_link(self) -> Locator:
+        """The header's "Cart 2 items" link."""
+        return self.page.get_by_role("navigation", name="Shop").get_by_role(
+            "link", name=re.compile(r"^Cart")
+        )
+
+    @property
     def availability(self) -> Locator:
         """What the shopper may buy and what ships later (announced as it changes)."""
         return self.page.get_by_role("status", name="Availability")
