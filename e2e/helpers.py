@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, ViewportSize
@@ -34,25 +33,9 @@ def option_radio(page: Page, name: str) -> Locator:
     return page.get_by_role("radio", name=name)
 
 
-def option_label(page: Page, name: str) -> Locator:
-    """The clickable card of an option: its <label>, which holds the name and any notice."""
-    return page.locator("label.option").filter(has=option_radio(page, name))
-
-
 def purchase_status(page: Page) -> Locator:
     """The summary region next to the add-to-cart button that announces availability."""
     return page.locator(".purchase").get_by_role("status")
-
-
-def choice_query(page: Page, option_name: str) -> str:
-    """`layer-<id>=<option id>` for an option on the configurator page."""
-    radio = option_radio(page, option_name)
-    return f"{radio.get_attribute('name')}={radio.get_attribute('value')}"
-
-
-def option_line(page: Page, layer: str) -> Locator:
-    """One chosen option in a cart, checkout or order listing ("Wheels: Carbon Deep ...")."""
-    return page.get_by_role("listitem").filter(has_text=re.compile(rf"^\s*{layer}:"))
 
 
 def fill_checkout(page: Page, *, email: str) -> None:

@@ -8,7 +8,8 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.helpers import VIEWPORT, screenshot, sign_in
+from e2e.helpers import VIEWPORT, screenshot
+from e2e.pages import Admin
 from e2e.pages.audit import blocking_violations, describe
 from tests.live_server import Server
 
@@ -23,7 +24,7 @@ def test_notify_me_when_back_in_stock(
         shopper = context.new_page()
         _ask_to_be_told(shopper)
         merchant = fresh_page
-        sign_in(merchant)
+        Admin.sign_in(merchant)
         link = _confirmation_link(merchant)
         _confirm(shopper, link)
         _restock_neon_yellow(merchant)
@@ -36,7 +37,9 @@ def _ask_to_be_told(page: Page) -> None:
     page.goto("/products/court-sneaker")
     section = page.get_by_role("region", name="Out of stock? We can email you")
     expect(section.get_by_label("Option")).to_have_value(re.compile(r"\d+"))
-    expect(section.get_by_label("Option").locator("option")).to_have_text(["Laces: Neon Yellow"])
+    expect(section.get_by_label("Option").get_by_role("option")).to_have_text(
+        ["Laces: Neon Yellow"]
+    )
     section.get_by_label("Your email").fill(SHOPPER)
     section.get_by_role("button", name="Email me when it is back in stock").click()
     expect(page.get_by_role("status").filter(has_text="open its link to confirm")).to_be_visible()
@@ -52,12 +55,12 @@ def _emails(page: Page) -> None:
 
 def _confirmation_link(page: Page) -> str:
     _emails(page)
-    mail = page.locator("article.mail").filter(
+    mail = page.get_by_role("article").filter(
         has=page.get_by_role("heading", name="Confirm: email me when it is back in stock")
     )
     expect(mail).to_contain_text(SHOPPER)
     expect(mail).to_contain_text("Waiting")
-    found = re.search(r"https?://\S+/back-in-stock/\S+", mail.locator(".mail-body").inner_text())
+    found = re.search(r"https?://\S+/back-in-stock/\S+", mail.inner_text())
     assert found, "no confirmation link in the mail"
     return found.group(0)
 
@@ -71,20 +74,14 @@ def _confirm(page: Page, link: str) -> None:
 
 
 def _restock_neon_yellow(page: Page) -> None:
-    page.goto("/admin")
-    page.get_by_role("link", name="Court Sneaker").click()
-    layers = page.get_by_role("navigation", name="Layers")
-    layers.get_by_role("link", name=re.compile(r"^Neon Yellow")).click()
-    right_panel = page.locator("#right-panel")
-    expect(right_panel.get_by_role("heading", name="Option: Neon Yellow in Laces")).to_be_visible()
-    page.get_by_label("Stock Status").select_option(label="In Stock")
-    page.get_by_role("button", name="Save option").click()
-    expect(right_panel.get_by_role("status")).to_contain_text("Option saved.")
+    neon_yellow = Admin(page).product("Court Sneaker").option("Neon Yellow", "Laces")
+    neon_yellow.panel.get_by_label("Stock Status").select_option(label="In Stock")
+    neon_yellow.save()
 
 
 def _back_in_stock_mail_is_listed(page: Page) -> None:
     _emails(page)
-    mail = page.locator("article.mail").filter(
+    mail = page.get_by_role("article").filter(
         has=page.get_by_role("heading", name="Back in stock: Neon Yellow")
     )
     expect(mail).to_have_count(1)

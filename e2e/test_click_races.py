@@ -16,17 +16,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import PRODUCT_PATH, option_radio
-
-SNEAKER_PATH = "/products/court-sneaker"
+from e2e.pages import Cart, Configurator
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 
 
-def press_and_hold_add_to_cart_until_answered(page: Page) -> None:
+def press_and_hold_add_to_cart_until_answered(configurator: Configurator) -> None:
     """Mouse down on Add to cart, wait for the option-change answer to be applied, release."""
-    button = page.get_by_role("button", name="Add to cart")
-    box = button.bounding_box()
+    page = configurator.page
+    box = configurator.add_button.bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.evaluate(
@@ -36,35 +34,34 @@ def press_and_hold_add_to_cart_until_answered(page: Page) -> None:
     with page.expect_response(re.compile(r"/products/[^/]+/configuration\?")) as answer:
         page.mouse.down()
     assert answer.value.ok
+    # Not a shopper's element: the document's own mark that htmx applied the answer.
     expect(page.locator("body")).to_have_attribute("data-settled", "yes")
     page.mouse.up()
 
 
 def test_add_to_cart_click_survives_the_quantity_answer(page: Page) -> None:
-    page.goto(PRODUCT_PATH)
-    expect(option_radio(page, "Racing Red")).to_be_checked()
+    configurator = Configurator.open(page, "aero-road-bike")
+    expect(configurator.option("Racing Red")).to_be_checked()
     page.get_by_label("Quantity").fill("3")
 
-    press_and_hold_add_to_cart_until_answered(page)
+    press_and_hold_add_to_cart_until_answered(configurator)
 
     expect(page).to_have_url(re.compile(r"/cart\?added=1$"))
-    line = page.get_by_role("listitem").filter(has=page.get_by_role("heading", level=2))
-    expect(line.get_by_label("Quantity")).to_have_value("3")
+    expect(Cart(page).line("Aero Road Bike").quantity).to_have_value("3")
 
 
 def test_add_to_cart_button_follows_the_configuration(page: Page) -> None:
     """Updated in place, the button still says what can be done: a shared link with the
     sold-out Neon Yellow laces cannot be ordered; choosing White laces makes it orderable,
     and that same button adds to the cart."""
-    page.goto(SNEAKER_PATH)
-    neon = option_radio(page, "Neon Yellow")
-    page.goto(f"{SNEAKER_PATH}?{neon.get_attribute('name')}={neon.get_attribute('value')}")
-    add = page.locator("#add-to-cart")
+    sneaker = Configurator.open(page, "court-sneaker")
+    shared_link = f"/products/court-sneaker?{sneaker.choice_query('Neon Yellow', 'Laces')}"
+    configurator = Configurator.open(page, shared_link)
+    add = configurator.add_button
     expect(add).to_be_disabled()
     expect(add).to_have_text("Cannot be ordered")
 
-    laces = page.get_by_role("group", name="Laces")
-    laces.get_by_role("radio", name="White").check()
+    configurator.option("White", "Laces").check()
     expect(add).to_be_enabled()
     expect(add).to_have_text("Add to cart")
     add.click()

@@ -9,50 +9,31 @@ import re
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from e2e.helpers import (
-    PROJECT_ROOT,
-    VIEWPORT,
-    fill_checkout,
-    option_radio,
-    purchase_status,
-    sign_in,
-)
+from e2e.helpers import PROJECT_ROOT, VIEWPORT
+from e2e.pages import Admin, Configurator, Confirmation, OptionPanel
 from tests.live_server import Server
 
 
-def right_panel(page: Page) -> Locator:
-    return page.locator("#right-panel")
-
-
-def open_gravel_tan(page: Page) -> None:
-    page.get_by_role("link", name="Aero Road Bike").first.click()
-    page.get_by_role("navigation", name="Layers").get_by_role(
-        "link", name=re.compile(r"^Gravel Tan")
-    ).click()
-    expect(
-        right_panel(page).get_by_role("heading", name="Option: Gravel Tan in Wheels")
-    ).to_be_visible()
+def open_gravel_tan(page: Page) -> OptionPanel:
+    return Admin(page).product("Aero Road Bike").option("Gravel Tan", "Wheels")
 
 
 def order_gravel_tan(page: Page) -> tuple[str, str]:
     """One bike with the (backordered) Gravel Tan wheels; the order's number and address."""
-    page.goto("/products/aero-road-bike")
-    option_radio(page, "Gravel Tan").check()
-    expect(purchase_status(page)).to_contain_text("Available on Backorder")
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page).to_have_url(re.compile(r"/cart"))
-    page.get_by_role("link", name="Proceed to checkout").click()
-    fill_checkout(page, email="ada@example.com")
-    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    configurator = Configurator.open(page, "aero-road-bike")
+    configurator.choose("Wheels", "Gravel Tan")
+    expect(configurator.availability).to_contain_text("Available on Backorder")
+    checkout = configurator.add_to_cart_and_open_cart().checkout()
+    checkout.fill(email="ada@example.com")
+    confirmation = checkout.place_order_and_confirm()
     expect(page).to_have_url(re.compile(r"/orders/[\w-]+$"))
-    expect(page.locator(".order-fulfilment")).to_contain_text("Awaiting stock")
-    return page.locator(".confirmation .lead strong").inner_text(), page.url
+    expect(confirmation.fulfilment).to_contain_text("Awaiting stock")
+    return confirmation.number, page.url
 
 
-def set_quantity_on_hand(admin: Page, quantity: str) -> None:
-    admin.get_by_label("Quantity on hand").fill(quantity)
-    admin.get_by_role("button", name="Save option").click()
-    expect(right_panel(admin).get_by_role("status")).to_contain_text("Option saved.")
+def set_quantity_on_hand(gravel: OptionPanel, quantity: str) -> None:
+    gravel.panel.get_by_label("Quantity on hand").fill(quantity)
+    gravel.save()
 
 
 def order_row(page: Page, number: str) -> Locator:
@@ -82,9 +63,9 @@ def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_one_waits(
     shopper = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
     try:
         admin = merchant.new_page()
-        sign_in(admin)
-        open_gravel_tan(admin)
-        set_quantity_on_hand(admin, "0")
+        Admin.sign_in(admin)
+        gravel = open_gravel_tan(admin)
+        set_quantity_on_hand(gravel, "0")
 
         page = shopper.new_page()
         older, older_url = order_gravel_tan(page)
@@ -94,15 +75,15 @@ def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_one_waits(
         expect_queue(admin, older, newer)
 
         admin.get_by_role("link", name="Receive stock for Gravel Tan").click()
-        expect(right_panel(admin).get_by_test_id("waiting-units")).to_have_text("2")
+        expect(gravel.panel.get_by_test_id("waiting-units")).to_have_text("2")
         admin.get_by_label("Quantity received").fill("1")
         admin.get_by_label("Note (optional)").fill("First delivery")
         admin.get_by_role("button", name="Receive stock").click()
-        expect(right_panel(admin).get_by_role("status")).to_have_text(
+        expect(gravel.panel.get_by_role("status")).to_have_text(
             "Stock received: 1 unit went to waiting orders, oldest first; 1 order is now Ready"
             " to ship; 0 salable."
         )
-        expect(right_panel(admin).get_by_test_id("waiting-units")).to_have_text("1")
+        expect(gravel.panel.get_by_test_id("waiting-units")).to_have_text("1")
 
         admin.goto("/admin/orders")
         expect(order_row(admin, older)).to_contain_text("Ready to ship")
@@ -111,10 +92,11 @@ def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_one_waits(
         expect(admin.get_by_test_id("ready-count")).to_have_text("1")
         expect(admin.get_by_test_id("waiting-count")).to_have_text("1")
 
+        order = Confirmation(page)
         page.goto(older_url)
-        expect(page.locator(".order-fulfilment")).to_contain_text("Ready to ship")
+        expect(order.fulfilment).to_contain_text("Ready to ship")
         page.goto(newer_url)
-        expect(page.locator(".order-fulfilment")).to_contain_text("Awaiting stock")
+        expect(order.fulfilment).to_contain_text("Awaiting stock")
 
         admin.goto(f"/admin/orders/{older}")
         admin.get_by_label("Tracking reference (optional)").fill("1Z999")
@@ -122,7 +104,7 @@ def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_one_waits(
         expect(admin.get_by_role("status").first).to_have_text("Marked shipped.")
         expect(admin.get_by_role("heading", level=1)).to_contain_text("Shipped")
         page.goto(older_url)
-        expect(page.locator(".order-fulfilment")).to_contain_text("Shipped")
+        expect(order.fulfilment).to_contain_text("Shipped")
         expect(page.get_by_role("main")).to_contain_text("tracking 1Z999")
     finally:
         merchant.close()

@@ -10,14 +10,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.helpers import (
-    PRODUCT_PATH,
-    fill_checkout,
-    option_radio,
-    purchase_status,
-    screenshot,
-    sign_in,
-)
+from e2e.helpers import screenshot
+from e2e.pages import Admin, Configurator, Confirmation
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 WHEN = re.compile(r"Cancelled on \w+day \d{1,2} \w+ 20\d\d at \d\d:\d\d UTC\.")
@@ -25,35 +19,34 @@ WHEN = re.compile(r"Cancelled on \w+day \d{1,2} \w+ 20\d\d at \d\d:\d\d UTC\.")
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 
 
-def order_a_backordered_bike_and_sneakers(page: Page) -> str:
-    """Carbon Deep wheels (on backorder) and two sneakers (in stock); the order's number."""
-    page.goto(PRODUCT_PATH)
-    option_radio(page, "Carbon Deep").check()
-    expect(purchase_status(page)).to_contain_text("Available on Backorder")
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page).to_have_url(re.compile(r"/cart"))
-    page.goto("/products/court-sneaker")
+def order_a_backordered_bike_and_sneakers(page: Page) -> Confirmation:
+    """Carbon Deep wheels (on backorder) and two sneakers (in stock): the order page."""
+    bike = Configurator.open(page, "aero-road-bike")
+    bike.choose("Wheels", "Carbon Deep")
+    expect(bike.availability).to_contain_text("Available on Backorder")
+    bike.add_to_cart_and_open_cart()
+    sneaker = Configurator.open(page, "court-sneaker")
     page.get_by_label("Quantity").fill("2")
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page).to_have_url(re.compile(r"/cart"))
-    page.get_by_role("link", name="Proceed to checkout").click()
-    fill_checkout(page, email="ada@example.com")
-    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    cart = sneaker.add_to_cart_and_open_cart()
+    checkout = cart.checkout()
+    checkout.fill(email="ada@example.com")
+    confirmation = checkout.place_order_and_confirm()
     expect(page).to_have_url(re.compile(r"/orders/[\w-]+$"))
-    return page.locator(".confirmation .lead strong").inner_text()
+    return confirmation
 
 
 def test_a_cancelled_order_tells_the_shopper(
     page: Page, new_context: CreateContextCallback
 ) -> None:
-    number = order_a_backordered_bike_and_sneakers(page)
+    confirmation = order_a_backordered_bike_and_sneakers(page)
+    number = confirmation.number
 
-    expect(page.get_by_role("heading", name="Thank you, your order is placed")).to_be_visible()
-    summary = page.locator(".shipping-summary")
-    expect(summary).to_contain_text("Part of this order ships now; the rest ships once restocked.")
-    ships_now, ships_later = summary.get_by_role("list").all()
-    expect(ships_now.get_by_role("listitem")).to_have_text([f"Court Sneaker {TIMES} 2"])
-    expect(ships_later.get_by_role("listitem")).to_have_text(
+    expect(confirmation.heading).to_have_text("Thank you, your order is placed")
+    expect(confirmation.shipping_summary).to_contain_text(
+        "Part of this order ships now; the rest ships once restocked."
+    )
+    expect(confirmation.ships("Ships now")).to_have_text([f"Court Sneaker {TIMES} 2"])
+    expect(confirmation.ships("Ships once restocked")).to_have_text(
         [f"Aero Road Bike {TIMES} 1, waiting for Wheels: Carbon Deep"]
     )
     expect(page.get_by_role("main")).not_to_contain_text("Your order ships once restocked")
@@ -61,7 +54,7 @@ def test_a_cancelled_order_tells_the_shopper(
 
     merchant: BrowserContext = new_context()
     admin = merchant.new_page()
-    sign_in(admin)
+    Admin.sign_in(admin)
     admin.goto(f"/admin/orders/{number}")
     expect(admin.get_by_text("Hold until restocked:")).to_be_visible()
     admin.get_by_label(f"Yes, cancel order {number}").check()
@@ -75,8 +68,8 @@ def test_a_cancelled_order_tells_the_shopper(
     expect(admin.get_by_role("button", name="Cancel order and restock")).to_have_count(0)
 
     page.reload()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Order {number} was cancelled")
-    main = page.get_by_role("main")
+    expect(confirmation.heading).to_have_text(f"Order {number} was cancelled")
+    main = confirmation.main
     expect(main).to_contain_text(WHEN)
     expect(main).to_contain_text("Nothing from this order will ship.")
     expect(main).not_to_contain_text("Thank you")

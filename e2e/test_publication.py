@@ -11,8 +11,8 @@ from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, exp
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.conftest import OwnProducts
-from e2e.helpers import PRODUCT_PATH, fill_checkout, screenshot, sign_in
-from e2e.pages import Admin
+from e2e.helpers import screenshot
+from e2e.pages import Admin, Configurator
 
 BANNER = "Draft preview \u2013 shoppers cannot see this."
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -111,19 +111,17 @@ def scroll_width(page: Page) -> int:
 def test_the_admin_fits_a_phone(new_context: CreateContextCallback) -> None:
     page = new_context(viewport=PHONE).new_page()
     # One order, so the order tables have a row.
-    page.goto(PRODUCT_PATH)
-    page.get_by_role("button", name="Add to cart").click()
-    page.get_by_role("link", name="Proceed to checkout").click()
-    fill_checkout(page, email="ada@example.com")
-    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    checkout = Configurator.open(page, "aero-road-bike").add_to_cart_and_open_cart().checkout()
+    checkout.fill(email="ada@example.com")
+    checkout.place_order_and_confirm()
     expect(page).to_have_url(re.compile(r"/orders/"))
 
-    sign_in(page)
-    products = page.get_by_role("table", name="Products")
+    admin = Admin.sign_in(page)
+    products = admin.products
     expect(products.get_by_role("cell", name="Aero Road Bike", exact=True)).to_be_visible()
     assert scroll_width(page) <= PHONE["width"]
     # Each stacked cell still says what it is.
-    status = products.locator("td[data-label='Status']").first
+    status = admin.cell(products, "Aero Road Bike", "Status")
     label = status.evaluate("cell => getComputedStyle(cell, '::before').content")
     assert label.startswith('"Status"')
     screenshot(page, "admin-dashboard-phone.png")
@@ -133,46 +131,30 @@ def test_the_admin_fits_a_phone(new_context: CreateContextCallback) -> None:
     expect(page.get_by_role("cell", name="Ada Lovelace").first).to_be_visible()
     assert scroll_width(page) <= PHONE["width"]
 
-    page.goto("/admin")
-    page.get_by_role("link", name="Aero Road Bike").click()
-    expect(page.get_by_role("heading", name="Configurator: Aero Road Bike")).to_be_visible()
+    editor = admin.product("Aero Road Bike")
     assert scroll_width(page) <= PHONE["width"]
-    page.get_by_role("navigation", name="Layers").get_by_role(
-        "link", name=re.compile(r"^Carbon Deep")
-    ).click()
-    expect(page.get_by_role("heading", name="Option: Carbon Deep in Wheels")).to_be_visible()
+    editor.option("Carbon Deep", "Wheels")
     assert scroll_width(page) <= PHONE["width"]
-
-
-def preview_state(page: Page) -> tuple[str, list[str]]:
-    stage = page.locator("#editor-stage")
-    heading = stage.get_by_role("heading").inner_text()
-    images = stage.locator("#admin-preview img").evaluate_all("imgs => imgs.map(i => i.src)")
-    return heading, images
 
 
 @pytest.mark.usefixtures("demo_catalog")
 def test_the_live_preview_is_the_same_however_an_option_is_opened(page: Page) -> None:
-    sign_in(page)
-    page.get_by_role("link", name="Aero Road Bike").click()
-    expect(page.get_by_role("heading", name="Live preview (default choices)")).to_be_visible()
-    _, default_images = preview_state(page)
+    editor = Admin.sign_in(page).product("Aero Road Bike")
+    expect(editor.preview.get_by_role("heading")).to_have_text("Live preview (default choices)")
+    _, default_images = editor.preview_state()
 
-    page.get_by_role("navigation", name="Layers").get_by_role(
-        "link", name=re.compile(r"^Midnight Blue")
-    ).click()
-    expect(page.get_by_role("heading", name="Option: Midnight Blue in Frame")).to_be_visible()
+    editor.option("Midnight Blue", "Frame")
     expect(page).to_have_url(re.compile(r"\?panel=option&item=\d+$"))
-    from_list = preview_state(page)
+    from_list = editor.preview_state()
+    assert [name.split()[:2] for name in editor.open_in_layers()] == [["Midnight", "Blue"]]
 
     page.goto(page.url)
-    expect(page.get_by_role("heading", name="Option: Midnight Blue in Frame")).to_be_visible()
-    by_address = preview_state(page)
+    editor.option("Midnight Blue", "Frame")
+    by_address = editor.preview_state()
 
     assert from_list == by_address
     assert from_list[0] == "Live preview (with Midnight Blue)"
     assert from_list[1] != default_images
     # The Layers panel marks the option open, either way.
-    selected = page.locator(".layers-panel .is-selected")
-    expect(selected).to_have_count(1)
-    expect(selected).to_contain_text("Midnight Blue")
+    marked = editor.open_in_layers()
+    assert len(marked) == 1 and marked[0].startswith("Midnight Blue"), marked

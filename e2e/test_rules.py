@@ -8,7 +8,8 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from e2e.helpers import PRODUCT_PATH, VIEWPORT, option_radio, screenshot, sign_in
+from e2e.helpers import VIEWPORT, screenshot
+from e2e.pages import Admin, Configurator
 from tests.live_server import Server
 
 
@@ -19,10 +20,9 @@ def test_a_rule_hides_a_layer_live_and_the_hidden_option_is_refused_when_posted(
     shopper_context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
     try:
         page = merchant_context.new_page()
-        sign_in(page)
-        page.get_by_role("link", name=re.compile("Aero Road Bike")).first.click()
-        page.get_by_role("link", name=re.compile("Conditional logic")).click()
-        panel = page.locator("#right-panel")
+        editor = Admin.sign_in(page).product("Aero Road Bike")
+        editor.layers.get_by_role("link", name=re.compile("Conditional logic")).click()
+        panel = editor.panel(re.compile(r"^Conditional logic"))
         expect(panel.get_by_role("heading", name="Conditional logic")).to_be_visible()
         panel.get_by_label("Wheels · Carbon Deep").check()
         panel.get_by_label("THEN", exact=True).select_option("hide")
@@ -35,31 +35,32 @@ def test_a_rule_hides_a_layer_live_and_the_hidden_option_is_refused_when_posted(
         screenshot(page, "admin-rules.png")
 
         shopper = shopper_context.new_page()
-        shopper.goto(PRODUCT_PATH)
+        shop = Configurator.open(shopper, "aero-road-bike")
         accessory = shopper.get_by_role("group", name=re.compile(r"^Accessory"))
         expect(accessory).to_be_visible()
-        option_radio(shopper, "Brass Bell").check()
+        shop.option("Brass Bell").check()
 
         # Live: choosing Carbon Deep takes the Accessory layer away, and says so.
-        option_radio(shopper, "Carbon Deep").check()
+        shop.option("Carbon Deep").check()
         expect(accessory).to_have_count(0)
-        expect(shopper.locator("#availability")).to_contain_text(
+        expect(shop.availability).to_contain_text(
             "Accessory is not offered with Wheels · Carbon Deep, so it was left out."
         )
         # The demo rule: Gravel Tan wheels hide the Drop Bar (the default), Flat Bar instead.
-        option_radio(shopper, "Gravel Tan").check()
-        expect(option_radio(shopper, "Flat Bar, Silver")).to_be_checked()
-        expect(option_radio(shopper, "Drop Bar, Black Tape")).to_have_count(0)
+        shop.option("Gravel Tan").check()
+        expect(shop.option("Flat Bar, Silver")).to_be_checked()
+        expect(shop.option("Drop Bar, Black Tape")).to_have_count(0)
         expect(accessory).to_be_visible()
         screenshot(shopper, "configurator-rules.png")
 
         # A request crafted with the hidden layer's option is refused, and nothing is added.
+        # A hidden field has no role or label: the form's CSRF token, by its name.
         token = shopper.locator('input[name="_csrf_token"]').first.get_attribute("value")
-        wheels = option_radio(shopper, "Gravel Tan").get_attribute("name")
-        shopper.goto(PRODUCT_PATH)
-        carbon = option_radio(shopper, "Carbon Deep").get_attribute("value")
-        bell_name = option_radio(shopper, "Brass Bell").get_attribute("name")
-        bell = option_radio(shopper, "Brass Bell").get_attribute("value")
+        wheels = shop.option("Gravel Tan").get_attribute("name")
+        Configurator.open(shopper, "aero-road-bike")
+        carbon = shop.option("Carbon Deep").get_attribute("value")
+        bell_name = shop.option("Brass Bell").get_attribute("name")
+        bell = shop.option("Brass Bell").get_attribute("value")
         assert token and wheels and carbon and bell_name and bell
         refused = shopper.request.post(
             "/cart/items",
@@ -88,16 +89,16 @@ def test_update_preview_applies_the_rules_without_javascript(
     context = browser.new_context(base_url=server.url, viewport=VIEWPORT, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(PRODUCT_PATH)
-        option_radio(page, "Bottle Cage").check()
-        option_radio(page, "Forest Green").check()
+        shop = Configurator.open(page, "aero-road-bike", javascript=False)
+        shop.option("Bottle Cage").check()
+        shop.option("Forest Green").check()
         page.get_by_role("button", name="Update preview and price").click()
-        expect(page.locator("#availability")).to_contain_text(
+        expect(shop.availability).to_contain_text(
             "Accessory: Bottle Cage is only offered with Frame · Racing Red or Frame · "
             "Midnight Blue, so it was taken off."
         )
-        expect(option_radio(page, "Bottle Cage")).to_have_count(0)
-        expect(option_radio(page, "Forest Green")).to_be_checked()
-        expect(option_radio(page, "None")).to_be_checked()
+        expect(shop.option("Bottle Cage")).to_have_count(0)
+        expect(shop.option("Forest Green")).to_be_checked()
+        expect(shop.option("None")).to_be_checked()
     finally:
         context.close()

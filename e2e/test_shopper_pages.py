@@ -11,15 +11,7 @@ from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.conftest import OwnProducts
-from e2e.helpers import (
-    PRODUCT_PATH,
-    fill_checkout,
-    fmt,
-    money,
-    option_line,
-    option_radio,
-)
-from e2e.pages import Admin, Cart, Checkout, Configurator
+from e2e.pages import Admin, Cart, Checkout, Configurator, fmt, money
 
 BLOCKED = "You cannot check out yet: some items in your cart need your attention."
 
@@ -30,55 +22,41 @@ def plain(plain_page: Page) -> Page:
     return plain_page
 
 
-def price_block(page: Page) -> tuple[str, str]:
-    price = page.locator("#price")
-    return price.locator(".label").inner_text(), price.locator(".amount").inner_text()
-
-
 @pytest.mark.usefixtures("demo_catalog")
 def test_quantity_five_shows_the_total_for_five_and_the_unit_price(page: Page) -> None:
     """Found failing: "Total" showed the price of one at quantity 5 ($1,349.00)."""
-    page.goto(PRODUCT_PATH)
-    option_radio(page, "Gravel Tan").check()
-    price = page.locator("#price")
+    configurator = Configurator.open(page, "aero-road-bike")
+    configurator.option("Gravel Tan").check()
     # Gravel Tan (+$120.00) hides the Drop Bar (a demo rule): the Flat Bar (-$20.00) instead.
-    expect(price.locator(".amount")).to_have_text("$1,399.00")
-    unit = money(price.locator(".amount").inner_text())
+    expect(configurator.total).to_have_text("Total $1,399.00")
+    unit = configurator.total_amount()
     page.evaluate("window.__marker = 1")
 
-    page.get_by_label("Quantity").fill("5")
-    page.get_by_label("Quantity").press("Tab")
+    configurator.set_quantity(5)
 
-    expect(price.locator(".amount")).to_have_text(fmt(5 * unit))
-    expect(price.locator(".label")).to_have_text("Total for 5")
-    expect(price.locator(".unit-price")).to_have_text(f"{fmt(unit)} each")
+    expect(configurator.total).to_have_text(f"Total for 5 {fmt(5 * unit)} {fmt(unit)} each")
     expect(page).to_have_url(re.compile(r"quantity=5"))
     assert page.evaluate("window.__marker") == 1, "the page reloaded instead of swapping"
 
     # A reload (or a shared link) keeps the quantity and its total.
     page.reload()
     expect(page.get_by_label("Quantity")).to_have_value("5")
-    expect(price.locator(".amount")).to_have_text(fmt(5 * unit))
+    expect(configurator.total).to_have_text(f"Total for 5 {fmt(5 * unit)} {fmt(unit)} each")
 
     # Back to 1: the total is the unit price, said once.
-    page.get_by_label("Quantity").fill("1")
-    page.get_by_label("Quantity").press("Tab")
-    expect(price.locator(".amount")).to_have_text(fmt(unit))
-    expect(price.locator(".label")).to_have_text("Total")
-    expect(price.locator(".unit-price")).to_have_count(0)
+    configurator.set_quantity(1)
+    expect(configurator.total).to_have_text(f"Total {fmt(unit)}")
 
 
 @pytest.mark.usefixtures("demo_catalog")
 def test_quantity_five_shows_the_total_without_javascript(plain: Page) -> None:
-    plain.goto(PRODUCT_PATH)
-    option_radio(plain, "Gravel Tan").check()
-    plain.get_by_label("Quantity").fill("5")
-    plain.get_by_role("button", name="Update preview and price").click()
+    configurator = Configurator.open(plain, "aero-road-bike", javascript=False)
+    configurator.option("Gravel Tan").check()
+    configurator.set_quantity(5)
 
-    expect(plain).to_have_url(re.compile(r"quantity=5"))
     expect(plain.get_by_label("Quantity")).to_have_value("5")
-    assert price_block(plain) == ("Total for 5", fmt(5 * money("$1,399.00")))
-    expect(plain.locator("#price .unit-price")).to_have_text("$1,399.00 each")
+    unit = money("$1,399.00")
+    expect(configurator.total).to_have_text(f"Total for 5 {fmt(5 * unit)} {fmt(unit)} each")
 
 
 @pytest.mark.usefixtures("demo_catalog")
@@ -86,26 +64,24 @@ def test_a_layer_shoppers_never_see_is_not_listed_in_cart_checkout_or_confirmati
     page: Page,
 ) -> None:
     """Found failing: "Backdrop: Studio · included" in the cart, checkout and confirmation."""
-    page.goto(PRODUCT_PATH)
-    expect(page.get_by_role("group", name="Wheels")).to_be_visible()
-    expect(page.get_by_role("group", name="Backdrop")).to_have_count(0)
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page).to_have_url(re.compile(r"/cart\?added="))
+    configurator = Configurator.open(page, "aero-road-bike")
+    expect(configurator.layer("Wheels")).to_be_visible()
+    expect(configurator.layer("Backdrop")).to_have_count(0)
+    cart = configurator.add_to_cart_and_open_cart()
 
-    expect(option_line(page, "Wheels")).to_have_count(1)
-    expect(option_line(page, "Backdrop")).to_have_count(0)
+    line = cart.line("Aero Road Bike")
+    expect(line.option("Wheels")).to_have_count(1)
+    expect(line.option("Backdrop")).to_have_count(0)
     expect(page.get_by_role("main")).not_to_contain_text("Backdrop")
 
-    page.get_by_role("link", name="Proceed to checkout").click()
-    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
-    expect(option_line(page, "Wheels")).to_have_count(1)
+    checkout = cart.checkout()
+    expect(checkout.option("Wheels")).to_have_count(1)
     expect(page.get_by_role("main")).not_to_contain_text("Backdrop")
 
-    fill_checkout(page, email="ada@example.com")
-    page.get_by_role("button", name=re.compile(r"^Place order")).click()
-    expect(page.get_by_role("heading", name="Thank you, your order is placed")).to_be_visible()
-    expect(option_line(page, "Wheels")).to_have_count(1)
-    expect(page.get_by_role("main")).not_to_contain_text("Backdrop")
+    checkout.fill(email="ada@example.com")
+    confirmation = checkout.place_order_and_confirm()
+    expect(confirmation.option("Wheels")).to_have_count(1)
+    expect(confirmation.main).not_to_contain_text("Backdrop")
 
 
 def add_honey_leather(shop: Configurator, quantity: int) -> Cart:
@@ -162,15 +138,12 @@ def test_checkout_that_cannot_go_ahead_goes_back_to_the_cart_with_the_reason(
 @pytest.mark.usefixtures("demo_catalog")
 def test_a_failed_checkout_puts_the_focus_on_the_error_summary(page: Page) -> None:
     """Found failing: after a failed submit the focus was on the body."""
-    page.goto(PRODUCT_PATH)
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page).to_have_url(re.compile(r"/cart\?added="))
-    page.get_by_role("link", name="Proceed to checkout").click()
-    fill_checkout(page, email="")
+    checkout = Configurator.open(page, "aero-road-bike").add_to_cart_and_open_cart().checkout()
+    checkout.fill(email="")
 
-    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    checkout.place_order()
 
-    summary = page.get_by_role("alert")
+    summary = checkout.error_summary
     expect(summary).to_contain_text("Please correct the 1 field marked below.")
     expect(summary).to_be_focused()
     assert page.evaluate("document.activeElement.id") == "error-summary"

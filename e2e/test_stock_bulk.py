@@ -3,9 +3,12 @@ row; fixed, it is checked again, applied, and the storefront shows the change.""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from e2e.helpers import PRODUCT_PATH, option_label, screenshot, sign_in
+from e2e.helpers import screenshot, sign_in
+from e2e.pages import Admin, Configurator
 from e2e.pages.audit import blocking_violations, describe
 from tests.live_server import Server
 
@@ -21,36 +24,35 @@ def choose_file(page: Page, name: str, content: str) -> None:
 
 def test_import_with_a_bad_row_then_fixed_and_applied(fresh_page: Page) -> None:
     page = fresh_page
-    page.goto(PRODUCT_PATH)
-    expect(option_label(page, "Honey Leather")).to_contain_text("Only 3 left")
+    honey = Configurator.open(page, "aero-road-bike").option("Honey Leather", "Saddle")
+    expect(honey).to_have_accessible_description("Only 3 left")
 
-    sign_in(page)
+    admin = Admin.sign_in(page)
     page.get_by_role("link", name="Inventory").click()
     expect(page.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
 
     choose_file(page, "restock.csv", "sku,quantity\nSD-HONEY,0\nSD-VELVET,4\n")
-    summary = page.locator("#import-summary")
-    expect(summary).to_contain_text("restock.csv: nothing was imported.")
-    errors = page.locator("#import-errors")
+    expect(page.get_by_text("restock.csv: nothing was imported.")).to_be_visible()
+    errors = page.get_by_role("table", name="Rows with errors")
     expect(errors).to_contain_text('Unknown SKU "SD-VELVET": no option has it.')
     expect(errors.get_by_role("cell", name="3", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Apply these changes")).to_have_count(0)
     screenshot(page, "inventory-import-error.png")
 
-    page.goto(PRODUCT_PATH)
-    expect(option_label(page, "Honey Leather")).to_contain_text("Only 3 left")
+    Configurator.open(page, "aero-road-bike")
+    expect(honey).to_have_accessible_description("Only 3 left")
 
     page.goto("/admin/inventory")
     choose_file(page, "restock.csv", "sku,quantity\nSD-HONEY,0\n")
-    expect(summary).to_contain_text("Dry run of restock.csv: 1 option(s) would change")
-    expect(page.locator("#import-changes")).to_contain_text("quantity: 3 → 0")
+    expect(page.get_by_text("Dry run of restock.csv: 1 option(s) would change")).to_be_visible()
+    expect(page.get_by_role("table", name="Changes")).to_contain_text("quantity: 3 → 0")
     page.get_by_role("button", name="Apply these changes").click()
-    expect(summary).to_contain_text("Imported restock.csv: 1 option(s) changed")
-    honey_row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Honey Leather"))
-    expect(honey_row.locator("td[data-label='Status']")).to_have_text("Out of Stock")
+    expect(page.get_by_text("Imported restock.csv: 1 option(s) changed")).to_be_visible()
+    inventory = page.get_by_role("table", name=re.compile(r"^Options"))
+    expect(admin.cell(inventory, "Honey Leather", "Status")).to_have_text("Out of Stock")
 
-    page.goto(PRODUCT_PATH)
-    expect(option_label(page, "Honey Leather")).to_contain_text("Out of Stock")
+    Configurator.open(page, "aero-road-bike")
+    expect(honey).to_have_accessible_description("Out of Stock")
 
 
 def test_the_inventory_fits_a_phone(browser: Browser, fresh_server: Server) -> None:

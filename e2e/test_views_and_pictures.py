@@ -7,14 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import (
-    PRODUCT_PATH,
-    choice_query,
-    fill_checkout,
-    option_radio,
-    screenshot,
-    sign_in,
-)
+from e2e.helpers import screenshot
+from e2e.pages import Admin, Cart, Configurator
 
 
 def choices(url: str) -> dict[str, str]:
@@ -33,39 +27,39 @@ def expect_drawn(page: Page, selector: str) -> None:
 
 
 def test_switching_views_keeps_the_build_and_the_view_follows_option_changes(page: Page) -> None:
-    page.goto(PRODUCT_PATH)
+    shop = Configurator.open(page, "aero-road-bike")
     views = page.get_by_role("navigation", name="Views")
-    side_preview = page.locator("#preview img").first.get_attribute("src")
+    side_preview = shop.picture_sources()[0]
 
     views.get_by_role("link", name="Cockpit").click()
 
     expect(page).to_have_url(re.compile(r"view=\d+"))
     expect(views.get_by_role("link", name="Cockpit")).to_have_attribute("aria-current", "true")
     expect(page.get_by_role("img", name=re.compile(r"Cockpit view"))).to_be_visible()
-    assert page.locator("#preview img").first.get_attribute("src") != side_preview
+    assert shop.picture_sources()[0] != side_preview
 
     # An option change keeps the view, and the address says both.
-    option_radio(page, "Forest Green").check()
+    shop.option("Forest Green").check()
     expect(page).to_have_url(re.compile(r"view=\d+"))
-    forest = option_radio(page, "Forest Green").get_attribute("value")
+    forest = shop.option("Forest Green").get_attribute("value")
     expect(page).to_have_url(re.compile(rf"layer-\d+={forest}"))
     expect(views.get_by_role("link", name="Cockpit")).to_have_attribute("aria-current", "true")
     screenshot(page, "configurator-views.png")
 
     views.get_by_role("link", name="Side").click()
     expect(page).not_to_have_url(re.compile(r"view="))
-    expect(option_radio(page, "Forest Green")).to_be_checked()
+    expect(shop.option("Forest Green")).to_be_checked()
 
 
 def test_the_cart_and_the_order_show_the_picture_of_the_exact_build(page: Page) -> None:
-    page.goto(PRODUCT_PATH)
-    option_radio(page, "Midnight Blue").check()
-    option_radio(page, "White Race").check()
+    shop = Configurator.open(page, "aero-road-bike")
+    shop.option("Midnight Blue").check()
+    shop.option("White Race").check()
     # The address says the build once both changes are answered.
     for name in ("Midnight Blue", "White Race"):
-        expect(page).to_have_url(re.compile(re.escape(choice_query(page, name))))
+        expect(page).to_have_url(re.compile(re.escape(shop.choice_query(name))))
     build = choices(page.url)
-    cart_link = page.locator("#cart-link")
+    cart_link = shop.cart_link
     before = cart_link.inner_text()
 
     page.get_by_role("button", name="Add to cart").click()
@@ -79,10 +73,9 @@ def test_the_cart_and_the_order_show_the_picture_of_the_exact_build(page: Page) 
     assert "/build.webp?" in src
     assert all(choices(src)[k] == v for k, v in build.items())
 
-    page.get_by_role("link", name="Proceed to checkout").click()
-    fill_checkout(page, email="views@example.com")
-    page.get_by_role("button", name=re.compile(r"^Place order")).click()
-    expect(page.get_by_role("heading", name="Thank you, your order is placed")).to_be_visible()
+    checkout = Cart(page).checkout()
+    checkout.fill(email="views@example.com")
+    checkout.place_order_and_confirm()
 
     expect_drawn(page, ".cart-line img.build-thumb")
     ordered = page.locator(".cart-line img.build-thumb").last.get_attribute("src") or ""
@@ -90,8 +83,7 @@ def test_the_cart_and_the_order_show_the_picture_of_the_exact_build(page: Page) 
 
 
 def test_a_shared_link_opens_with_the_picture_of_its_build(page: Page) -> None:
-    page.goto(PRODUCT_PATH)
-    option_radio(page, "Gravel Tan").check()
+    Configurator.open(page, "aero-road-bike").option("Gravel Tan").check()
     expect(page).to_have_url(re.compile(r"layer-"))
     shared = page.url
 
@@ -116,26 +108,25 @@ def test_home_cards_show_each_default_build(page: Page) -> None:
 
 def test_on_a_phone_the_price_and_add_to_cart_stay_in_view(page: Page) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(PRODUCT_PATH)
-    add = page.get_by_role("button", name="Add to cart")
+    shop = Configurator.open(page, "aero-road-bike")
+    add = shop.add_button
 
     page.get_by_role("group", name="Saddle").scroll_into_view_if_needed()
 
     expect(add).to_be_in_viewport()
-    expect(page.locator("#price")).to_be_in_viewport()
+    expect(shop.total).to_be_in_viewport()
     screenshot(page, "configurator-phone.png", full_page=False)
 
 
 def test_the_admin_s_live_preview_switches_view(page: Page) -> None:
-    sign_in(page)
-    page.get_by_role("link", name="Aero Road Bike").first.click()
-    stage = page.locator("#editor-stage")
+    editor = Admin.sign_in(page).product("Aero Road Bike")
+    stage = editor.preview
     views = page.get_by_role("navigation", name="Preview views")
-    side = stage.locator("#admin-preview img").first.get_attribute("src")
+    _, (side, *_) = editor.preview_state()
 
     views.get_by_role("link", name="Cockpit").click()
 
     expect(page).to_have_url(re.compile(r"view=\d+"))
     expect(stage.get_by_role("img", name=re.compile(r"Cockpit view"))).to_be_visible()
     expect(views.get_by_role("link", name="Cockpit")).to_have_attribute("aria-current", "true")
-    assert stage.locator("#admin-preview img").first.get_attribute("src") != side
+    assert editor.preview_state()[1][0] != side

@@ -29,6 +29,17 @@ class Admin:
         audit(page, "admin dashboard")
         return cls(page)
 
+    @property
+    def products(self) -> Locator:
+        """The dashboard's table of products (Name, Status, Web address, ...)."""
+        return self.page.get_by_role("table", name="Products")
+
+    def cell(self, table: Locator, row: str, column: str) -> Locator:
+        """The cell of `table` in the row of `row` (its Name cell) under the heading `column`."""
+        headings = [text.strip() for text in table.get_by_role("columnheader").all_inner_texts()]
+        named = table.get_by_role("row").filter(has=self.page.get_by_role("cell", name=row))
+        return named.first.get_by_role("cell").nth(headings.index(column))
+
     def dashboard(self) -> None:
         self.page.goto("/admin")
         expect(self.page.get_by_role("heading", name="Configurable products")).to_be_visible()
@@ -71,6 +82,26 @@ class Editor:
     def layers_link(self, option: str) -> Locator:
         """An option in the Layers panel, with its badges ("Out of Stock", "Backorder", 5)."""
         return self.layers.get_by_role("link", name=re.compile(rf"^{re.escape(option)}\b"))
+
+    @property
+    def preview(self) -> Locator:
+        """The live preview, "Live preview (default choices)" or "(with Midnight Blue)"."""
+        return self.page.get_by_role("region", name=re.compile(r"^Live preview"))
+
+    def preview_state(self) -> tuple[str, list[str]]:
+        """What the live preview says it shows, and the pictures it stacks (in order)."""
+        heading = self.preview.get_by_role("heading").inner_text()
+        picture = self.preview.get_by_role("img", name=re.compile(r"^Preview: "))
+        images: list[str] = picture.evaluate("p => Array.from(p.children, image => image.src)")
+        return heading, images
+
+    def open_in_layers(self) -> list[str]:
+        """The Layers panel's links marked as the one open (aria-current)."""
+        marked: list[str] = self.layers.get_by_role("link").evaluate_all(
+            "links => links.filter(link => link.getAttribute('aria-current') === 'true')"
+            ".map(link => link.textContent.trim())"
+        )
+        return marked
 
     def panel(self, heading: str | re.Pattern[str]) -> Locator:
         """The right panel, named by its heading."""
