@@ -27,6 +27,7 @@ from configurator.services.stock import (
     Restock,
     line_progress,
     lock_option,
+    order_lines_with_options,
     receive_stock,
     refresh_fulfilment,
     release_waiting,
@@ -158,17 +159,8 @@ def ship_order(session: Session, *, number: str, tracking_reference: str, userna
             raise LookupError("No such order.")
         if order.status == ORDER_CANCELLED:
             raise FulfilmentRefused("This order is cancelled; nothing from it ships.")
-        lines = session.exec(
-            select(OrderLine)
-            .where(OrderLine.order_id == order.id)
-            .order_by(col(OrderLine.position))
-            .execution_options(populate_existing=True)
-        ).all()
-        options = session.exec(
-            select(OrderLineOption)
-            .where(col(OrderLineOption.order_line_id).in_([line.id for line in lines]))
-            .execution_options(populate_existing=True)
-        ).all()
+        assert order.id is not None
+        lines, options = order_lines_with_options(session, [order.id])
         items: list[str] = []
         for line in lines:
             ready = line_progress(line, (o for o in options if o.order_line_id == line.id)).ready

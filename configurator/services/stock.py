@@ -15,7 +15,7 @@ filling it raises the quantity by one like any received unit: the movements stil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -259,6 +259,25 @@ def line_progress(line: OrderLine, options: Iterable[OrderLineOption]) -> LinePr
     )
 
 
+def order_lines_with_options(
+    session: Session, order_ids: Sequence[int]
+) -> tuple[Sequence[OrderLine], Sequence[OrderLineOption]]:
+    """These orders' lines (in their order) and the lines' options, read as the transaction
+    sees them now (what an earlier statement of it changed included)."""
+    lines = session.exec(
+        select(OrderLine)
+        .where(col(OrderLine.order_id).in_(order_ids))
+        .order_by(col(OrderLine.order_id), col(OrderLine.position))
+        .execution_options(populate_existing=True)
+    ).all()
+    options = session.exec(
+        select(OrderLineOption)
+        .where(col(OrderLineOption.order_line_id).in_([line.id for line in lines]))
+        .execution_options(populate_existing=True)
+    ).all()
+    return lines, options
+
+
 def refresh_fulfilment(session: Session, order_ids: Iterable[int]) -> list[FulfilmentChange]:
     """Derive these orders' fulfilment status again from their lines and store it; the orders
     whose status moved. The orders are locked first, in id order (after any option), so that
@@ -273,16 +292,7 @@ def refresh_fulfilment(session: Session, order_ids: Iterable[int]) -> list[Fulfi
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    lines = session.exec(
-        select(OrderLine)
-        .where(col(OrderLine.order_id).in_(ids))
-        .execution_options(populate_existing=True)
-    ).all()
-    options = session.exec(
-        select(OrderLineOption)
-        .where(col(OrderLineOption.order_line_id).in_([line.id for line in lines]))
-        .execution_options(populate_existing=True)
-    ).all()
+    lines, options = order_lines_with_options(session, ids)
     changes: list[FulfilmentChange] = []
     for order in orders:
         assert order.id is not None

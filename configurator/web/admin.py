@@ -784,8 +784,6 @@ class AdminController(Controller):
         edit.delete_rule(db, pid, path_id(rule_id))
         return self._after_save(request, db, pid, "rules", None, "rule-deleted")
 
-    # Orders ---------------------------------------------------------------------------
-
     # Views ---------------------------------------------------------------------------
 
     @post("/products/{product_id:str}/views", sync_to_thread=True)
@@ -852,6 +850,8 @@ class AdminController(Controller):
             return self._refused(request, db, pid, "option", oid, refused, {})
         edit.set_view_image(db, pid, oid, vid, image)
         return self._after_save(request, db, pid, "option", oid, "view-image")
+
+    # Orders ---------------------------------------------------------------------------
 
     @get("/orders", sync_to_thread=True)
     def orders(
