@@ -248,7 +248,10 @@ class OrderLineOption(SQLModel, table=True):
     backordered: bool = False
     customer_told: bool = True
     quantity_backordered: int = 0
-    option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="SET NULL")
+    # Indexed: a restock looks up the lines still waiting for one option (the backorder queue).
+    option_id: int | None = Field(
+        default=None, foreign_key="option.id", ondelete="SET NULL", index=True
+    )
     stock_taken: int = 0
     quantity_allocated: int = 0
     """Of `quantity_backordered`, the units restocks have since allocated to this line."""
