@@ -74,8 +74,10 @@ e2e: $(STAMP) chromium
 	  --junitxml test-results/junit.xml $(E2E_ARGS)
 
 ## make test-deploy: nginx in front of two app servers on one throwaway PostgreSQL (tests/deploy)
+# Its own --output: pytest-playwright empties its output folder when a run starts, and
+# test-results/ holds the browser flows' JUnit report and traces from `make e2e` before it.
 test-deploy: $(STAMP) postgres nginx chromium
-	LAYERWORKS_DEPLOY_TEST=1 $(BIN)/pytest -q tests/deploy
+	LAYERWORKS_DEPLOY_TEST=1 $(BIN)/pytest -q tests/deploy --output test-results/deploy
 
 ## make test: lint, types, unit + integration tests (on SQLite, then the integration tests on
 ## PostgreSQL), browser tests in Debian's Chromium, and the deploy test (nginx in front of two app servers)
