@@ -68,9 +68,10 @@ def stock_row(option: Option, layer: Layer, product: Product) -> StockRow:
     )
 
 
-def options_with_rows(session: Session) -> list[tuple[Option, StockRow]]:
-    """Every option of every product, in the order the admin lists them, with its CSV row."""
-    found = session.exec(
+def _options_in_admin_order(session: Session) -> Sequence[tuple[Option, Layer, Product]]:
+    """Every option of every product with its layer and product, in the order the admin lists
+    them (product name, then layer and option positions)."""
+    return session.exec(
         select(Option, Layer, Product)
         .join(Layer, col(Layer.id) == col(Option.layer_id))
         .join(Product, col(Product.id) == col(Layer.product_id))
@@ -83,6 +84,11 @@ def options_with_rows(session: Session) -> list[tuple[Option, StockRow]]:
             col(Option.id),
         )
     ).all()
+
+
+def options_with_rows(session: Session) -> list[tuple[Option, StockRow]]:
+    """Every option of every product, in the order the admin lists them, with its CSV row."""
+    found = _options_in_admin_order(session)
     return [(option, stock_row(option, layer, product)) for option, layer, product in found]
 
 
@@ -358,19 +364,7 @@ def _sort_key(sort: str) -> object:
 def inventory_page(session: Session, query: InventoryQuery) -> InventoryPage:
     """The options the query asks for, one page of them, and every matching id."""
     with unit_of_work(session):
-        found = session.exec(
-            select(Option, Layer, Product)
-            .join(Layer, col(Layer.id) == col(Option.layer_id))
-            .join(Product, col(Product.id) == col(Layer.product_id))
-            .order_by(
-                col(Product.name),
-                col(Product.id),
-                col(Layer.position),
-                col(Layer.id),
-                col(Option.position),
-                col(Option.id),
-            )
-        ).all()
+        found = _options_in_admin_order(session)
         products: dict[int, str] = {}
         lines: list[InventoryLine] = []
         for option, layer, product in found:
