@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select
 
 from configurator.core.stock_csv import FieldChange, FileRefused, ImportPlan, RowError, rows_in
@@ -234,8 +235,12 @@ def start_check(session: Session, *, owner: str, filename: str, content: bytes) 
 
 
 def _owned(session: Session, job_id: str, owner: str) -> ImportJob:
-    job = session.get(ImportJob, job_id) if len(job_id) <= 32 else None
-    if job is None or job.owner != owner or not owner:
+    if len(job_id) > 32 or not owner:
+        raise JobNotFound(job_id)
+    # The file (up to 4 MB) is not read to look at the job: the page polls twice a second.
+    file: Any = ImportJob.content
+    job = session.get(ImportJob, job_id, options=[defer(file)])
+    if job is None or job.owner != owner:
         raise JobNotFound(job_id)
     return job
 
