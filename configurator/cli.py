@@ -194,7 +194,8 @@ def stock_import(settings: Settings, path: Path, dry_run: bool) -> int:
 
 
 def prune(settings: Settings) -> int:
-    """Delete abandoned carts, expired merchant sessions and old sign-in attempts."""
+    """Delete abandoned carts, expired merchant sessions, old sign-in attempts and finished
+    stock imports."""
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
@@ -204,7 +205,7 @@ def prune(settings: Settings) -> int:
     print(
         f"Pruned {pruned.carts} abandoned cart(s) (idle over {settings.cart_retention_days} "
         f"days), {pruned.sessions} expired merchant session(s), {pruned.attempts} old sign-in "
-        "attempt(s). Orders are never pruned."
+        f"attempt(s). {pruned.import_jobs} finished stock import(s). Orders are never pruned."
     )
     return 0
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -522,17 +522,38 @@ def _records(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]] | Row
     return header, rows()
 
 
-def plan_import(data: bytes, current: Sequence[StockRow]) -> ImportPlan:
-    """What importing `data` would change in the options `current`; FileRefused when the file
-    cannot be read at all."""
+PROGRESS_EVERY = 500
+"""Rows between two calls of an import's `progress`."""
+
+Progress = Callable[[int, int], None]
+"""Told (rows done, rows in all) every PROGRESS_EVERY rows and at the end."""
+
+
+def rows_in(data: bytes) -> int:
+    """How many rows follow the header: what a check of `data` will go through. Raises
+    FileRefused, as `plan_import` would, when the file cannot be read at all."""
     header, records = _records(decode(data))
+    _header(header)
+    return sum(1 for _record in records)
+
+
+def plan_import(
+    data: bytes, current: Sequence[StockRow], progress: Progress | None = None
+) -> ImportPlan:
+    """What importing `data` would change in the options `current`; FileRefused when the file
+    cannot be read at all. `progress`, if given, is told how far the check is."""
+    header, reader = _records(decode(data))
     index, spelled, ignored = _header(header)
+    records = list(reader) if progress else reader
+    total = len(records) if isinstance(records, list) else 0
     matcher = _Matcher(current)
     changes: list[RowChange] = []
     unchanged: list[tuple[int, str]] = []
     errors: list[RowError] = []
     rows = 0
-    for record in records:
+    for done, record in enumerate(records):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, total)
         if isinstance(record, RowError):
             errors.append(record)
             break
@@ -552,6 +573,8 @@ def plan_import(data: bytes, current: Sequence[StockRow]) -> ImportPlan:
             else:
                 unchanged.append((number, target.label))
         errors.extend(cells.errors)
+    if progress:
+        progress(total, total)
     return ImportPlan(
         rows=rows,
         changes=tuple(changes),

@@ -1,4 +1,5 @@
-"""Housekeeping: abandoned carts, expired merchant sessions and old sign-in attempts are pruned
+"""Housekeeping: abandoned carts, expired merchant sessions, old sign-in attempts and finished
+stock imports (`import_jobs.prune`, which also records imports whose worker stopped) are pruned
 by `configurator prune` and, while the server runs, by a background thread in every worker.
 
 Orders are never touched: an order is a snapshot that names no cart (its checkout key is
@@ -20,6 +21,7 @@ from sqlalchemy import ColumnElement, exists
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete, select
 
+from configurator.services import import_jobs
 from configurator.services.accounts import ATTEMPTS_KEPT
 from configurator.store.db import new_session, unit_of_work
 from configurator.store.models import AdminSession, Cart, CartLine, LoginAttempt, utcnow
@@ -35,6 +37,7 @@ class Pruned:
     carts: int = 0
     sessions: int = 0
     attempts: int = 0
+    import_jobs: int = 0
 
 
 def _prune_carts_batch(engine: Engine, cutoff: datetime, batch: int) -> int:
@@ -103,6 +106,7 @@ def prune(
             ),
             batch,
         ),
+        import_jobs=import_jobs.prune(engine, now=now),
     )
 
 
@@ -139,10 +143,11 @@ class PruneSchedule:
         self.pass_done.set()
         if pruned != Pruned():
             log.info(
-                "pruned %d carts, %d sessions, %d sign-in attempts",
+                "pruned %d carts, %d sessions, %d sign-in attempts, %d stock imports",
                 pruned.carts,
                 pruned.sessions,
                 pruned.attempts,
+                pruned.import_jobs,
             )
         return pruned
 

@@ -10,7 +10,7 @@ does; every other setting is written on the option itself, which moves its produ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -25,6 +25,7 @@ from configurator.core.availability import (
     option_availability,
 )
 from configurator.core.stock_csv import (
+    PROGRESS_EVERY,
     BulkEdit,
     BulkPlan,
     FileRefused,
@@ -158,15 +159,22 @@ def write_row(
 
 
 def import_csv(
-    session: Session, data: bytes, filename: str, *, apply: bool, username: str = ""
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    apply: bool,
+    username: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportPlan:
     """Plan the import of `data` (a dry run), or plan and apply it in one transaction.
 
-    Raises FileRefused when the file cannot be read at all, and ImportRefused (nothing
-    written) when `apply` and any row has an error."""
+    `progress` is told (rows checked, rows) during a dry run, and (changes written, changes)
+    while applying, every few hundred rows. Raises FileRefused when the file cannot be read
+    at all, and ImportRefused (nothing written) when `apply` and any row has an error."""
     with unit_of_work(session, write=apply):
         rows = options_with_rows(session)
-        plan = plan_import(data, [row for _option, row in rows])
+        plan = plan_import(data, [row for _option, row in rows], None if apply else progress)
         if not apply:
             return plan
         if plan.errors:
@@ -174,7 +182,9 @@ def import_csv(
         options = {row.option_id: option for option, row in rows}
         note = f"file {filename}" if filename else "file"
         with _quantities_set_in_place(session):
-            for change in plan.changes:
+            for done, change in enumerate(plan.changes):
+                if progress and done % PROGRESS_EVERY == 0:
+                    progress(done, len(plan.changes))
                 write_row(
                     session,
                     options[change.after.option_id],
@@ -183,6 +193,8 @@ def import_csv(
                     reason=stock.MovementReason.IMPORT,
                     note=note,
                 )
+        if progress:
+            progress(len(plan.changes), len(plan.changes))
         return plan
 
 

@@ -381,3 +381,23 @@ class BackInStockRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     confirmed_at: datetime | None = None
     notified_at: datetime | None = None
+
+
+class ImportJob(SQLModel, table=True):
+    """A stock CSV import that runs in the background (`services.import_jobs`): its check (the
+    dry run), then, if the merchant applies it, the apply. The page polls it for progress.
+    `id` is random (it is in the page's address); only `owner` (the merchant's username) may
+    read it. `content` is the file, kept until it is applied or pruned."""
+
+    __tablename__ = "import_job"
+    id: str = Field(primary_key=True, max_length=32)
+    owner: str = Field(max_length=64, index=True)
+    filename: str = Field(max_length=120)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(max_length=16)
+    done: int = 0
+    total: int = 0
+    result: str = Field(default="", sa_column=Column(Text, nullable=False))
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)

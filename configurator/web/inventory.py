@@ -1,26 +1,35 @@
 """The admin's Inventory page: every option of every product in one table, CSV export and
-import (a dry run first, then "Apply these changes"), and the stored-status repair."""
+import (a dry run first, then "Apply these changes", each a background job with a progress
+bar: `services.import_jobs`), and the stored-status repair."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromQuery
-from litestar.response import Template
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
 
 from configurator.core.configuration import parse_id
 from configurator.core.stock_csv import BULK_FIELDS, MAX_CSV_BYTES, parse_bulk_edit
-from configurator.services import inventory
+from configurator.services import import_jobs, inventory
 from configurator.web.admin import _username, require_admin
-from configurator.web.common import DB, PRIVATE, FormData, UploadForm, get, render
+from configurator.web.common import (
+    DB,
+    PRIVATE,
+    FormData,
+    UploadForm,
+    get,
+    is_htmx,
+    render,
+    see_other,
+)
 
 UPLOAD_LIMIT = MAX_CSV_BYTES * 2
-"""The request: the file, or the file again as base64 in the "Apply these changes" form."""
+"""The request: a file somewhat over the limit still gets the message that says so."""
 NO_FILE = "Choose a CSV file to import."
 
 
@@ -102,11 +111,10 @@ class InventoryController(Controller):
             "query": query,
             "filters": inventory.FILTERS,
             "sorts": inventory.SORTS,
-            "plan": None,
+            "job": None,
+            "refusal": "",
             "file_error": "",
             "filename": "",
-            "content": "",
-            "applied": None,
             "repairs": None,
             "repaired": None,
             "bulk_errors": {},
@@ -142,26 +150,77 @@ class InventoryController(Controller):
             headers={"Content-Disposition": f'attachment; filename="layer-stock-{stamp}.csv"'},
         )
 
-    def _import(
+    def _job(
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        content: bytes | None,
-        filename: str,
+        job: import_jobs.JobView,
         *,
-        apply: bool,
+        fragment: str = "admin/_import_job.html",
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+        refusal: str = "",
     ) -> Template:
-        if content is None:
+        """The import's page: its progress while it runs (a full page refreshes itself without
+        JavaScript; htmx polls the fragment), then the check's review or the summary. A check
+        with row errors answers 422. The htmx answer of an applied import also brings the
+        options table, out of band, with the new values."""
+        if status_code is None:
+            failed_check = job.status == import_jobs.CHECKED and job.plan and not job.plan.ok
+            status_code = 422 if failed_check else 200
+        if not is_htmx(request):
             return self._page(
                 request,
                 db,
                 inventory.InventoryQuery(),
-                status_code=422,
-                file_error=NO_FILE,
+                status_code=status_code,
+                job=job,
+                refusal=refusal,
             )
+        context: dict[str, Any] = {
+            "job": job,
+            "refusal": refusal,
+            "oob_table": job.status == import_jobs.APPLIED,
+        }
+        if context["oob_table"]:
+            query = inventory.InventoryQuery()
+            context |= {
+                "page": inventory.inventory_page(db, query),
+                "query": query,
+                "filters": inventory.FILTERS,
+                "sorts": inventory.SORTS,
+                "bulk_errors": {},
+            }
+        return render(
+            request,
+            "admin/inventory.html",
+            fragment,
+            context,
+            status_code=status_code,
+            headers=headers,
+        )
+
+    def _view(self, request: Request[Any, Any, Any], db: DB, job_id: str) -> import_jobs.JobView:
         try:
-            plan = inventory.import_csv(
-                db, content, filename, apply=apply, username=_username(request)
+            return import_jobs.job_view(db, job_id, owner=_username(request))
+        except import_jobs.JobNotFound:
+            raise NotFoundException("We could not find that import.") from None
+
+    @post("/import", sync_to_thread=True, request_max_body_size=UPLOAD_LIMIT)
+    def check_import(
+        self, request: Request[Any, Any, Any], db: DB, data: UploadForm
+    ) -> Template | Redirect:
+        """Start the check (the dry run) of the file in the background and show its progress:
+        what the file would change, before anything is written."""
+        found = _file_from(data)
+        if found is None:
+            return self._page(
+                request, db, inventory.InventoryQuery(), status_code=422, file_error=NO_FILE
+            )
+        content, filename = found
+        try:
+            job_id = import_jobs.start_check(
+                db, owner=_username(request), filename=filename, content=content
             )
         except inventory.FileRefused as exc:
             return self._page(
@@ -172,37 +231,41 @@ class InventoryController(Controller):
                 file_error=str(exc),
                 filename=filename,
             )
-        except inventory.ImportRefused as exc:
-            plan = exc.plan
-        return self._page(
+        import_jobs.submit(request.app.state.engine, job_id)
+        address = f"/admin/inventory/import/{job_id}"
+        if not is_htmx(request):
+            return see_other(address)
+        return self._job(
             request,
             db,
-            inventory.InventoryQuery(),
-            status_code=200 if plan.ok else 422,
-            plan=plan,
-            filename=filename,
-            content=base64.b64encode(content).decode("ascii") if not apply else "",
-            applied=plan if apply and plan.ok else None,
+            self._view(request, db, job_id),
+            fragment="admin/_import_result.html",
+            headers={"HX-Push-Url": address},
         )
 
-    @post("/import", sync_to_thread=True, request_max_body_size=UPLOAD_LIMIT)
-    def check_import(self, request: Request[Any, Any, Any], db: DB, data: UploadForm) -> Template:
-        """The dry run: what the file would change, before anything is written."""
-        found = _file_from(data)
-        content, filename = found if found else (None, "")
-        return self._import(request, db, content, filename, apply=False)
+    @get("/import/{job_id:str}", sync_to_thread=True)
+    def import_job(
+        self, request: Request[Any, Any, Any], db: DB, job_id: FromPath[str]
+    ) -> Template:
+        """The import's progress, then its result (polled by htmx every 500 ms)."""
+        return self._job(request, db, self._view(request, db, job_id))
 
-    @post("/import/apply", sync_to_thread=True, request_max_body_size=UPLOAD_LIMIT)
-    def apply_import(self, request: Request[Any, Any, Any], db: DB, data: UploadForm) -> Template:
-        """Apply the file the dry run showed (checked again: all or nothing)."""
-        filename = str(data.get("filename", ""))[:120]
+    @post("/import/{job_id:str}/apply", sync_to_thread=True)
+    def apply_import(
+        self, request: Request[Any, Any, Any], db: DB, job_id: FromPath[str]
+    ) -> Template | Redirect:
+        """Apply the checked file in the background (checked again: all or nothing)."""
+        self._view(request, db, job_id)  # 404 unless it is this merchant's
         try:
-            content: bytes | None = base64.b64decode(str(data.get("content", "")), validate=True)
-        except (binascii.Error, ValueError):
-            content = None
-        if not content:
-            content = None
-        return self._import(request, db, content, filename, apply=True)
+            import_jobs.start_apply(db, job_id, owner=_username(request))
+        except import_jobs.ApplyRefused as exc:
+            return self._job(
+                request, db, self._view(request, db, job_id), status_code=409, refusal=str(exc)
+            )
+        import_jobs.submit(request.app.state.engine, job_id)
+        if not is_htmx(request):
+            return see_other(f"/admin/inventory/import/{job_id}")
+        return self._job(request, db, self._view(request, db, job_id))
 
     @post("/bulk", sync_to_thread=True)
     def bulk(self, request: Request[Any, Any, Any], db: DB, data: FormData) -> Template:

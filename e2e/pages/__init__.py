@@ -11,7 +11,7 @@
 
 Only roles, labels and visible text: no CSS selectors, so a restyled page keeps its flows."""
 
-from e2e.pages.admin import Admin, Editor, OptionPanel
+from e2e.pages.admin import Admin, Editor, Inventory, OptionPanel
 from e2e.pages.money import fmt, money
 from e2e.pages.shop import (
     BackorderQuestion,
@@ -32,6 +32,7 @@ __all__ = [
     "Configurator",
     "Confirmation",
     "Editor",
+    "Inventory",
     "OptionPanel",
     "buy",
     "fmt",

@@ -60,6 +60,40 @@ class Admin:
         self.page.get_by_role("button", name="Create product").click()
         return Editor.expect_open(self.page, name, slug)
 
+    def inventory(self) -> Inventory:
+        """Open the Inventory page from the admin's menu."""
+        self.page.get_by_role("link", name="Inventory").click()
+        expect(self.page.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
+        return Inventory(self.page)
+
+
+@dataclass
+class Inventory:
+    """The Inventory page: every option in one table, and Import a CSV (checked first, then
+    applied, each with a progress bar while it runs)."""
+
+    page: Page
+
+    def check_file(self, name: str, content: str) -> None:
+        """Choose a CSV and press "Check the file"."""
+        self.page.get_by_label("CSV file").set_input_files(
+            {"name": name, "mimeType": "text/csv", "buffer": content.encode()}
+        )
+        self.page.get_by_role("button", name="Check the file").click()
+
+    def apply(self) -> None:
+        self.page.get_by_role("button", name="Apply these changes").click()
+
+    @property
+    def progress(self) -> Locator:
+        """The bar of a check or apply that runs (named "Checking row 4,000 of 10,000")."""
+        return self.page.get_by_role("progressbar", name=re.compile(r"^(Checking|Applying|Saving)"))
+
+    @property
+    def summary(self) -> Locator:
+        """Where the import says how it went (the live region under the page's heading)."""
+        return self.page.get_by_role("status").filter(has_text=re.compile(r"\.csv"))
+
 
 @dataclass
 class Editor:
