@@ -1,6 +1,6 @@
 """import_job: a stock CSV import's check and apply run in the background, with progress
 
-Revision ID: 0021
+Revision ID: 0018
 Revises: 0017
 
 The admin's Inventory page starts the check (and then the apply) of an uploaded CSV as a job
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
