@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import StockStatus
 from configurator.core.fulfilment import WAITING, Fulfilment, age_in_words, oldest_first
-from configurator.services import catalog_admin, mail
+from configurator.services import catalog_admin, incoming, mail
 from configurator.services.catalog_admin import FormError
 from configurator.services.stock import (
     MAX_QUANTITY_ON_HAND,
@@ -105,7 +105,10 @@ def receive(
                     f"{MAX_QUANTITY_ON_HAND:,} can be."
                 }
             )
-        return receive_stock(session, option_id, units, note=note, username=username)
+        restock = receive_stock(session, option_id, units, note=note, username=username)
+        # What arrived counts against the expected deliveries, earliest first.
+        incoming.count_received(session, product_id, option_id, units)
+        return restock
 
 
 def mark_back_in_stock(

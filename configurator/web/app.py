@@ -6,7 +6,7 @@ import functools
 import gc
 import hashlib
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from jinja2 import Environment
@@ -27,8 +27,10 @@ from sqlalchemy.exc import DataError, OperationalError
 from configurator.core import availability, composition
 from configurator.core.fulfilment import Fulfilment
 from configurator.core.money import cents_to_input, format_cents, format_delta
+from configurator.core.promises import promise_words
 from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
+from configurator.services.catalog import shop_today
 from configurator.services.catalog_admin import NotFound
 from configurator.services.housekeeping import PruneSchedule
 from configurator.services.mail import MailSender
@@ -97,6 +99,12 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
+def promised_label(promised: date | None, timeframe: str | None) -> str:
+    """ "(Available Backorder) - ships around 14 January" for a recorded backordered option:
+    the date it was promised, else the timeframe, else the label alone."""
+    return availability.backorder_label(promise_words(promised, timeframe, shop_today()) or None)
+
+
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     # Templates ship with the code: checking every file's modification time on each render was
@@ -112,6 +120,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     }
     env.globals["stock_heading"] = availability.stock_heading
     env.globals["backorder_label"] = availability.backorder_label
+    env.globals["promised_label"] = promised_label
     env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
