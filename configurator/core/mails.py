@@ -231,10 +231,12 @@ def new_ship_date(
 ) -> Mail:
     """To the customer, once per order, when an expected delivery slipped, shrank or was
     cancelled and their backordered items now ship later than they were told."""
-    whens = {m.ships for m in moved}
-    if len(whens) == 1 and "" not in whens:
-        headline = f"Your backordered items now ship {next(iter(whens))}."
-        subject = f"Your order {number}: backordered items now ship {next(iter(whens))}"
+    whens = {one_line(m.ships) for m in moved}
+    when = next(iter(whens))
+    if len(whens) == 1 and when.startswith("ships "):
+        # "ships around 20 January" -> "now ship around 20 January"
+        headline = f"Your backordered items now ship {when.removeprefix('ships ')}."
+        subject = f"Your order {number}: backordered items now ship {when.removeprefix('ships ')}"
     else:
         headline = "Your backordered items now ship later than we told you."
         subject = f"Your order {number}: backordered items now ship later"

@@ -170,8 +170,8 @@ def parse_delivery(
     form: Mapping[str, str], today: date, *, current: date | None = None
 ) -> tuple[DeliveryInput | None, dict[str, str]]:
     """Check an expected delivery's form: `expected_on` a date (YYYY-MM-DD, what a date field
-    sends) not in the past and at most about three years ahead, `quantity` a positive whole
-    number. `current`: the date a delivery being edited has now, which may stay as it is even
+    sends) not in the past and at most about three years ahead, `expected_quantity` a positive
+    whole number. `current`: the date a delivery being edited has now, which may stay as it is even
     once past (only a new date must not be in the past)."""
     errors: dict[str, str] = {}
     text = str(form.get("expected_on", "")).strip()
@@ -186,14 +186,14 @@ def parse_delivery(
         errors["expected_on"] = "The expected date is in the past; enter today or a later date."
     elif day > today + timedelta(days=MAX_DAYS_AHEAD):
         errors["expected_on"] = "The expected date is more than three years ahead."
-    units = str(form.get("quantity", "")).strip()
+    units = str(form.get("expected_quantity", "")).strip()
     quantity = 0
     if not units.isascii() or not units.isdigit() or len(units) > 9:
-        errors["quantity"] = "Quantity must be a whole number of units, for example 20."
+        errors["expected_quantity"] = "Quantity must be a whole number of units, for example 20."
     else:
         quantity = int(units)
         if not 1 <= quantity <= MAX_DELIVERY_UNITS:
-            errors["quantity"] = f"Quantity must be between 1 and {MAX_DELIVERY_UNITS:,}."
+            errors["expected_quantity"] = f"Quantity must be between 1 and {MAX_DELIVERY_UNITS:,}."
     if errors or day is None:
         return None, errors
     return DeliveryInput(day, quantity), {}
