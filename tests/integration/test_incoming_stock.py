@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
@@ -27,9 +28,20 @@ from tests.integration.test_fulfilment import (
 from tests.integration.test_order_status import text_of
 
 Client = TestClient[Litestar]
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def today() -> date:
@@ -43,14 +55,19 @@ def words(day: date) -> str:
 
 
 def add_delivery(
-    client: Client, shop: Shop, option_id: int, day: date | str, units: int | str, **kw: bool
-) -> object:
+    client: Client,
+    shop: Shop,
+    option_id: int,
+    day: date | str,
+    units: int | str,
+    htmx: bool = False,
+) -> Response:
     when = day.isoformat() if isinstance(day, date) else day
     return post_form(
         client,
         f"{option_page(shop, option_id)}/deliveries",
         {"expected_on": when, "expected_quantity": units},
-        **kw,
+        htmx=htmx,
     )
 
 
@@ -70,8 +87,9 @@ def delivery_id(shop: Shop, option_id: int, index: int = 0) -> int:
     return int(
         shop.scalar(
             "SELECT id FROM expected_delivery WHERE option_id = :o ORDER BY expected_on, id"
-            f" LIMIT 1 OFFSET {index}",
+            " LIMIT 1 OFFSET :i",
             o=option_id,
+            i=index,
         )
     )
 
@@ -121,7 +139,7 @@ def test_the_merchant_records_changes_and_cancels_an_expected_delivery(
 
     added = add_delivery(client, shop, gravel, day, 5, htmx=htmx)
 
-    assert added.status_code == (200 if htmx else 303)  # type: ignore[attr-defined]
+    assert added.status_code == (200 if htmx else 303)
     assert deliveries(shop, gravel) == [(day.isoformat(), 5)]
     # A delivery is catalog: the product's cached pages are drawn again.
     assert shop.scalar("SELECT version FROM product WHERE slug = :s", s=BIKE) > version
@@ -174,10 +192,10 @@ def test_a_bad_delivery_is_refused_with_the_reason_and_nothing_changes(
     day = {"yesterday": today() - timedelta(days=1), "soon": today() + timedelta(days=3)}
     before = shop.snapshot()
 
-    refused = add_delivery(client, shop, gravel, day.get(when, when), units)  # type: ignore[arg-type]
+    refused = add_delivery(client, shop, gravel, day.get(when, when), units)
 
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    assert message in field_errors(refused.text)[field]  # type: ignore[attr-defined]
+    assert refused.status_code == 422
+    assert message in field_errors(refused.text)[field]
     assert deliveries(shop, gravel) == []
     assert shop.snapshot() == before
 
@@ -219,8 +237,8 @@ def test_an_untracked_option_takes_no_expected_delivery(shop: Shop, client: Clie
 
     refused = add_delivery(client, shop, carbon, today() + timedelta(days=3), 2)
 
-    assert refused.status_code == 409  # type: ignore[attr-defined]
-    assert "does not track inventory" in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 409
+    assert "does not track inventory" in refused.text
     assert deliveries(shop, carbon) == []
 
 
