@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lambda: app.state.engine,
         cart_retention=settings.cart_retention,
         interval=timedelta(minutes=settings.prune_interval_minutes),
+        mail_retention=settings.mail_retention,
     )
     # With SMTP_URL set, every worker sends the outbox's due mails now and then (claimed one
     # by one, so two workers never send the same mail); without it they wait, listed on the
