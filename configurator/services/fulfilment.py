@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
@@ -201,6 +201,8 @@ class QueueLine:
     waiting: int
     placed: datetime
     age: str
+    promised: date | None = None
+    """The date an expected delivery covers it by, as the customer was last told."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,13 @@ def backorder_queue(session: Session, now: datetime | None = None) -> list[Queue
                 )
             ).all()
         )
+        promised = dict(
+            session.execute(
+                sql_select(col(OrderLineOption.id), col(OrderLineOption.promised_date)).where(
+                    col(OrderLineOption.id).in_({w.key for w, _l, _n in found})
+                )
+            ).all()
+        )
         lines = tuple(
             QueueLine(
                 numbers[w.key],
@@ -264,6 +273,7 @@ def backorder_queue(session: Session, now: datetime | None = None) -> list[Queue
                 w.waiting,
                 w.placed,
                 age_in_words(w.placed, now),
+                promised.get(w.key),
             )
             for w in oldest_first([w for w, _line, _number in found])
         )

@@ -40,7 +40,7 @@ from configurator.core.mails import MailKind
 from configurator.core.rules import Action
 from configurator.services import accounts, documents, fulfilment, incoming, mail, stock
 from configurator.services import catalog_admin as edit
-from configurator.services.catalog import list_products, load_spec
+from configurator.services.catalog import list_products, load_spec, shop_today
 from configurator.services.orders import (
     OrderError,
     OrderView,
@@ -996,6 +996,7 @@ class AdminController(Controller):
             "queue": queue,
             "total_units": sum(option.total for option in queue),
             "total_lines": sum(len(option.lines) for option in queue),
+            "today": shop_today(),
         }
         return render(request, "admin/backorders.html", None, context)
 

@@ -304,6 +304,8 @@ def test_a_slipped_delivery_mails_each_affected_order_once(shop: Shop, client: C
     # than "no date": stored, not mailed).
     assert (promised(shop, older), promised(shop, newer)) == (soon.isoformat(), later.isoformat())
     assert new_ship_date_mails(shop) == []
+    queue = text_of(client.get("/admin/backorders").text)
+    assert f"{older} Ada Lovelace 1" in queue and words(soon) in queue and words(later) in queue
 
     slipped = post_form(
         client,
