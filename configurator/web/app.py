@@ -155,8 +155,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         DataError: unstorable_value_handler,
         Exception: internal_error_handler,
     }
-    # Every worker prunes abandoned carts, expired sessions and old sign-in attempts now and
-    # then (idempotent, short transactions), on whatever database the app serves at the time.
+    # Every worker prunes abandoned carts, expired sessions, old sign-in attempts and old sent
+    # mails now and then (idempotent, short transactions), on whatever database the app serves
+    # at the time.
     prune_schedule = PruneSchedule(
         lambda: app.state.engine,
         cart_retention=settings.cart_retention,
