@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from configurator.core.stock_csv import ImportPlan
@@ -193,21 +194,32 @@ def stock_import(settings: Settings, path: Path, dry_run: bool) -> int:
     return 0
 
 
-def prune(settings: Settings) -> int:
-    """Delete abandoned carts, expired merchant sessions, old sign-in attempts and finished
-    stock imports."""
+def prune(settings: Settings, mail_days: int | None = None) -> int:
+    """Delete abandoned carts, expired merchant sessions, old sign-in attempts, finished stock
+    imports and sent mails older than `mail_days` (default: MAIL_RETENTION_DAYS)."""
+    days = settings.mail_retention_days if mail_days is None else mail_days
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        pruned = housekeeping.prune(engine, cart_retention=settings.cart_retention)
+        pruned = housekeeping.prune(
+            engine, cart_retention=settings.cart_retention, mail_retention=timedelta(days=days)
+        )
     finally:
         engine.dispose()
     print(
         f"Pruned {pruned.carts} abandoned cart(s) (idle over {settings.cart_retention_days} "
         f"days), {pruned.sessions} expired merchant session(s), {pruned.attempts} old sign-in "
-        f"attempt(s). {pruned.import_jobs} finished stock import(s). Orders are never pruned."
+        f"attempt(s), {pruned.mails} mail(s) sent over {days} days ago, "
+        f"{pruned.import_jobs} finished stock import(s). Orders are never pruned."
     )
     return 0
+
+
+def _days(text: str) -> int:
+    """A number of days on the command line: a whole number, at least 1."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 36_500:
+        raise argparse.ArgumentTypeError("a whole number of days from 1 to 36500")
+    return int(text)
 
 
 def mail_send_pending(settings: Settings) -> int:
@@ -322,8 +334,15 @@ def main(argv: list[str] | None = None) -> int:
     mail_parser = commands.add_parser("mail", help="the outbox of emails")
     mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True)
     mail_commands.add_parser("send-pending", help="send the mails that are due now (SMTP_URL)")
-    commands.add_parser(
-        "prune", help="delete abandoned carts, expired sessions, old sign-in attempts"
+    prune_parser = commands.add_parser(
+        "prune",
+        help="delete abandoned carts, expired sessions, old sign-in attempts, old sent mails",
+    )
+    prune_parser.add_argument(
+        "--mail-days",
+        type=_days,
+        metavar="DAYS",
+        help="delete sent mails older than DAYS (default: MAIL_RETENTION_DAYS, 30)",
     )
     backup_parser = commands.add_parser(
         "backup", help="write a consistent copy of the database to PATH (while serving)"
@@ -353,7 +372,7 @@ def run(command: str, settings: Settings, args: argparse.Namespace) -> int:
         "load-demo": lambda: prepare(settings),
         "create-admin": lambda: create_admin(settings, args.username, args.password_stdin),
         "stock": lambda: stock_command(settings, args),
-        "prune": lambda: prune(settings),
+        "prune": lambda: prune(settings, args.mail_days),
         "mail": lambda: mail_send_pending(settings),
         "backup": lambda: backup_to(settings, args.path),
         "restore": lambda: restore_from(settings, args.path, args.force),

@@ -36,6 +36,12 @@ class Settings:
     shop_url: str = ""
     """The shop's public address, for links in mails; empty: http://HOST:PORT."""
     mail_poll_seconds: int = 10
+    mail_retention_days: int = 30
+    """Sent mails older than this are pruned from the outbox (failed and waiting ones stay)."""
+
+    @property
+    def mail_retention(self) -> timedelta:
+        return timedelta(days=self.mail_retention_days)
 
     @property
     def cart_retention(self) -> timedelta:
@@ -63,6 +69,7 @@ class Settings:
             merchant_email=os.environ.get("MERCHANT_EMAIL", "").strip(),
             shop_url=os.environ.get("SHOP_URL", "").strip().rstrip("/"),
             mail_poll_seconds=_whole_number("MAIL_POLL_SECONDS", 10, least=1),
+            mail_retention_days=_whole_number("MAIL_RETENTION_DAYS", 30, least=1),
         )
 
     @property

@@ -22,8 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import TypeVar
+
+from configurator.core.promises import Delivery, next_units_date, ships_around
 
 BACKORDER_NOTICE = "Available on Backorder"
 BACKORDER_CART_LABEL = "(Available Backorder)"
@@ -119,6 +122,11 @@ class OptionStock:
     notify_below: int | None = None
     restock_timeframe: str | None = None
     """What a backorder of it promises ("ships in 2-3 weeks"); None: nothing is promised."""
+    incoming: tuple[Delivery, ...] = ()
+    """Its expected deliveries (tracked options only), which promise dates (`core.promises`)."""
+    today: date | None = None
+    """The day the deliveries were read on: a delivery dated before it promises nothing new,
+    and a date of another year is said with its year."""
 
 
 def with_timeframe(label: str, timeframe: str | None) -> str:
@@ -266,10 +274,12 @@ _STATUS_LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """How a quantity divides into units shipped now and units backordered."""
+    """How a quantity divides into units shipped now and units backordered (`ahead`: units of
+    the same option backordered by earlier lines of the cart, which queue first)."""
 
     in_stock: int
     backordered: int
+    ahead: int = 0
 
     @property
     def quantity(self) -> int:
@@ -290,12 +300,41 @@ class Availability:
     only_left: int | None = None
     restock_timeframe: str | None = None
     """The option's delivery timeframe, said with a backorder the shopper is told of."""
+    incoming: tuple[Delivery, ...] = ()
+    """Expected deliveries of a tracked option on backorder (see `promised_date`)."""
+    queued: int = 0
+    """Backordered units already waiting for it, ahead of a new shopper's."""
+    today: date | None = None
+
+    def promised_date(self, units: int = 1, *, ahead: int = 0) -> date | None:
+        """The date a new shopper's `units` backordered units would ship around: the expected
+        delivery that covers the last of them, after the `queued` units and `ahead` more
+        (earlier lines of the same cart). None when no delivery covers them all, or when that
+        delivery is overdue (a date that has passed is not promised)."""
+        if not self.incoming or self.code is not AvailabilityCode.BACKORDER:
+            return None
+        day = next_units_date(self.queued + max(0, ahead), units, self.incoming)
+        if day is None or (self.today is not None and day < self.today):
+            return None
+        return day
+
+    def timeframe_for(self, units: int = 1, *, ahead: int = 0) -> str | None:
+        """What a backorder of `units` promises: "ships around 14 January" when an expected
+        delivery covers them, else the option's delivery timeframe (None: nothing)."""
+        day = self.promised_date(units, ahead=ahead)
+        if day is not None:
+            return ships_around(day, self.today or day)
+        return self.restock_timeframe
+
+    def told_for(self, units: int = 1, *, ahead: int = 0) -> str | None:
+        """`timeframe_for`, when the shopper is told of the backorder (None when silent)."""
+        return self.timeframe_for(units, ahead=ahead) if self.tells_customer else None
 
     @property
     def timeframe_told(self) -> str | None:
-        """The delivery timeframe the shopper is told with a backorder of this option (None when
-        none is set, or when the backorder is silent: a timeframe would give it away)."""
-        return self.restock_timeframe if self.tells_customer else None
+        """What the shopper is told a backorder of the next unit ships around or within (None
+        when nothing is promised, or when the backorder is silent: it would give it away)."""
+        return self.told_for(1)
 
     @property
     def is_purchasable(self) -> bool:
@@ -310,9 +349,7 @@ class Availability:
         """The storefront notice next to the option ("" when there is nothing to say)."""
         if self.code is AvailabilityCode.BACKORDER:
             return (
-                with_timeframe(BACKORDER_NOTICE, self.restock_timeframe)
-                if self.tells_customer
-                else ""
+                with_timeframe(BACKORDER_NOTICE, self.timeframe_told) if self.tells_customer else ""
             )
         if self.code is AvailabilityCode.UNAVAILABLE:
             return OUT_OF_STOCK_NOTICE
@@ -332,7 +369,14 @@ class Availability:
     @property
     def cart_label(self) -> str:
         """The label after a backordered option in the cart and the order."""
-        return backorder_label(self.restock_timeframe) if self.tells_customer else ""
+        return self.cart_label_for(1)
+
+    def cart_label_for(self, units: int, *, ahead: int = 0) -> str:
+        """The label after an option of which `units` are backordered on a cart line, after
+        `ahead` backordered on the cart's earlier lines ("" when the shopper is not told)."""
+        return (
+            backorder_label(self.timeframe_for(units, ahead=ahead)) if self.tells_customer else ""
+        )
 
     def can_buy(self, quantity: int) -> bool:
         if not self.is_purchasable or quantity < 1:
@@ -348,7 +392,7 @@ class Availability:
             return Split(quantity, 0)
         left = max(0, self.on_hand - already_taken)
         in_stock = min(quantity, left)
-        return Split(in_stock, quantity - in_stock)
+        return Split(in_stock, quantity - in_stock, max(0, already_taken - self.on_hand))
 
 
 IN_STOCK = Availability(AvailabilityCode.IN_STOCK)
@@ -394,13 +438,18 @@ def option_availability(settings: StockSettings, stock: OptionStock) -> Availabi
     in_stock = code is AvailabilityCode.IN_STOCK
     if in_stock and salable is not None and threshold > 0 and 0 < salable <= threshold:
         only_left = salable
+    allowed = effective.backorders.allowed
     return Availability(
         code,
         tells,
         salable=salable,
         on_hand=on_hand,
         only_left=only_left,
-        restock_timeframe=timeframe if effective.backorders.allowed else None,
+        restock_timeframe=timeframe if allowed else None,
+        # Units sold beyond stock took the quantity below zero; they wait, first in line.
+        incoming=stock.incoming if allowed else (),
+        queued=max(0, -stock.quantity),
+        today=stock.today,
     )
 
 

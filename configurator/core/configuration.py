@@ -332,7 +332,7 @@ def availability_notices(
     notices: list[Notice] = []
     if configuration.backordered:
         names = ", ".join(
-            with_timeframe(_named(c), c.availability.timeframe_told if c.availability else None)
+            with_timeframe(_named(c), c.availability.told_for(quantity) if c.availability else None)
             for c in configuration.backordered
         )
         notices.append(
@@ -348,9 +348,11 @@ def availability_notices(
         return tuple(notices)
     if decision is not None and decision.partly_backordered:
         promised = [
-            with_timeframe(_named(choice), choice.availability.timeframe_told)
+            with_timeframe(_named(choice), told)
             for choice, split in zip(configuration.chosen, decision.split.options, strict=True)
-            if split.backordered and choice.availability and choice.availability.timeframe_told
+            if split.backordered
+            and choice.availability
+            and (told := choice.availability.told_for(split.backordered))
         ]
         then = f" {', '.join(promised)}." if promised else ""
         return (Notice("backorder", f"Of {quantity}: {split_summary(decision.split)}{then}"),)

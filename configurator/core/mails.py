@@ -44,6 +44,7 @@ class MailKind(StrEnum):
     LOW_STOCK = "low_stock"
     BACK_IN_STOCK_CONFIRM = "back_in_stock_confirm"
     BACK_IN_STOCK = "back_in_stock"
+    NEW_SHIP_DATE = "new_ship_date"
 
     @property
     def label(self) -> str:
@@ -59,6 +60,7 @@ _KIND_LABELS = {
     MailKind.LOW_STOCK: "Low stock (to you)",
     MailKind.BACK_IN_STOCK_CONFIRM: "Back in stock: confirm address",
     MailKind.BACK_IN_STOCK: "Back in stock",
+    MailKind.NEW_SHIP_DATE: "New ship date",
 }
 
 
@@ -210,6 +212,49 @@ def shipped(order: OrderFacts, tracking: str = "", items: Sequence[str] = ()) ->
             else f"We shipped your order {order.number}.",
             f"Tracking reference: {tracking}" if tracking else "",
             f"Your order: {order.url}",
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewShipDate:
+    """A backordered option of an order whose promised date moved later: "Wheels: Carbon
+    Deep" and when it ships now ("ships around 20 January", or the option's timeframe, or ""
+    when nothing can be promised)."""
+
+    option: str
+    ships: str
+
+
+def new_ship_date(
+    number: str, customer_name: str, email: str, url: str, moved: Sequence[NewShipDate]
+) -> Mail:
+    """To the customer, once per order, when an expected delivery slipped, shrank or was
+    cancelled and their backordered items now ship later than they were told."""
+    whens = {one_line(m.ships) for m in moved}
+    when = next(iter(whens))
+    if len(whens) == 1 and when.startswith("ships "):
+        # "ships around 20 January" -> "now ship around 20 January"
+        headline = f"Your backordered items now ship {when.removeprefix('ships ')}."
+        subject = f"Your order {number}: backordered items now ship {when.removeprefix('ships ')}"
+    else:
+        headline = "Your backordered items now ship later than we told you."
+        subject = f"Your order {number}: backordered items now ship later"
+    items = [
+        f"{m.option}: {m.ships}" if m.ships else f"{m.option}: we will email you when it ships"
+        for m in moved
+    ]
+    return _mail(
+        MailKind.NEW_SHIP_DATE,
+        email,
+        subject,
+        [
+            f"Hello {one_line(customer_name)},",
+            f"A delivery we expected for your order {number} is late or smaller than planned. "
+            + headline,
+            _bullets(items),
+            "We are sorry for the wait. Nothing else in your order changes.",
+            f"Your order: {url}",
         ],
     )
 

@@ -9,6 +9,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -66,10 +67,19 @@ class CartOption:
 
     @property
     def label(self) -> str:
-        """ "(Available Backorder)" when some of it is backordered and the shopper is told."""
-        if self.backordered and self.choice.availability:
-            return self.choice.availability.cart_label
+        """ "(Available Backorder)" when some of it is backordered and the shopper is told, with
+        when it ships ("- ships around 14 January", or the option's timeframe)."""
+        if self.backordered and self.choice.availability and self.split:
+            return self.choice.availability.cart_label_for(self.backordered, ahead=self.split.ahead)
         return ""
+
+    @property
+    def promised_date(self) -> date | None:
+        """The date an expected delivery covers this line's backordered units by (None: none
+        does); the order keeps it."""
+        if self.backordered and self.choice.availability and self.split:
+            return self.choice.availability.promised_date(self.backordered, ahead=self.split.ahead)
+        return None
 
     @property
     def restock_timeframe(self) -> str | None:

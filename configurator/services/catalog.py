@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
+from datetime import date
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +17,7 @@ from configurator.core.configuration import (
     OptionSpec,
     ViewSpec,
 )
+from configurator.core.promises import Delivery
 from configurator.core.rules import Action, Rule
 from configurator.store.cache import (
     ProductVersion,
@@ -25,6 +27,7 @@ from configurator.store.cache import (
     product_versions,
 )
 from configurator.store.models import (
+    ExpectedDelivery,
     Image,
     Layer,
     Option,
@@ -33,6 +36,7 @@ from configurator.store.models import (
     ProductRule,
     ProductRuleOption,
     ProductView,
+    utcnow,
 )
 
 
@@ -76,8 +80,11 @@ def stock_settings(product: Product) -> StockSettings:
     )
 
 
-def option_stock(option: Option) -> OptionStock:
-    """An image layer's own Stock Management block, as the rules read it."""
+def option_stock(
+    option: Option, incoming: tuple[Delivery, ...] = (), today: date | None = None
+) -> OptionStock:
+    """An image layer's own Stock Management block, as the rules read it (with its expected
+    deliveries, read on `today`)."""
     return OptionStock(
         enabled=option.stock_management,
         status=parse_stock_status(option.stock_status),
@@ -88,7 +95,33 @@ def option_stock(option: Option) -> OptionStock:
         only_x_left_threshold=option.only_x_left_threshold,
         notify_below=option.notify_below,
         restock_timeframe=option.restock_timeframe or None,
+        incoming=incoming if option.track_inventory else (),
+        today=today,
     )
+
+
+def shop_today() -> date:
+    """Today as the shop counts days (UTC), for promised dates."""
+    return utcnow().date()
+
+
+def expected_deliveries(
+    session: Session, option_ids: Sequence[int | None]
+) -> dict[int, tuple[Delivery, ...]]:
+    """The expected deliveries of these options, by option id (one query)."""
+    ids = [i for i in option_ids if i is not None]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(ExpectedDelivery)
+        .where(col(ExpectedDelivery.option_id).in_(ids))
+        .order_by(col(ExpectedDelivery.expected_on), col(ExpectedDelivery.id))
+    ).all()
+    found: dict[int, list[Delivery]] = {}
+    for row in rows:
+        assert row.id is not None
+        found.setdefault(row.option_id, []).append(Delivery(row.expected_on, row.quantity, row.id))
+    return {option_id: tuple(deliveries) for option_id, deliveries in found.items()}
 
 
 def list_products(session: Session, *, published_only: bool = False) -> list[Product]:
@@ -128,6 +161,8 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
         )
     )
     view_images = _view_images(session, [view.id for view in views if view.id is not None])
+    incoming = expected_deliveries(session, [option.id for option, _sha in rows])
+    today = shop_today()
     options_by_layer: dict[int, list[OptionSpec]] = {la.id: [] for la in layers if la.id}
     for option, sha in rows:
         assert option.id is not None
@@ -139,7 +174,7 @@ def load_spec(session: Session, product: Product) -> ConfiguratorSpec:
                 sku=option.sku,
                 price_delta=option.price_delta_cents,
                 image_url=image_url(option.image_id, sha),
-                stock=option_stock(option),
+                stock=option_stock(option, incoming.get(option.id, ()), today),
                 images=main_image(option.image_id, sha) + view_images.get(option.id, ()),
             )
         )

@@ -22,8 +22,9 @@ from configurator.core.documents import (
     document,
     parse_message,
 )
+from configurator.core.promises import promise_words
 from configurator.services import composer
-from configurator.services.catalog import spec_by_id
+from configurator.services.catalog import shop_today, spec_by_id
 from configurator.services.orders import ORDER_CANCELLED, OrderLineView, order_by_number
 from configurator.store.db import unit_of_work
 from configurator.store.models import AppSetting, CustomerOrder, OrderLine, OrderLineOption
@@ -157,7 +158,10 @@ def order_facts(session: Session, number: str) -> OrderFacts | None:
                         sku=o.sku,
                         quantity_backordered=o.quantity_backordered,
                         customer_told=o.customer_told,
-                        restock_timeframe=o.restock_timeframe,
+                        restock_timeframe=promise_words(
+                            o.promised_date, o.restock_timeframe, shop_today()
+                        )
+                        or None,
                         shown_to_customer=o in entry.shown_options,
                     )
                     for o in entry.options

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import StockStatus
 from configurator.core.fulfilment import WAITING, Fulfilment, age_in_words, oldest_first
-from configurator.services import catalog_admin, mail
+from configurator.services import catalog_admin, incoming, mail
 from configurator.services.catalog_admin import FormError
 from configurator.services.stock import (
     MAX_QUANTITY_ON_HAND,
@@ -105,7 +105,10 @@ def receive(
                     f"{MAX_QUANTITY_ON_HAND:,} can be."
                 }
             )
-        return receive_stock(session, option_id, units, note=note, username=username)
+        restock = receive_stock(session, option_id, units, note=note, username=username)
+        # What arrived counts against the expected deliveries, earliest first.
+        incoming.count_received(session, product_id, option_id, units)
+        return restock
 
 
 def mark_back_in_stock(
@@ -198,6 +201,8 @@ class QueueLine:
     waiting: int
     placed: datetime
     age: str
+    promised: date | None = None
+    """The date an expected delivery covers it by, as the customer was last told."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,13 @@ def backorder_queue(session: Session, now: datetime | None = None) -> list[Queue
                 )
             ).all()
         )
+        promised = dict(
+            session.execute(
+                sql_select(col(OrderLineOption.id), col(OrderLineOption.promised_date)).where(
+                    col(OrderLineOption.id).in_({w.key for w, _l, _n in found})
+                )
+            ).all()
+        )
         lines = tuple(
             QueueLine(
                 numbers[w.key],
@@ -261,6 +273,7 @@ def backorder_queue(session: Session, now: datetime | None = None) -> list[Queue
                 w.waiting,
                 w.placed,
                 age_in_words(w.placed, now),
+                promised.get(w.key),
             )
             for w in oldest_first([w for w, _line, _number in found])
         )

@@ -1,6 +1,8 @@
-"""Housekeeping: abandoned carts, expired merchant sessions, old sign-in attempts and finished
-stock imports (`import_jobs.prune`, which also records imports whose worker stopped) are pruned
-by `configurator prune` and, while the server runs, by a background thread in every worker.
+"""Housekeeping: abandoned carts, expired merchant sessions, old sign-in attempts, finished
+stock imports (`import_jobs.prune`, which also records imports whose worker stopped) and sent
+mails older than the mail retention (the outbox keeps what the Emails page lists) are pruned by
+`configurator prune` and, while the server runs, by a background thread in every worker.
+Mails waiting to be sent, or that failed for good, are never pruned.
 
 Orders are never touched: an order is a snapshot that names no cart (its checkout key is
 derived from the shopper's cookie, not from a cart row), so deleting a cart cannot break one.
@@ -24,10 +26,21 @@ from sqlmodel import col, delete, select
 from configurator.services import import_jobs
 from configurator.services.accounts import ATTEMPTS_KEPT
 from configurator.store.db import new_session, unit_of_work
-from configurator.store.models import AdminSession, Cart, CartLine, LoginAttempt, utcnow
+from configurator.store.models import (
+    AdminSession,
+    Cart,
+    CartLine,
+    LoginAttempt,
+    OutboxMail,
+    utcnow,
+)
 
 BATCH = 500
 """Rows deleted per transaction."""
+MAIL_RETENTION = timedelta(days=30)
+"""Sent mails are kept this long by default (`MAIL_RETENTION_DAYS`)."""
+SENT = "sent"
+"""The outbox status of a delivered mail (`services.mail.SENT`)."""
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +51,7 @@ class Pruned:
     sessions: int = 0
     attempts: int = 0
     import_jobs: int = 0
+    mails: int = 0
 
 
 def _prune_carts_batch(engine: Engine, cutoff: datetime, batch: int) -> int:
@@ -85,13 +99,16 @@ def prune(
     engine: Engine,
     *,
     cart_retention: timedelta,
+    mail_retention: timedelta = MAIL_RETENTION,
     now: datetime | None = None,
     batch: int = BATCH,
 ) -> Pruned:
-    """Delete carts idle for longer than `cart_retention`, expired merchant sessions and
-    sign-in attempts older than the sign-in limits look back. Returns how many of each."""
+    """Delete carts idle for longer than `cart_retention`, expired merchant sessions, sign-in
+    attempts older than the sign-in limits look back and mails sent longer than
+    `mail_retention` ago. Returns how many of each."""
     now = now or utcnow()
     carts_before, attempts_before = now - cart_retention, now - ATTEMPTS_KEPT
+    mails_before = now - mail_retention
     return Pruned(
         carts=_until_done(lambda n: _prune_carts_batch(engine, carts_before, n), batch),
         sessions=_until_done(
@@ -103,6 +120,15 @@ def prune(
         attempts=_until_done(
             lambda n: _prune_rows_batch(
                 engine, col(LoginAttempt.id), col(LoginAttempt.created_at) < attempts_before, n
+            ),
+            batch,
+        ),
+        mails=_until_done(
+            lambda n: _prune_rows_batch(
+                engine,
+                col(OutboxMail.id),
+                (col(OutboxMail.status) == SENT) & (col(OutboxMail.sent_at) < mails_before),
+                n,
             ),
             batch,
         ),
@@ -121,10 +147,12 @@ class PruneSchedule:
         *,
         cart_retention: timedelta,
         interval: timedelta,
+        mail_retention: timedelta = MAIL_RETENTION,
         first_delay: timedelta = timedelta(seconds=30),
     ) -> None:
         self._engine = engine
         self.cart_retention = cart_retention
+        self.mail_retention = mail_retention
         self.interval = interval
         self.first_delay = first_delay
         self.passes = 0
@@ -137,17 +165,21 @@ class PruneSchedule:
         return self._engine if isinstance(self._engine, Engine) else self._engine()
 
     def run_once(self) -> Pruned:
-        pruned = prune(self.engine(), cart_retention=self.cart_retention)
+        pruned = prune(
+            self.engine(), cart_retention=self.cart_retention, mail_retention=self.mail_retention
+        )
         self.last = pruned
         self.passes += 1
         self.pass_done.set()
         if pruned != Pruned():
             log.info(
-                "pruned %d carts, %d sessions, %d sign-in attempts, %d stock imports",
+                "pruned %d carts, %d sessions, %d sign-in attempts, %d stock imports, "
+                "%d sent mails",
                 pruned.carts,
                 pruned.sessions,
                 pruned.attempts,
                 pruned.import_jobs,
+                pruned.mails,
             )
         return pruned
 

@@ -36,7 +36,8 @@ from configurator.core.configuration import ConfiguratorSpec, resolve
 from configurator.core.fulfilment import RecordedOption, snapshot_line
 from configurator.core.mails import Mail, OrderFacts
 from configurator.core.money import format_cents
-from configurator.services.catalog import option_stock, spec_by_id, stock_settings
+from configurator.core.promises import promise_words
+from configurator.services.catalog import option_stock, shop_today, spec_by_id, stock_settings
 from configurator.settings import Settings
 from configurator.store.db import new_session, unit_of_work
 from configurator.store.models import (
@@ -63,6 +64,11 @@ def _settings() -> Settings:
     """The shop's address for links and the merchant's address, read where the mail is written
     (the values `configurator serve` was started with: the same environment)."""
     return Settings.from_env()
+
+
+def public_url() -> str:
+    """The shop's public address, for links in mails."""
+    return _settings().public_url
 
 
 def enqueue(session: Session, mail: Mail, *, order_number: str = "") -> OutboxMail:
@@ -99,7 +105,11 @@ class _OrderRows:
                 [
                     RecordedOption(
                         mails.backordered_option(
-                            o.layer_name, o.option_name, self.timeframes.get(o.option_id)
+                            o.layer_name,
+                            o.option_name,
+                            promise_words(
+                                o.promised_date, self.timeframes.get(o.option_id), shop_today()
+                            ),
                         ),
                         o.customer_told,
                     )

@@ -322,6 +322,7 @@ def _option_row(
         "stock_taken": quantity if option.id in demand else 0,
         "shown_to_shopper": cart_option.choice.layer.shown_to_shopper,
         "restock_timeframe": cart_option.restock_timeframe,
+        "promised_date": cart_option.promised_date,
     }
 
 

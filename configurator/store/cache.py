@@ -15,6 +15,11 @@ read together in one indexed SELECT (`product_versions`, `read_product_versions`
 - `catalog_version`, one row for what is truly global: a restore, a replaced or deleted image,
   a bulk statement not attributable to one product. Never written by a checkout.
 
+The day (UTC) is part of the catalog version a worker caches under: a backorder's promised
+date ("ships around 14 January") is said relative to today (a passed delivery promises
+nothing, another year's date names its year), so what was cached yesterday is not served
+today. Expected deliveries are catalog: changing one moves the product's version.
+
 Worker processes and hosts share nothing but the database.
 """
 
@@ -41,6 +46,7 @@ from configurator.store.models import (
     OptionViewImage,
     Product,
     ProductView,
+    utcnow,
 )
 
 CATALOG_TABLES = (Product, Layer, Option, Image, ProductView, OptionViewImage)
@@ -176,7 +182,8 @@ def _forget_changes(session: Session) -> None:
 
 
 Version = tuple[str, int]
-"""Which database (a worker may serve only one, tests use many) and its catalog version."""
+"""Which database (a worker may serve only one, tests use many) on which day (UTC), and its
+catalog version."""
 
 
 def _database(url: URL, opened_file: FileId | None) -> str:
@@ -196,7 +203,8 @@ def _versions(database: str, rows: Sequence[Any]) -> tuple[Version, ProductVersi
     first = rows[0] if rows else (0, None, 0)
     stamp = tuple((int(r[3]), int(r[4])) for r in rows if r[3] is not None)
     product = int(first[1]) if first[1] is not None else None
-    return (database, int(first[0] or 0)), ProductVersion(product, int(first[2] or 0), stamp)
+    today = f"{database}@{utcnow().date().isoformat()}"
+    return (today, int(first[0] or 0)), ProductVersion(product, int(first[2] or 0), stamp)
 
 
 def product_versions(

@@ -7,7 +7,7 @@ link that names a deleted product or option can never silently point at a new on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -262,6 +262,26 @@ class OrderLineOption(SQLModel, table=True):
     restock_timeframe: str | None = Field(default=None, max_length=80)
     """The option's delivery timeframe at checkout, for a backordered option ("ships in 2-3
     weeks"); NULL when nothing was promised. Later edits of the option do not change it."""
+    promised_date: date | None = None
+    """The date its waiting units were promised (`core.promises`): set at checkout when an
+    expected delivery covers them, moved when a delivery slips, shrinks or is cancelled; NULL:
+    no delivery covers them (the timeframe applies)."""
+
+
+class ExpectedDelivery(SQLModel, table=True):
+    """Stock the merchant expects for a tracked option: `quantity` units around `expected_on`.
+    Waiting backorders are promised dates from these (`core.promises`); "Receive stock"
+    counts against them, earliest first. Catalog data: changing one moves the product's
+    version (the storefront's promises are cached with it)."""
+
+    __tablename__ = "expected_delivery"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    option_id: int = Field(foreign_key="option.id", ondelete="CASCADE", index=True)
+    expected_on: date
+    quantity: int
+    created_at: datetime = Field(default_factory=utcnow)
+    username: str = Field(default="", max_length=64)
 
 
 class StockMovement(SQLModel, table=True):

@@ -38,9 +38,9 @@ from configurator.core.fulfilment import WAITING, Fulfilment
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
 from configurator.core.mails import MailKind
 from configurator.core.rules import Action
-from configurator.services import accounts, documents, fulfilment, mail, stock
+from configurator.services import accounts, documents, fulfilment, incoming, mail, stock
 from configurator.services import catalog_admin as edit
-from configurator.services.catalog import list_products, load_spec
+from configurator.services.catalog import list_products, load_spec, shop_today
 from configurator.services.orders import (
     OrderError,
     OrderView,
@@ -339,6 +339,7 @@ class AdminController(Controller):
         allocated: FromQuery[str] = "",
         salable: FromQuery[str] = "",
         ready: FromQuery[str] = "",
+        mailed: FromQuery[str] = "",
     ) -> Template:
         item_id = path_id(item) if item else None
         if panel not in PANELS:
@@ -346,6 +347,8 @@ class AdminController(Controller):
         notice = ""
         if saved in {"received", "back-in-stock"}:
             notice = _restock_notice(saved, _count(allocated), _count(salable), _count(ready))
+        elif saved in _DELIVERY_NOTICES:
+            notice = _delivery_notice(saved, _count(mailed))
         return self._editor(
             request,
             db,
@@ -700,6 +703,126 @@ class AdminController(Controller):
             )
         return self._after_restock(request, db, pid, oid, "back-in-stock", restock)
 
+    # Expected deliveries (incoming stock) ---------------------------------------------
+
+    def _after_delivery(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        option_id: int,
+        kind: str,
+        result: incoming.Repromised,
+    ) -> Template | Redirect:
+        mailed = len(result.mailed)
+        if is_htmx(request):
+            editor = self._editor(
+                request,
+                db,
+                product_id,
+                "option",
+                item_id=option_id,
+                notice=_delivery_notice(kind, mailed),
+            )
+            editor.headers["HX-Replace-Url"] = (
+                f"/admin/products/{product_id}?panel=option&item={option_id}"
+            )
+            return editor
+        query = urlencode({"panel": "option", "item": option_id, "saved": kind, "mailed": mailed})
+        return see_other(f"/admin/products/{product_id}?{query}")
+
+    def _delivery_refused(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        option_id: int,
+        exc: Exception,
+        values: dict[str, str],
+        suffix: str = "",
+    ) -> Template:
+        """422 for bad input (the field's message beside it), 409 for an untracked option;
+        nothing changed either way."""
+        if isinstance(exc, edit.FormError):
+            errors = {f"{name}{suffix}": message for name, message in exc.errors.items()}
+            return self._editor(
+                request,
+                db,
+                product_id,
+                "option",
+                item_id=option_id,
+                errors=errors,
+                values={f"{name}{suffix}": value for name, value in values.items()},
+                status_code=422,
+            )
+        return self._editor(
+            request, db, product_id, "option", item_id=option_id, refusal=str(exc), status_code=409
+        )
+
+    @post("/products/{product_id:str}/options/{option_id:str}/deliveries", sync_to_thread=True)
+    def add_delivery(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        option: EditedOption,
+        data: FormData,
+    ) -> Template | Redirect:
+        """Record an expected delivery: a date and a quantity."""
+        pid, oid, form = row_id(product), row_id(option), _text_fields(data)
+        try:
+            result = incoming.add_delivery(db, pid, oid, form, username=_username(request))
+        except (edit.FormError, incoming.DeliveryRefused) as exc:
+            return self._delivery_refused(request, db, pid, oid, exc, form)
+        return self._after_delivery(request, db, pid, oid, "delivery-added", result)
+
+    @post(
+        "/products/{product_id:str}/options/{option_id:str}/deliveries/{delivery_id:str}",
+        sync_to_thread=True,
+    )
+    def change_delivery(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        option: EditedOption,
+        delivery_id: FromPath[str],
+        data: FormData,
+    ) -> Template | Redirect:
+        """Change an expected delivery's date or quantity; customers whose items now ship
+        later are mailed."""
+        pid, oid, did, form = (
+            row_id(product),
+            row_id(option),
+            path_id(delivery_id),
+            _text_fields(data),
+        )
+        try:
+            result = incoming.change_delivery(db, pid, oid, did, form)
+        except (edit.FormError, incoming.DeliveryRefused) as exc:
+            return self._delivery_refused(request, db, pid, oid, exc, form, f"_{did}")
+        return self._after_delivery(request, db, pid, oid, "delivery-changed", result)
+
+    @post(
+        "/products/{product_id:str}/options/{option_id:str}/deliveries/{delivery_id:str}/cancel",
+        sync_to_thread=True,
+    )
+    def cancel_delivery(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        product: EditedProduct,
+        option: EditedOption,
+        delivery_id: FromPath[str],
+    ) -> Template | Redirect:
+        """Cancel an expected delivery; customers whose items now ship later are mailed."""
+        pid, oid, did = row_id(product), row_id(option), path_id(delivery_id)
+        try:
+            result = incoming.cancel_delivery(db, pid, oid, did)
+        except incoming.DeliveryRefused as exc:
+            return self._delivery_refused(request, db, pid, oid, exc, {})
+        return self._after_delivery(request, db, pid, oid, "delivery-cancelled", result)
+
     @get("/products/{product_id:str}/options/{option_id:str}/movements", sync_to_thread=True)
     def option_movements(
         self,
@@ -873,6 +996,7 @@ class AdminController(Controller):
             "queue": queue,
             "total_units": sum(option.total for option in queue),
             "total_lines": sum(len(option.lines) for option in queue),
+            "today": shop_today(),
         }
         return render(request, "admin/backorders.html", None, context)
 
@@ -1106,6 +1230,25 @@ def _restock_notice(kind: str, allocated: int, salable: int, ready: int) -> str:
     if kind == "back-in-stock":
         return f"Marked back in stock: {went}{orders}."
     return f"Stock received: {went}{orders}; {salable} salable."
+
+
+_DELIVERY_NOTICES = {
+    "delivery-added": "Expected delivery recorded. Shoppers see the date it promises on the "
+    "next request.",
+    "delivery-changed": "Expected delivery changed.",
+    "delivery-cancelled": "Expected delivery cancelled.",
+}
+
+
+def _delivery_notice(kind: str, mailed: int) -> str:
+    """What a change of the expected deliveries did, in the merchant's words."""
+    told = (
+        f" {mailed} {'customer was' if mailed == 1 else 'customers were'} emailed that "
+        "their backordered items now ship later."
+        if mailed
+        else ""
+    )
+    return _DELIVERY_NOTICES.get(kind, "") + told
 
 
 PANELS = frozenset({"details", "settings", "layer", "option", "new-layer", "rules", "views"})

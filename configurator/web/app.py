@@ -6,7 +6,7 @@ import functools
 import gc
 import hashlib
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from jinja2 import Environment
@@ -27,8 +27,10 @@ from sqlalchemy.exc import DataError, OperationalError
 from configurator.core import availability, composition
 from configurator.core.fulfilment import Fulfilment
 from configurator.core.money import cents_to_input, format_cents, format_delta
+from configurator.core.promises import day_in_words, promise_words
 from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
+from configurator.services.catalog import shop_today
 from configurator.services.catalog_admin import NotFound
 from configurator.services.housekeeping import PruneSchedule
 from configurator.services.mail import MailSender
@@ -97,6 +99,12 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
+def promised_label(promised: date | None, timeframe: str | None) -> str:
+    """ "(Available Backorder) - ships around 14 January" for a recorded backordered option:
+    the date it was promised, else the timeframe, else the label alone."""
+    return availability.backorder_label(promise_words(promised, timeframe, shop_today()) or None)
+
+
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     # Templates ship with the code: checking every file's modification time on each render was
@@ -112,6 +120,8 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     }
     env.globals["stock_heading"] = availability.stock_heading
     env.globals["backorder_label"] = availability.backorder_label
+    env.globals["promised_label"] = promised_label
+    env.globals["day_in_words"] = day_in_words
     env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
@@ -145,12 +155,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         DataError: unstorable_value_handler,
         Exception: internal_error_handler,
     }
-    # Every worker prunes abandoned carts, expired sessions and old sign-in attempts now and
-    # then (idempotent, short transactions), on whatever database the app serves at the time.
+    # Every worker prunes abandoned carts, expired sessions, old sign-in attempts and old sent
+    # mails now and then (idempotent, short transactions), on whatever database the app serves
+    # at the time.
     prune_schedule = PruneSchedule(
         lambda: app.state.engine,
         cart_retention=settings.cart_retention,
         interval=timedelta(minutes=settings.prune_interval_minutes),
+        mail_retention=settings.mail_retention,
     )
     # With SMTP_URL set, every worker sends the outbox's due mails now and then (claimed one
     # by one, so two workers never send the same mail); without it they wait, listed on the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -304,6 +305,19 @@ class OptionPanel:
     def save(self) -> Locator:
         self.editor.submit(self.panel, "Save option", "Option saved.")
         return self.panel
+
+    def add_expected_delivery(self, expected_on: date, quantity: int) -> Locator:
+        """Record an expected delivery in the panel's "Expected deliveries" (a tracked
+        option): its date and the quantity expected; the panel after it is recorded."""
+        self.panel.get_by_label("Expected delivery date").fill(expected_on.isoformat())
+        self.panel.get_by_label("Quantity expected").fill(str(quantity))
+        self.editor.submit(self.panel, "Add expected delivery", "Expected delivery recorded.")
+        return self.panel
+
+    @property
+    def expected_deliveries(self) -> Locator:
+        """The deliveries listed under "Expected deliveries", earliest first."""
+        return self.panel.get_by_test_id("expected-delivery")
 
     @property
     def shoppers_see(self) -> Locator:

@@ -15,7 +15,15 @@ from sqlmodel import col, select, update
 from configurator import cli
 from configurator.services import housekeeping
 from configurator.settings import Settings
-from configurator.store.models import AdminSession, AdminUser, Cart, CartLine, LoginAttempt, utcnow
+from configurator.store.models import (
+    AdminSession,
+    AdminUser,
+    Cart,
+    CartLine,
+    LoginAttempt,
+    OutboxMail,
+    utcnow,
+)
 from configurator.web.app import create_app
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, line_ids, post_form
 
@@ -109,7 +117,8 @@ def test_prune_deletes_abandoned_carts_expired_sessions_and_old_attempts_but_no_
     out = capsys.readouterr().out
     assert (
         "Pruned 2 abandoned cart(s) (idle over 30 days), 1 expired merchant session(s), "
-        "1 old sign-in attempt(s)." in out
+        "1 old sign-in attempt(s), 0 mail(s) sent over 30 days ago, 0 finished stock import(s)."
+        in out
     )
     assert shop.count("cart") == 2
     assert "Court Sneaker" in today.get("/cart").text
@@ -221,3 +230,73 @@ def test_prune_interval_zero_turns_automatic_pruning_off(shop: Shop) -> None:
     schedule.first_delay = timedelta(0)
     with TestClient(app):
         assert not schedule.running
+
+
+def _seed_outbox(shop: Shop) -> None:
+    """Mails of every state and age: sent 45 and 10 days ago, one that failed long ago, one
+    still waiting since long ago."""
+    now = utcnow()
+    rows = [
+        ("old sent", "sent", now - LONG_AGO, now - LONG_AGO),
+        ("recent sent", "sent", now - timedelta(days=10), now - timedelta(days=10)),
+        ("old failed", "failed", now - LONG_AGO, None),
+        ("old waiting", "waiting", now - LONG_AGO, None),
+    ]
+    with shop.engine.begin() as connection:
+        for subject, status, created_at, sent_at in rows:
+            connection.execute(
+                OutboxMail.__table__.insert().values(  # type: ignore[attr-defined]
+                    kind="order_confirmation",
+                    to_address="ada@example.com",
+                    subject=subject,
+                    body="Hello",
+                    status=status,
+                    attempts=1,
+                    next_attempt_at=created_at,
+                    last_error="",
+                    order_number="",
+                    created_at=created_at,
+                    sent_at=sent_at,
+                )
+            )
+
+
+def _subjects(shop: Shop) -> set[str]:
+    with shop.engine.connect() as connection:
+        return set(connection.execute(select(OutboxMail.subject)).scalars())
+
+
+def test_prune_deletes_only_sent_mails_older_than_the_retention(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed_outbox(shop)
+    monkeypatch.setenv("DATABASE_URL", _url(shop))
+    monkeypatch.delenv("MAIL_RETENTION_DAYS", raising=False)
+
+    assert cli.main(["prune"]) == 0
+
+    assert "1 mail(s) sent over 30 days ago" in capsys.readouterr().out
+    # What failed or still waits stays for the merchant to see, however old.
+    assert _subjects(shop) == {"recent sent", "old failed", "old waiting"}
+
+    # A shorter retention from the command line, then from the environment.
+    assert cli.main(["prune", "--mail-days", "60"]) == 0
+    assert _subjects(shop) == {"recent sent", "old failed", "old waiting"}
+    assert cli.main(["prune", "--mail-days", "7"]) == 0
+    assert "1 mail(s) sent over 7 days ago" in capsys.readouterr().out
+    assert _subjects(shop) == {"old failed", "old waiting"}
+    _seed_outbox(shop)
+    monkeypatch.setenv("MAIL_RETENTION_DAYS", "5")
+    pruned = housekeeping.prune(
+        shop.engine,
+        cart_retention=timedelta(days=30),
+        mail_retention=Settings.from_env().mail_retention,
+    )
+    assert pruned.mails == 2
+
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(SystemExit):
+            cli.main(["prune", "--mail-days", bad])
+    monkeypatch.setenv("MAIL_RETENTION_DAYS", "soon")
+    with pytest.raises(SystemExit, match="MAIL_RETENTION_DAYS"):
+        cli.main(["prune"])
