@@ -283,6 +283,7 @@ def test_when_everything_is_backordered_the_checkout_places_only_a_pending_order
 
     checkout = client.get("/checkout").text
     assert subtotal(checkout) == 0
+    assert "Place order · nothing charged now" in checkout
     response = post_form(client, "/checkout", CUSTOMER)
 
     assert response.status_code == 303
