@@ -38,6 +38,7 @@ from configurator.services.stock import (
     give_back,
     line_progress,
     lock_option,
+    name_pending_order,
     refresh_fulfilment,
     take_for_order,
     waiting_lines,
@@ -256,7 +257,12 @@ def _write_orders(
     if later:
         pending = _pending_order(session, order)
         _write_lines(session, pending, later, demand)
+        name_pending_order(session, order, pending, set(demand) - _options_of(charged))
     return pending
+
+
+def _options_of(items: list[CartItem]) -> set[int]:
+    return {o.choice.option.id for item in items for o in item.options if o.choice.option}
 
 
 def _charged_parts(cart: CartView) -> tuple[list[CartItem], list[CartItem]]:

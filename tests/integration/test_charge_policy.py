@@ -64,9 +64,15 @@ def subtotal(html: str) -> int:
     return cents(match.group(1))
 
 
-def rows(shop: Shop, sql: str) -> list[tuple[object, ...]]:
+def rows(shop: Shop, sql: str, **params: object) -> list[tuple[object, ...]]:
     with shop.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(text(sql))]
+        return [tuple(row) for row in connection.execute(text(sql), params)]
+
+
+def movements(shop: Shop, option_id: int) -> list[tuple[object, ...]]:
+    """(order number, delta) of an option's stock movements, oldest first."""
+    sql = "SELECT order_number, delta FROM stock_movement WHERE option_id = :i ORDER BY id"
+    return rows(shop, sql, i=option_id)
 
 
 def orders(shop: Shop) -> list[tuple[object, ...]]:
@@ -193,6 +199,9 @@ def test_charge_on_restock_leaves_backordered_lines_out_and_places_a_pending_ord
     assert (is_pending, main_of, total, status) == (True, main, carbon_bike, "awaiting")
     assert shop.scalar("SELECT count(*) FROM order_line") == 2
     assert shop.count("cart_line") == 0
+    # The bike's tracked options went wholly to the Pending order: their movements name it.
+    red = shop.option_id(BIKE, "Frame", "Racing Red")
+    assert movements(shop, red)[-1] == (pending, -1)
 
     page = client.get(response.headers["location"]).text
     assert f"Order <strong>{main}</strong>" in page
@@ -250,6 +259,8 @@ def test_a_split_line_charges_what_is_in_stock_and_defers_the_rest(
         "SELECT sum(stock_taken) FROM order_line_option WHERE option_id = :i", i=green
     )
     assert taken == 5
+    # Split between the two orders: the one movement of the checkout names the main order.
+    assert movements(shop, green)[-1] == (main, -5)
 
 
 def test_a_restock_fills_the_pending_order_like_any_waiting_backorder(
