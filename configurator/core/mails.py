@@ -233,7 +233,12 @@ def ready_to_ship(order: OrderFacts) -> Mail:
         [
             f"Hello {one_line(order.customer_name)},",
             f"Good news: everything in your order {order.number} is now in stock, and we are "
-            "getting it ready to ship.",
+            "getting it ready to ship."
+            + (
+                f" It is a Pending order: its {order.subtotal} is charged as it ships."
+                if order.is_pending
+                else ""
+            ),
             _bullets(items),
             f"Your order: {order.url}",
         ],

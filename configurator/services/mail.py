@@ -118,6 +118,7 @@ class _OrderRows:
             url=f"{public_url}/orders/{order.token}",
             lines=snapshots,
             subtotal=format_cents(order.subtotal_cents),
+            is_pending=order.pending,
         )
 
 
@@ -169,21 +170,16 @@ def enqueue_order_placed(
     settings = _settings()
     rows = _order_rows(session, order)
     pending_rows = _order_rows(session, pending) if pending is not None else None
-
-    def facts(rows: _OrderRows, *, merchant: bool) -> mails.OrderFacts:
-        return replace(
-            rows.facts(settings.public_url, merchant=merchant), is_pending=rows.order.pending
-        )
-
+    url = settings.public_url
     customer = replace(
-        facts(rows, merchant=False),
-        pictures=_pictures(session, rows, settings.public_url),
-        pending=facts(pending_rows, merchant=False) if pending_rows else None,
+        rows.facts(url, merchant=False),
+        pictures=_pictures(session, rows, url),
+        pending=pending_rows.facts(url, merchant=False) if pending_rows else None,
     )
     enqueue(session, mails.order_confirmation(customer), order_number=order.number)
     merchant = replace(
-        facts(rows, merchant=True),
-        pending=facts(pending_rows, merchant=True) if pending_rows else None,
+        rows.facts(url, merchant=True),
+        pending=pending_rows.facts(url, merchant=True) if pending_rows else None,
     )
     admin_url = f"{settings.public_url}/admin/orders/{order.number}"
     pending_admin_url = (

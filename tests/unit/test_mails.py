@@ -223,3 +223,10 @@ def test_a_checkout_that_is_all_backordered_confirms_a_pending_order_charging_no
     merchant = new_order(alone, "shop@example.com", "http://a/CFG-ABCD2345")
     assert merchant.subject == "New Pending order CFG-ABCD2345 from Ada Lovelace"
     assert "Charge it when the items ship." in merchant.body
+
+
+def test_a_pending_order_ready_to_ship_says_it_is_charged_now() -> None:
+    waiting = LineSnapshot("Aero Road Bike", 1, 1)
+    body = ready_to_ship(replace(order(waiting), is_pending=True)).body
+    assert "It is a Pending order: its €2,150.00 is charged as it ships." in body
+    assert "Pending" not in ready_to_ship(order(waiting)).body
