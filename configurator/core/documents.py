@@ -308,7 +308,7 @@ def invoice(order: OrderFacts) -> Document:
     waits = any(line.quantity_backordered for line in order.lines)
     return Document(
         DocumentKind.INVOICE,
-        f"Invoice for order {order.number}",
+        f"Invoice for {'Pending order' if order.pending else 'order'} {order.number}",
         _facts(order),
         "Bill to",
         order.address,
