@@ -216,6 +216,14 @@ class OrderFacts:
     lines: tuple[LineFacts, ...]
     cancelled_at: datetime | None = None
     cancelled: bool = False
+    pending: bool = False
+    """A Pending order (Charge on restock): nothing was charged at checkout."""
+
+
+PENDING_INVOICE_NOTE = (
+    "Pending order: nothing was charged at checkout. Charge this amount when the items ship "
+    "(Charge on restock): no shipping and no discounts are added to a Pending order."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +308,7 @@ def invoice(order: OrderFacts) -> Document:
     waits = any(line.quantity_backordered for line in order.lines)
     return Document(
         DocumentKind.INVOICE,
-        f"Invoice for order {order.number}",
+        f"Invoice for {'Pending order' if order.pending else 'order'} {order.number}",
         _facts(order),
         "Bill to",
         order.address,
@@ -314,9 +322,10 @@ def invoice(order: OrderFacts) -> Document:
         rows,
         (("Subtotal", format_cents(order.subtotal)),),
         _cancelled_note(order)
+        + ((PENDING_INVOICE_NOTE,) if order.pending else ())
         + (
             ("Backordered items are charged at their normal price and ship once restocked.",)
-            if waits
+            if waits and not order.pending
             else ()
         ),
     )

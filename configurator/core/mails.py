@@ -86,6 +86,10 @@ class OrderFacts:
     pictures: tuple[tuple[str, str], ...] = ()
     """Each line's product name and the absolute address of its build's picture (a line whose
     product is gone or unpublished has none)."""
+    pending: OrderFacts | None = None
+    """The Pending order placed with this one (Charge on restock): charged when it ships."""
+    is_pending: bool = False
+    """This order is itself a Pending order (everything in the checkout was backordered)."""
 
 
 def one_line(text: str) -> str:
@@ -136,13 +140,47 @@ def order_confirmation(order: OrderFacts) -> Mail:
         f"Your order {order.number}",
         [
             f"Hello {one_line(order.customer_name)},",
-            f"Thank you for your order {order.number}."
-            + (f" Subtotal: {order.subtotal}." if order.subtotal else ""),
+            _thanks(order),
             *_shipping(order, merchant=False),
+            *_pending_order(order.pending, merchant=False),
             _pictures(order),
             f"Your order, at any time: {order.url}",
         ],
     )
+
+
+def _thanks(order: OrderFacts) -> str:
+    if order.is_pending:
+        return (
+            f"Thank you for your order {order.number}. Everything in it is backordered, so "
+            f"nothing is charged now: it is a Pending order of {order.subtotal}, charged when "
+            "the items ship (no shipping and no discounts are added to it)."
+        )
+    return f"Thank you for your order {order.number}." + (
+        f" Subtotal: {order.subtotal}." if order.subtotal else ""
+    )
+
+
+def _pending_order(pending: OrderFacts | None, *, merchant: bool, admin_url: str = "") -> list[str]:
+    """The Pending order placed with an order, as its confirmation (or the merchant's new order
+    mail) names it."""
+    if pending is None:
+        return []
+    if merchant:
+        return [
+            f"The backordered items are in Pending order {pending.number} ({pending.subtotal}): "
+            "charge it when they ship (no shipping, no discounts)."
+            + (f" {admin_url}" if admin_url else "")
+        ]
+    items = [
+        f"{line.product_name} \N{MULTIPLICATION SIGN} {line.quantity}" for line in pending.lines
+    ]
+    return [
+        f"Backordered items are charged when they ship, not now: they are in your Pending order "
+        f"{pending.number} ({pending.subtotal}; no shipping and no discounts are added to it).",
+        _bullets(items),
+        f"Your Pending order: {pending.url}",
+    ]
 
 
 def _pictures(order: OrderFacts) -> str:
@@ -153,16 +191,22 @@ def _pictures(order: OrderFacts) -> str:
     return f"{title}:\n" + _bullets([f"{name}: {url}" for name, url in order.pictures])
 
 
-def new_order(order: OrderFacts, merchant_email: str, admin_url: str) -> Mail:
-    """To the merchant: a new order, and what of it to ship now and what to hold."""
+def new_order(
+    order: OrderFacts, merchant_email: str, admin_url: str, pending_admin_url: str = ""
+) -> Mail:
+    """To the merchant: a new order, and what of it to ship now and what to hold (and its
+    Pending order, to charge when it ships)."""
+    kind = "Pending order" if order.is_pending else "order"
     return _mail(
         MailKind.NEW_ORDER,
         merchant_email,
-        f"New order {order.number} from {one_line(order.customer_name)}",
+        f"New {kind} {order.number} from {one_line(order.customer_name)}",
         [
-            f"{one_line(order.customer_name)} <{order.email}> placed order {order.number}."
-            + (f" Subtotal: {order.subtotal}." if order.subtotal else ""),
+            f"{one_line(order.customer_name)} <{order.email}> placed {kind} {order.number}."
+            + (f" Subtotal: {order.subtotal}." if order.subtotal else "")
+            + (" Charge it when the items ship." if order.is_pending else ""),
             *_shipping(order, merchant=True),
+            *_pending_order(order.pending, merchant=True, admin_url=pending_admin_url),
             f"Open it in the admin: {admin_url}",
         ],
     )
@@ -191,7 +235,12 @@ def ready_to_ship(order: OrderFacts) -> Mail:
         [
             f"Hello {one_line(order.customer_name)},",
             f"Good news: everything in your order {order.number} is now in stock, and we are "
-            "getting it ready to ship.",
+            "getting it ready to ship."
+            + (
+                f" It is a Pending order: its {order.subtotal} is charged as it ships."
+                if order.is_pending
+                else ""
+            ),
             _bullets(items),
             f"Your order: {order.url}",
         ],

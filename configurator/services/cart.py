@@ -8,7 +8,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -24,6 +24,13 @@ from configurator.core.availability import (
     plan_quantity_change,
     split_summary,
 )
+from configurator.core.charging import (
+    DEFAULT_CHARGE_POLICY,
+    ChargePolicy,
+    ChargeSplit,
+    charge_split,
+    line_reason,
+)
 from configurator.core.checkout import CartLineIn, choice_name, plan_cart, stock_demand
 from configurator.core.configuration import (
     MAX_QUANTITY,
@@ -34,6 +41,7 @@ from configurator.core.configuration import (
     resolve,
 )
 from configurator.services.catalog import spec_by_id
+from configurator.services.charging import charge_policy
 from configurator.store.db import unit_of_work
 from configurator.store.models import Cart, CartLine, utcnow
 
@@ -107,6 +115,8 @@ class CartItem:
     backorder_line: bool = False
     split: LineSplit | None = None
     options: tuple[CartOption, ...] = field(default=())
+    charge: ChargeSplit | None = None
+    """The line divided by the charge policy (see `core.charging`)."""
 
     @property
     def unit_price(self) -> int:
@@ -115,6 +125,43 @@ class CartItem:
     @property
     def line_total(self) -> int:
         return self.unit_price * self.quantity
+
+    @property
+    def charged_later(self) -> int:
+        """Units left out of the subtotal: they move to the Pending order (Charge on restock)."""
+        return self.charge.charged_later if self.charge else 0
+
+    @property
+    def charged_now_total(self) -> int:
+        """What of this line the subtotal counts."""
+        return self.unit_price * (self.quantity - self.charged_later)
+
+    @property
+    def charged_later_total(self) -> int:
+        return self.unit_price * self.charged_later
+
+    @property
+    def charge_reason(self) -> str:
+        """Why some of the line is not charged now, in plain words ("" when all of it is)."""
+        return line_reason(self.charge, self.quantity) if self.charge else ""
+
+    def charged_parts(self) -> tuple[CartItem | None, CartItem | None]:
+        """The line as the main order records it and as the Pending order does (None: no units
+        there), each with its own split and options."""
+        if self.charge is None or self.split is None:
+            return self, None
+        return self._part(self.charge.now), self._part(self.charge.later)
+
+    def _part(self, split: LineSplit | None) -> CartItem | None:
+        if split is None:
+            return None
+        if split == self.split:
+            return self
+        options = tuple(
+            CartOption(o.choice, s) for o, s in zip(self.options, split.options, strict=True)
+        )
+        quantity = split.in_stock + split.backordered
+        return replace(self, quantity=quantity, split=split, options=options, charge=None)
 
     @property
     def edit_query(self) -> list[tuple[str, str]]:
@@ -141,10 +188,17 @@ class CartItem:
 @dataclass(frozen=True)
 class CartView:
     items: tuple[CartItem, ...]
+    charge_policy: ChargePolicy = DEFAULT_CHARGE_POLICY
 
     @property
     def subtotal(self) -> int:
-        return sum(item.line_total for item in self.items if not item.problems)
+        """What is charged now: under Charge on restock, backordered items are left out."""
+        return sum(item.charged_now_total for item in self.items if not item.problems)
+
+    @property
+    def charged_later(self) -> int:
+        """The amount of the items that move to the Pending order (0: none)."""
+        return sum(item.charged_later_total for item in self.items if not item.problems)
 
     @property
     def count(self) -> int:
@@ -243,6 +297,7 @@ def view_cart(
         )
         resolved.append((line, spec, configuration))
 
+    policy = charge_policy(session) if lines else DEFAULT_CHARGE_POLICY
     plans = plan_cart(
         [
             CartLineIn(line.id, line.quantity, line.backorder_line, configuration)
@@ -280,9 +335,10 @@ def view_cart(
                     CartOption(c, s)
                     for c, s in zip(configuration.chosen, plan.split.options, strict=True)
                 ),
+                charge=charge_split(policy, plan.split),
             )
         )
-    return CartView(items=tuple(items))
+    return CartView(items=tuple(items), charge_policy=policy)
 
 
 ADDED = "Added to your cart."

@@ -16,6 +16,7 @@ from configurator.core.availability import (
     Backorders,
     StockStatus,
 )
+from configurator.core.charging import ChargePolicyError, parse_charge_policy
 from configurator.core.configuration import (
     ConfiguratorSpec,
     cheapest_price,
@@ -27,7 +28,7 @@ from configurator.core.configuration import (
 from configurator.core.images import CheckedImage
 from configurator.core.money import MoneyError, format_cents, parse_cents
 from configurator.core.rules import Action, Rule
-from configurator.services import mail, stock
+from configurator.services import charging, mail, stock
 from configurator.services.catalog import load_spec
 from configurator.services.stock import MAX_QUANTITY_ON_HAND
 from configurator.store.db import unit_of_work
@@ -319,8 +320,9 @@ def _backorder_choice(
 
 
 def update_global_settings(session: Session, product_id: int, form: Mapping[str, str]) -> Product:
-    """Global Settings > Stock Management. The backorder choice and thresholds are kept but have
-    no effect while stock management is off (the availability rules say so)."""
+    """Global Settings > Stock Management, and the shop's Charge policy. The backorder choice
+    and thresholds are kept but have no effect while stock management is off (the availability
+    rules say so)."""
     with unit_of_work(session, write=True):
         product = get_product(session, product_id)
         errors: dict[str, str] = {}
@@ -329,9 +331,17 @@ def update_global_settings(session: Session, product_id: int, form: Mapping[str,
             form, "new_option_backorders", errors, inherit=True
         )
         threshold, only_x_left, notify_below = _thresholds(form, errors, blank_means=0)
+        charge_policy = None
+        if "charge_policy" in form:  # the whole shop's; a form without it leaves it as it is
+            try:
+                charge_policy = parse_charge_policy(form["charge_policy"])
+            except ChargePolicyError as exc:
+                errors["charge_policy"] = str(exc)
         if errors:
             raise FormError(errors)
         assert backorders is not None
+        if charge_policy is not None:
+            charging.write_charge_policy(session, charge_policy)
         product.stock_management = _checkbox(form, "stock_management")
         product.backorders = backorders.value
         product.new_option_backorders = (

@@ -144,6 +144,7 @@ def order_facts(session: Session, number: str) -> OrderFacts | None:
         subtotal=order.subtotal_cents,
         cancelled=order.status == ORDER_CANCELLED,
         cancelled_at=order.cancelled_at,
+        pending=order.pending,
         lines=tuple(
             LineFacts(
                 product_name=entry.line.product_name,

@@ -128,6 +128,7 @@ class _OrderRows:
             url=f"{public_url}/orders/{order.token}",
             lines=snapshots,
             subtotal=format_cents(order.subtotal_cents),
+            is_pending=order.pending,
         )
 
 
@@ -171,20 +172,32 @@ def _order_facts(session: Session, order: CustomerOrder) -> OrderFacts:
     return _order_rows(session, order).facts(_settings().public_url, merchant=False)
 
 
-def enqueue_order_placed(session: Session, order: CustomerOrder) -> None:
-    """The customer's confirmation and the merchant's "new order", with the order."""
+def enqueue_order_placed(
+    session: Session, order: CustomerOrder, *, pending: CustomerOrder | None = None
+) -> None:
+    """The customer's confirmation and the merchant's "new order", with the order; both name
+    the Pending order placed with it, if any (one mail each for the pair)."""
     settings = _settings()
     rows = _order_rows(session, order)
+    pending_rows = _order_rows(session, pending) if pending is not None else None
+    url = settings.public_url
     customer = replace(
-        rows.facts(settings.public_url, merchant=False),
-        pictures=_pictures(session, rows, settings.public_url),
+        rows.facts(url, merchant=False),
+        pictures=_pictures(session, rows, url),
+        pending=pending_rows.facts(url, merchant=False) if pending_rows else None,
     )
     enqueue(session, mails.order_confirmation(customer), order_number=order.number)
-    merchant = rows.facts(settings.public_url, merchant=True)
+    merchant = replace(
+        rows.facts(url, merchant=True),
+        pending=pending_rows.facts(url, merchant=True) if pending_rows else None,
+    )
     admin_url = f"{settings.public_url}/admin/orders/{order.number}"
+    pending_admin_url = (
+        f"{settings.public_url}/admin/orders/{pending.number}" if pending is not None else ""
+    )
     enqueue(
         session,
-        mails.new_order(merchant, settings.merchant_address, admin_url),
+        mails.new_order(merchant, settings.merchant_address, admin_url, pending_admin_url),
         order_number=order.number,
     )
 

@@ -38,6 +38,7 @@ from configurator.services.stock import (
     give_back,
     line_progress,
     lock_option,
+    name_pending_order,
     refresh_fulfilment,
     take_for_order,
     waiting_lines,
@@ -229,17 +230,9 @@ def _place_order(
     exact = plan.specs_as_taken(before)
     if exact:
         cart = view_cart(session, cart_token, specs=exact)
-    progress = [
-        _write_line(session, order, position, item, plan.demand)
-        for position, item in enumerate(cart.items)
-    ]
-    order.fulfilment = order_fulfilment(progress).value
-    order.has_backorder = any(item.has_backorder for item in cart.items)
-    order.backorder_told = cart.has_backorder
-    session.add(order)
-    session.flush()
+    pending = _write_orders(session, order, cart, plan.demand)
     # The mails go into the outbox with the order, and are sent after it (never block it).
-    mail.enqueue_order_placed(session, order)
+    mail.enqueue_order_placed(session, order, pending=pending)
     mail.after_sale(session, _sold(cart, before, plan.demand))
 
     cart_id = cart_id_for(cart_token)
@@ -247,6 +240,81 @@ def _place_order(
     session.execute(delete(Cart).where(col(Cart.id) == cart_id))
     backordered = sum(item.split.backordered for item in cart.items if item.split is not None)
     return PlacedOrder(order.token, new=True, backordered_units=backordered)
+
+
+def _write_orders(
+    session: Session, order: CustomerOrder, cart: CartView, demand: dict[int, int]
+) -> CustomerOrder | None:
+    """Write the cart's lines into the order, and what the charge policy moves out of it into
+    a Pending order (returned; None when nothing moves)."""
+    charged, later = _charged_parts(cart)
+    pending = None
+    if not charged:
+        # Everything waits (Charge on restock): nothing is charged now, so the checkout's one
+        # order is its Pending order rather than an empty order beside one.
+        order.pending, charged, later = True, later, []
+    _write_lines(session, order, charged, demand)
+    if later:
+        pending = _pending_order(session, order)
+        _write_lines(session, pending, later, demand)
+        name_pending_order(session, order, pending, set(demand) - _options_of(charged))
+    return pending
+
+
+def _options_of(items: list[CartItem]) -> set[int]:
+    return {o.choice.option.id for item in items for o in item.options if o.choice.option}
+
+
+def _charged_parts(cart: CartView) -> tuple[list[CartItem], list[CartItem]]:
+    """The cart's lines charged with the order, and those (or the part of a split line) that
+    the charge policy moves to the Pending order."""
+    charged: list[CartItem] = []
+    pending: list[CartItem] = []
+    for item in cart.items:
+        now, later = item.charged_parts()
+        charged += [now] if now else []
+        pending += [later] if later else []
+    return charged, pending
+
+
+def _pending_order(session: Session, main: CustomerOrder) -> CustomerOrder:
+    """The Pending order beside `main`: the same customer and time (so restocks fill it as
+    old as its checkout), its own number and token, and each linked to the other."""
+    assert main.id is not None
+    pending = CustomerOrder(
+        number=_order_number(),
+        token=secrets.token_urlsafe(24),
+        created_at=main.created_at,
+        customer_name=main.customer_name,
+        email=main.email,
+        address_line1=main.address_line1,
+        address_line2=main.address_line2,
+        city=main.city,
+        postal_code=main.postal_code,
+        country=main.country,
+        subtotal_cents=0,
+        pending=True,
+        main_order_id=main.id,
+    )
+    session.add(pending)
+    session.flush()
+    return pending
+
+
+def _write_lines(
+    session: Session, order: CustomerOrder, items: list[CartItem], demand: dict[int, int]
+) -> None:
+    """Write an order's lines with their options, and what follows from them: its subtotal
+    (integer cents) and fulfilment status."""
+    progress = [
+        _write_line(session, order, position, item, demand) for position, item in enumerate(items)
+    ]
+    order.subtotal_cents = sum(item.line_total for item in items)
+    order.fulfilment = order_fulfilment(progress).value
+    order.has_backorder = any(item.has_backorder for item in items)
+    order.backorder_told = any(item.backorder_told for item in items)
+    session.add(order)
+    session.flush()
 
 
 def _sold(
@@ -460,6 +528,10 @@ class OrderView:
     order: CustomerOrder
     lines: tuple[OrderLineView, ...]
     shipments: tuple[Shipment, ...] = ()
+    pending: OrderView | None = None
+    """The Pending order the same checkout placed (Charge on restock), with its lines."""
+    main_order: CustomerOrder | None = None
+    """For a Pending order: the order the same checkout placed with it."""
 
     @property
     def fulfilment(self) -> Fulfilment:
@@ -547,7 +619,7 @@ def _build_image(
     return build_image_url(resolve(spec, selection), size=160)
 
 
-def _order_view(session: Session, order: CustomerOrder) -> OrderView:
+def _order_view(session: Session, order: CustomerOrder, *, linked: bool = True) -> OrderView:
     lines = session.exec(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
     ).all()
@@ -568,7 +640,26 @@ def _order_view(session: Session, order: CustomerOrder) -> OrderView:
     shipments = session.exec(
         select(Shipment).where(Shipment.order_id == order.id).order_by(col(Shipment.id))
     ).all()
-    return OrderView(order=order, lines=tuple(views), shipments=tuple(shipments))
+    pending = main_order = None
+    if linked and order.main_order_id is not None:
+        main_order = session.get(CustomerOrder, order.main_order_id)
+    elif linked and order.id is not None and not order.pending:
+        found = pending_order_of(session, order.id)
+        pending = _order_view(session, found, linked=False) if found else None
+    return OrderView(
+        order=order,
+        lines=tuple(views),
+        shipments=tuple(shipments),
+        pending=pending,
+        main_order=main_order,
+    )
+
+
+def pending_order_of(session: Session, order_id: int) -> CustomerOrder | None:
+    """The Pending order placed with this order, if any."""
+    return session.exec(
+        select(CustomerOrder).where(CustomerOrder.main_order_id == order_id)
+    ).first()
 
 
 def order_by_token(session: Session, token: str) -> OrderView | None:

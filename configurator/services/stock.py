@@ -454,6 +454,27 @@ def take_for_order(
     return before
 
 
+def name_pending_order(
+    session: Session, main: CustomerOrder, pending: CustomerOrder, option_ids: Iterable[int]
+) -> None:
+    """Checkout took its stock for the main order (one update per option, before the charge
+    policy divided the lines); the movements of options whose every unit went to the Pending
+    order name that order instead. Same transaction, so no one has seen them yet."""
+    ids = list(option_ids)
+    if not ids:
+        return
+    session.execute(
+        update(StockMovement)
+        .where(
+            col(StockMovement.order_id) == main.id,
+            col(StockMovement.option_id).in_(ids),
+            col(StockMovement.reason) == MovementReason.ORDER_PLACED.value,
+        )
+        .values(order_id=pending.id, order_number=pending.number)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _movement_row(
     option_id: int, name: str, sku: str, delta: int, after: int, reason: MovementReason
 ) -> dict[str, object]:

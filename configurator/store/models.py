@@ -212,6 +212,12 @@ class CustomerOrder(SQLModel, table=True):
     """Where the order stands (`core.fulfilment.Fulfilment`): derived from its lines by
     `order_fulfilment` and written in the same transaction as every change of them, so that
     lists and the dashboard can count it."""
+    pending: bool = False
+    """A Pending order (Global Settings > Charge policy > Charge on restock): the backordered
+    items of a checkout, moved out of the main order and charged when they ship."""
+    main_order_id: int | None = Field(default=None, index=True)
+    """The order the same checkout placed with this Pending order (None: there was none,
+    everything was backordered)."""
 
 
 class OrderLine(SQLModel, table=True):

@@ -38,7 +38,15 @@ from configurator.core.fulfilment import WAITING, Fulfilment
 from configurator.core.images import MAX_IMAGE_BYTES, CheckedImage, ImageError, check_image
 from configurator.core.mails import MailKind
 from configurator.core.rules import Action
-from configurator.services import accounts, documents, fulfilment, incoming, mail, stock
+from configurator.services import (
+    accounts,
+    charging,
+    documents,
+    fulfilment,
+    incoming,
+    mail,
+    stock,
+)
 from configurator.services import catalog_admin as edit
 from configurator.services.catalog import list_products, load_spec, shop_today
 from configurator.services.orders import (
@@ -323,6 +331,7 @@ class AdminController(Controller):
             "view_name": shown_view.name,
             "rules": [(rule.id, describe_rule(spec, rule)) for rule in spec.rules],
             "rule_actions": list(Action),
+            "charge_policy": charging.charge_policy(db) if panel == "settings" else None,
         }
         return render(request, "admin/editor.html", fragment, context, status_code=status_code)
 

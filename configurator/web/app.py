@@ -24,7 +24,7 @@ from litestar.types import Message, Scope
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
-from configurator.core import availability, composition
+from configurator.core import availability, charging, composition
 from configurator.core.fulfilment import Fulfilment
 from configurator.core.money import cents_to_input, format_cents, format_delta
 from configurator.core.promises import day_in_words, promise_words
@@ -125,6 +125,9 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders
+    env.globals["ChargePolicy"] = charging.ChargePolicy
+    env.globals["charged_on_restock"] = charging.CHARGED_ON_RESTOCK
+    env.globals["pending_order_terms"] = charging.PENDING_ORDER_TERMS
     env.globals["Fulfilment"] = Fulfilment
     env.globals["ADMIN_COOKIE"] = ADMIN_COOKIE
     env.globals["layer_choices"] = LayerMarkup(env)

@@ -51,6 +51,21 @@ class Admin:
         self.page.get_by_role("link", name=name, exact=True).click()
         return Editor.expect_open(self.page, name)
 
+    def order(self, number: str) -> Locator:
+        """Open an order's page from the Orders list (its row says whether it is a Pending
+        order); the page's main region."""
+        self.page.goto("/admin/orders")
+        self.page.get_by_role("link", name=number, exact=True).click()
+        expect(self.page.get_by_role("heading", level=1)).to_contain_text(number)
+        return self.page.get_by_role("main")
+
+    def orders_row(self, number: str) -> Locator:
+        """The Orders list's row of an order."""
+        self.page.goto("/admin/orders")
+        return self.page.get_by_role("row").filter(
+            has=self.page.get_by_role("link", name=number, exact=True)
+        )
+
     def new_product(self, name: str, slug: str, base_price: str = "1000.00") -> Editor:
         """Create a product (a draft) and open its editor."""
         self.dashboard()
@@ -177,8 +192,10 @@ class Editor:
         notify_below: int | None = None,
         backorders_for_new_options: str | None = None,
         allow_custom_backordering: bool | None = None,
+        charge_policy: str | None = None,
     ) -> Locator:
-        """Open the gear, change what is given (by the labels the merchant reads), save."""
+        """Open the gear, change what is given (by the labels the merchant reads), save.
+        `charge_policy`: "Charge now" or "Charge on restock" (the whole shop's)."""
         panel = self.open_global_settings()
         if stock_management is not None:
             panel.get_by_label("Enable Stock Management").set_checked(stock_management)
@@ -200,6 +217,10 @@ class Editor:
             )
         if allow_custom_backordering is not None:
             panel.get_by_label("Allow custom backordering").set_checked(allow_custom_backordering)
+        if charge_policy is not None:
+            panel.get_by_role("group", name="Charge policy").get_by_label(
+                charge_policy, exact=True
+            ).check()
         self.submit(panel, "Save settings", "Global Settings saved.")
         return panel
 

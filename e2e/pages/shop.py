@@ -181,6 +181,11 @@ class CartLine:
         paragraph = self.item.get_by_role("paragraph").filter(has_text=re.compile(r"each$"))
         return _first_amount(paragraph.inner_text())
 
+    @property
+    def not_charged_now(self) -> Locator:
+        """Why (some of) the line is not charged now, under Charge on restock."""
+        return self.item.get_by_role("paragraph").filter(has_text="Pending order")
+
     def change_quantity(self, quantity: int) -> None:
         self.quantity.fill(str(quantity))
         self.item.get_by_role("button", name="Update").click()
@@ -224,6 +229,18 @@ class Cart:
 
     def subtotal(self) -> Decimal:
         paragraph = self.page.get_by_role("paragraph").filter(has_text=re.compile(r"^\s*Subtotal"))
+        return _first_amount(paragraph.inner_text())
+
+    @property
+    def charge_policy(self) -> Locator:
+        """The explanation of Charge on restock above the subtotal."""
+        return self.page.get_by_text(re.compile(r"^Backordered items are charged when they ship"))
+
+    def charged_later(self) -> Decimal:
+        """What moves to the Pending order ("Pending order, charged when it ships $1,749.00")."""
+        paragraph = self.page.get_by_role("paragraph").filter(
+            has_text=re.compile(r"^\s*Pending order, charged when it ships")
+        )
         return _first_amount(paragraph.inner_text())
 
     def line_totals(self) -> list[Decimal]:
@@ -301,6 +318,18 @@ class Confirmation:
     def fulfilment(self) -> Locator:
         """ "Status: Awaiting stock" (or Ready to ship, Shipped)."""
         return self.main.get_by_role("paragraph").filter(has_text=re.compile(r"^\s*Status:"))
+
+    @property
+    def pending_order(self) -> Locator:
+        """The Pending order placed with this one (Charge on restock): its heading and lines."""
+        return self.main.get_by_role("region", name=re.compile(r"^Pending order "))
+
+    @property
+    def pending_number(self) -> str:
+        heading = self.pending_order.get_by_role("heading", level=2).inner_text()
+        found = re.match(r"Pending order (\S+):", heading)
+        assert found, heading
+        return found.group(1)
 
     def ships(self, when: str) -> Locator:
         """What the order page lists under "Ships now" or "Ships once restocked"."""

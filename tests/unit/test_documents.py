@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from configurator.core.documents import (
     DEFAULT_BACKORDER_MESSAGE,
+    PENDING_INVOICE_NOTE,
     PLACEHOLDERS,
     SAMPLE_PICK,
     DocumentKind,
@@ -166,3 +167,12 @@ def test_each_line_carries_its_builds_picture_once() -> None:
     pick = document(DocumentKind.PICK_LIST, order, message)
     assert [row.picture for row in pick.rows] == [png, None, None]  # on the line's first part
     assert all(row.picture is None for row in document(DocumentKind.INVOICE, ORDER, message).rows)
+
+
+def test_a_pending_orders_invoice_says_it_is_charged_when_the_items_ship() -> None:
+    message = parse_message(DEFAULT_BACKORDER_MESSAGE)
+    pending = document(DocumentKind.INVOICE, replace(ORDER, pending=True), message)
+    assert pending.title == "Invoice for Pending order CFG-TEST1"
+    assert PENDING_INVOICE_NOTE in pending.notes
+    assert not any("charged at their normal price" in note for note in pending.notes)
+    assert PENDING_INVOICE_NOTE not in document(DocumentKind.INVOICE, ORDER, message).notes

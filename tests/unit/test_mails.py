@@ -1,5 +1,6 @@
 """What the shop's mails say, when a failed one is tried again, and what SMTP_URL may be."""
 
+from dataclasses import replace
 from datetime import timedelta
 from itertools import pairwise
 
@@ -177,3 +178,55 @@ def test_smtp_urls() -> None:
     for bad in ("http://mail.example.com", "smtp://", "mail.example.com:25", "smtp://h:port"):
         with pytest.raises(ValueError):
             parse_smtp_url(bad)
+
+
+def test_the_confirmation_and_the_new_order_mail_name_the_pending_order() -> None:
+    """Charge on restock: one mail for the pair, naming the Pending order and its amount."""
+    waiting = LineSnapshot(
+        "Aero Road Bike", 2, 0, (backordered_option("Wheels", "Carbon Deep", None),)
+    )
+    pending = replace(
+        order(waiting),
+        number="CFG-PEND2345",
+        url="http://shop.test/orders/pending-tok",
+        subtotal="€3,498.00",
+        is_pending=True,
+    )
+    main = replace(order(LineSnapshot("Court Sneaker", 1, 1)), pending=pending)
+
+    body = order_confirmation(main).body
+    assert "Thank you for your order CFG-ABCD2345. Subtotal: €2,150.00." in body
+    assert (
+        "Backordered items are charged when they ship, not now: they are in your Pending order "
+        "CFG-PEND2345 (€3,498.00; no shipping and no discounts are added to it)." in body
+    )
+    assert f"  - Aero Road Bike {X} 2" in body
+    assert "Your Pending order: http://shop.test/orders/pending-tok" in body
+
+    merchant = new_order(main, "shop@example.com", "http://a/CFG-ABCD2345", "http://a/CFG-PEND2345")
+    assert (
+        "The backordered items are in Pending order CFG-PEND2345 (€3,498.00): charge it when "
+        "they ship (no shipping, no discounts). http://a/CFG-PEND2345" in merchant.body
+    )
+
+
+def test_a_checkout_that_is_all_backordered_confirms_a_pending_order_charging_nothing() -> None:
+    waiting = LineSnapshot("Aero Road Bike", 1, 0, ("Wheels: Carbon Deep",))
+    alone = replace(order(waiting), is_pending=True, subtotal="€1,749.00")
+
+    body = order_confirmation(alone).body
+    assert (
+        "Everything in it is backordered, so nothing is charged now: it is a Pending order of "
+        "€1,749.00, charged when the items ship" in body
+    )
+    assert "Subtotal:" not in body
+    merchant = new_order(alone, "shop@example.com", "http://a/CFG-ABCD2345")
+    assert merchant.subject == "New Pending order CFG-ABCD2345 from Ada Lovelace"
+    assert "Charge it when the items ship." in merchant.body
+
+
+def test_a_pending_order_ready_to_ship_says_it_is_charged_now() -> None:
+    waiting = LineSnapshot("Aero Road Bike", 1, 1)
+    body = ready_to_ship(replace(order(waiting), is_pending=True)).body
+    assert "It is a Pending order: its €2,150.00 is charged as it ships." in body
+    assert "Pending" not in ready_to_ship(order(waiting)).body
