@@ -497,13 +497,17 @@ def _write_quantities(session: Session, changes: Sequence[QuantityChange]) -> di
     # the session holds; each option object is told its new quantity below.
     written = session.connection().execute(_SET_QUANTITY, params)
     if written.rowcount != len(params):
-        fresh = dict(
-            session.execute(
-                sql_select(col(Option.id), col(Option.quantity)).where(
-                    col(Option.id).in_(sorted(before))
+        ids = sorted(before)
+        fresh: dict[int, int] = {}
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            fresh.update(
+                (int(option_id), int(quantity))
+                for option_id, quantity in session.execute(
+                    sql_select(col(Option.id), col(Option.quantity)).where(
+                        col(Option.id).in_(ids[start : start + IDS_PER_STATEMENT])
+                    )
                 )
-            ).tuples()
-        )
+            )
         for option_id, current in before.items():
             if fresh.get(option_id, current) != current:
                 raise StockChanged(fresh[option_id])

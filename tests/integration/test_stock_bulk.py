@@ -12,10 +12,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
+from sqlmodel import col, select
 
 from configurator.cli import main
 from configurator.core.stock_csv import COLUMNS, MAX_CSV_BYTES
-from configurator.services import inventory
+from configurator.services import inventory, stock
+from configurator.store.db import new_session, unit_of_work
+from configurator.store.models import Option
 from tests.integration.conftest import Shop, csrf, post_form, sign_in
 from tests.integration.test_fulfilment import (
     mails_of,
@@ -562,3 +565,22 @@ def test_an_import_mails_back_in_stock_requests_once_and_rearms_the_low_stock_al
         == 1
     )
     assert not shop.scalar("SELECT low_stock_alerted FROM option WHERE id = :i", i=option)
+
+
+def test_quantities_a_sale_changed_since_they_were_read_are_refused_with_todays_quantity(
+    shop: Shop,
+) -> None:
+    """`stock.set_quantities` writes only over the quantities it read: a sale in between
+    (here written behind the session's back) refuses the whole batch."""
+    with new_session(shop.engine) as session, unit_of_work(session, write=True):
+        options = session.exec(
+            select(Option).where(col(Option.sku).in_(["WH-GRAVEL", "FR-GREEN"]))
+        ).all()
+        gravel = next(o for o in options if o.sku == "WH-GRAVEL")
+        session.connection().execute(
+            text("UPDATE option SET quantity = quantity - 1 WHERE id = :i"), {"i": gravel.id}
+        )
+        changes = [stock.QuantityChange(o, o.quantity + 5) for o in options]
+        with pytest.raises(stock.StockChanged) as refused:
+            stock.set_quantities(session, changes, username="test")
+        assert refused.value.current == gravel.quantity - 1
