@@ -2,20 +2,18 @@
 statuses and flags that disagree with the rules (`configurator stock check` / `repair`).
 
 An import is planned by `core.stock_csv` (pure) and applied in one unit of work: a file with
-one bad row writes nothing. Quantities go through `stock.set_quantity`, so each change is a
-stock movement (reason "import", the file's name as its note) and follows whatever a restock
-does; every other setting is written on the option itself, which moves its product's version
+one bad row writes nothing. Quantities go through `stock.set_quantities` (the many-option form
+of `stock.set_quantity`), so each change is a stock movement (reason "import", the file's name
+as its note) and follows whatever a restock does, a chunk of rows at a time (`apply_changes`);
+every other setting is written on the option itself, which moves its product's version
 (`store.cache`), so the catalog caches follow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import (
@@ -25,11 +23,11 @@ from configurator.core.availability import (
     option_availability,
 )
 from configurator.core.stock_csv import (
-    PROGRESS_EVERY,
     BulkEdit,
     BulkPlan,
     FileRefused,
     ImportPlan,
+    RowChange,
     StockRow,
     derived_status,
     export_bytes,
@@ -42,7 +40,7 @@ from configurator.services.catalog import (
     parse_stock_status,
     stock_settings,
 )
-from configurator.store.db import unit_of_work
+from configurator.store.db import IDS_PER_STATEMENT, unit_of_work
 from configurator.store.models import Layer, Option, Product
 
 __all__ = ["BulkEdit", "FileRefused", "ImportPlan", "ImportRefused"]
@@ -99,26 +97,6 @@ def export_csv(session: Session) -> bytes:
         return export_bytes(row for _option, row in options_with_rows(session))
 
 
-@contextmanager
-def _quantities_set_in_place(session: Session) -> Iterator[None]:
-    """`stock.set_quantity` sets the option's quantity itself after its UPDATE. SQLAlchemy
-    would also evaluate each such UPDATE against every option the session holds, which for
-    an import of thousands of rows costs rows x rows; inside this block it does not, and the
-    settings and movements written go to the database together at the end, not one flush
-    per UPDATE."""
-
-    def no_evaluation(state: ORMExecuteState) -> None:
-        if state.is_update and {m.class_ for m in state.all_mappers} == {Option}:
-            state.update_execution_options(synchronize_session=False)
-
-    event.listen(session, "do_orm_execute", no_evaluation)
-    try:
-        with session.no_autoflush:  # the rows and movements are flushed once, in batches
-            yield
-    finally:
-        event.remove(session, "do_orm_execute", no_evaluation)
-
-
 class ImportRefused(ValueError):
     """The file has errors; nothing was written. `plan` lists them."""
 
@@ -127,17 +105,9 @@ class ImportRefused(ValueError):
         self.plan = plan
 
 
-def write_row(
-    session: Session,
-    option: Option,
-    after: StockRow,
-    *,
-    username: str,
-    reason: stock.MovementReason,
-    note: str,
-) -> None:
-    """Leave `option` as `after` says: its settings on the row, its quantity as a movement,
-    the Stock Status the plan settled (`settle_status`)."""
+def _write_settings(option: Option, after: StockRow) -> None:
+    """Leave `option`'s settings as `after` says, with the Stock Status the plan settled
+    (`settle_status`); written when the unit of work flushes."""
     values = {
         "track_inventory": after.track_inventory,
         "stock_management": after.stock_management,
@@ -151,11 +121,37 @@ def write_row(
     for name, value in values.items():
         if getattr(option, name) != value:
             setattr(option, name, value)
-    session.add(option)
-    if after.quantity != option.quantity:
-        stock.set_quantity(
-            session, option, after.quantity, seen=None, username=username, reason=reason, note=note
-        )
+
+
+CHUNK = IDS_PER_STATEMENT
+"""Rows applied at a time (inside the one transaction)."""
+
+
+def apply_changes(
+    session: Session,
+    options: Mapping[int, Option],
+    changes: Sequence[RowChange],
+    *,
+    username: str,
+    reason: stock.MovementReason,
+    note: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Leave each option as its change's `after` row says (inside the caller's unit of work):
+    its settings on the option, its quantity through `stock.set_quantities` (movements,
+    restock allocation, mails), a chunk of rows at a time so that thousands of rows take a few
+    statements per chunk. `progress` is told (changes written, changes) after each chunk."""
+    for start in range(0, len(changes), CHUNK):
+        chunk = changes[start : start + CHUNK]
+        quantities: list[stock.QuantityChange] = []
+        for change in chunk:
+            option = options[change.after.option_id]
+            _write_settings(option, change.after)
+            if change.after.quantity != option.quantity:
+                quantities.append(stock.QuantityChange(option, change.after.quantity))
+        stock.set_quantities(session, quantities, username=username, reason=reason, note=note)
+        if progress:
+            progress(min(start + CHUNK, len(changes)), len(changes))
 
 
 def import_csv(
@@ -179,22 +175,15 @@ def import_csv(
             return plan
         if plan.errors:
             raise ImportRefused(plan)
-        options = {row.option_id: option for option, row in rows}
-        note = f"file {filename}" if filename else "file"
-        with _quantities_set_in_place(session):
-            for done, change in enumerate(plan.changes):
-                if progress and done % PROGRESS_EVERY == 0:
-                    progress(done, len(plan.changes))
-                write_row(
-                    session,
-                    options[change.after.option_id],
-                    change.after,
-                    username=username,
-                    reason=stock.MovementReason.IMPORT,
-                    note=note,
-                )
-        if progress:
-            progress(len(plan.changes), len(plan.changes))
+        apply_changes(
+            session,
+            {row.option_id: option for option, row in rows},
+            plan.changes,
+            username=username,
+            reason=stock.MovementReason.IMPORT,
+            note=f"file {filename}" if filename else "file",
+            progress=progress,
+        )
         return plan
 
 
@@ -431,15 +420,12 @@ def bulk_edit(
             return plan
         if plan.errors:
             raise BulkRefused(plan)
-        options = {row.option_id: option for option, row in rows}
-        with _quantities_set_in_place(session):
-            for change in plan.changes:
-                write_row(
-                    session,
-                    options[change.after.option_id],
-                    change.after,
-                    username=username,
-                    reason=stock.MovementReason.ADJUSTMENT,
-                    note="bulk edit",
-                )
+        apply_changes(
+            session,
+            {row.option_id: option for option, row in rows},
+            plan.changes,
+            username=username,
+            reason=stock.MovementReason.ADJUSTMENT,
+            note="bulk edit",
+        )
         return plan

@@ -26,6 +26,7 @@ import aiosmtplib
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from configurator.core import mails
@@ -39,7 +40,7 @@ from configurator.core.money import format_cents
 from configurator.core.promises import promise_words
 from configurator.services.catalog import option_stock, shop_today, spec_by_id, stock_settings
 from configurator.settings import Settings
-from configurator.store.db import new_session, unit_of_work
+from configurator.store.db import IDS_PER_STATEMENT, new_session, unit_of_work
 from configurator.store.models import (
     BackInStockRequest,
     CustomerOrder,
@@ -294,36 +295,62 @@ def after_sale(session: Session, sold: Mapping[int, Sold]) -> None:
         enqueue(session, mails.low_stock(facts, settings.merchant_address))
 
 
-def _rearm(session: Session, option_id: int) -> None:
-    """Above Notify for Quantity Below again: the next crossing is reported."""
-    session.execute(
-        update(Option).where(col(Option.id) == option_id).values(low_stock_alerted=False)
-    )
+def _states(session: Session, option_ids: Sequence[int]) -> list[_OptionState]:
+    """`_state` of many options, in a query per few hundred (the options this session holds
+    are used as they are, like `session.get` does)."""
+    states: list[_OptionState] = []
+    for start in range(0, len(option_ids), IDS_PER_STATEMENT):
+        rows = session.exec(
+            select(Option, Layer, Product)
+            .join(Layer, col(Layer.id) == col(Option.layer_id))
+            .join(Product, col(Product.id) == col(Layer.product_id))
+            .where(col(Option.id).in_(option_ids[start : start + IDS_PER_STATEMENT]))
+            .order_by(col(Option.id))
+        ).all()
+        states += (_OptionState(option, layer, product) for option, layer, product in rows)
+    return states
 
 
 def stock_changed(session: Session, option_ids: Iterable[int]) -> None:
     """The merchant (or a cancelled order) changed options' stock: an option above Notify for
     Quantity Below may alert again, and an option back in stock mails each confirmed request
-    for it, once."""
-    for option_id in sorted(set(option_ids)):
-        state = _state(session, option_id)
-        if state is None:
-            continue
-        if not state.low and state.option.low_stock_alerted:
-            _rearm(session, option_id)
-        if state.in_stock:
-            _mail_back_in_stock(session, state)
+    for it, once. A few statements however many options changed (an import)."""
+    states = _states(session, sorted(set(option_ids)))
+    _rearm(session, [s.option for s in states if s.option.low_stock_alerted and not s.low])
+    _mail_back_in_stock(session, [s for s in states if s.in_stock])
 
 
-def _mail_back_in_stock(session: Session, state: _OptionState) -> None:
-    requests = session.exec(
-        select(BackInStockRequest).where(
-            BackInStockRequest.option_id == state.option.id,
-            col(BackInStockRequest.confirmed_at).is_not(None),
-            col(BackInStockRequest.notified_at).is_(None),
+def _rearm(session: Session, options: Sequence[Option]) -> None:
+    """Above Notify for Quantity Below again: the next crossing is reported."""
+    ids = [option.id for option in options]
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        session.execute(
+            update(Option)
+            .where(col(Option.id).in_(ids[start : start + IDS_PER_STATEMENT]))
+            .values(low_stock_alerted=False)
+            # Not evaluated against every option the session holds: each is told below.
+            .execution_options(synchronize_session=False)
         )
-    ).all()
-    url = f"{_settings().public_url}/products/{state.product.slug}"
+    for option in options:
+        set_committed_value(option, "low_stock_alerted", False)
+
+
+def _mail_back_in_stock(session: Session, states: Sequence[_OptionState]) -> None:
+    """Mail each confirmed request for these options (in stock now) that was not mailed yet."""
+    by_option = {state.option.id: state for state in states}
+    ids = sorted(i for i in by_option if i is not None)
+    requests: list[BackInStockRequest] = []
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        requests += session.exec(
+            select(BackInStockRequest)
+            .where(
+                col(BackInStockRequest.option_id).in_(ids[start : start + IDS_PER_STATEMENT]),
+                col(BackInStockRequest.confirmed_at).is_not(None),
+                col(BackInStockRequest.notified_at).is_(None),
+            )
+            .order_by(col(BackInStockRequest.option_id), col(BackInStockRequest.id))
+        ).all()
+    public_url = _settings().public_url if requests else ""
     for request in requests:
         # Claimed like the low-stock flag: of two restocks at once, one mails each request.
         claimed = session.execute(
@@ -336,8 +363,13 @@ def _mail_back_in_stock(session: Session, state: _OptionState) -> None:
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
+        state = by_option[request.option_id]
         facts = mails.BackInStockFacts(
-            request.email, state.product.name, state.layer.name, state.option.name, url
+            request.email,
+            state.product.name,
+            state.layer.name,
+            state.option.name,
+            f"{public_url}/products/{state.product.slug}",
         )
         enqueue(session, mails.back_in_stock(facts))
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sql_select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from configurator.core.availability import effective_stock, is_low_stock
@@ -28,6 +30,7 @@ from configurator.core.configuration import LayerSpec, OptionSpec
 from configurator.core.fulfilment import (
     WAITING,
     Allocation,
+    AllocationPlan,
     Fulfilment,
     LineProgress,
     WaitingLine,
@@ -36,6 +39,7 @@ from configurator.core.fulfilment import (
 )
 from configurator.services import mail
 from configurator.services.catalog import list_products, spec_by_id
+from configurator.store.db import IDS_PER_STATEMENT
 from configurator.store.models import (
     CustomerOrder,
     Option,
@@ -112,33 +116,6 @@ class StockChanged(Exception):
         self.current = current
 
 
-def _record(
-    session: Session,
-    option: Option,
-    delta: int,
-    quantity_after: int,
-    reason: MovementReason,
-    *,
-    order: CustomerOrder | None = None,
-    username: str = "",
-    note: str = "",
-) -> None:
-    session.add(
-        StockMovement(
-            option_id=option.id,
-            option_name=option.name,
-            sku=option.sku,
-            delta=delta,
-            quantity_after=quantity_after,
-            reason=reason.value,
-            order_id=order.id if order else None,
-            order_number=order.number if order else "",
-            username=username,
-            note=note[:200],
-        )
-    )
-
-
 def lock_option(session: Session, option_id: int) -> Option | None:
     """The option as it is now, held until the transaction ends (its row lock on PostgreSQL;
     SQLite's writers already hold the database's write lock)."""
@@ -150,102 +127,172 @@ def lock_option(session: Session, option_id: int) -> Option | None:
     ).first()
 
 
+WaitingFound = tuple[WaitingLine, int, str]
+"""A waiting line with its order line's id and its order's number."""
+
+
 def waiting_lines(
     session: Session, option_id: int, *, taken_from_stock: bool
-) -> list[tuple[WaitingLine, int, str]]:
+) -> list[WaitingFound]:
     """The lines of placed orders that still wait for this option, with each one's order line
     id and order number. `taken_from_stock`: only lines whose units checkout took from the
     quantity on hand (tracked then), the ones a rise of the quantity can fill."""
-    statement = (
-        sql_select(
-            col(OrderLineOption.id),
-            col(OrderLine.order_id),
-            col(CustomerOrder.created_at),
-            col(OrderLine.position),
-            col(OrderLineOption.quantity_backordered) - col(OrderLineOption.quantity_allocated),
-            col(OrderLine.id),
-            col(CustomerOrder.number),
-        )
-        .join(OrderLine, col(OrderLine.id) == col(OrderLineOption.order_line_id))
-        .join(CustomerOrder, col(CustomerOrder.id) == col(OrderLine.order_id))
-        .where(
-            col(OrderLineOption.option_id) == option_id,
-            col(CustomerOrder.status) == ORDER_PLACED,
-            col(OrderLineOption.quantity_backordered) > col(OrderLineOption.quantity_allocated),
-        )
+    return waiting_lines_of(session, [option_id], taken_from_stock=taken_from_stock).get(
+        option_id, []
     )
-    if taken_from_stock:
-        statement = statement.where(col(OrderLineOption.stock_taken) > 0)
-    return [
-        (WaitingLine(int(key), int(order_id), placed, int(position), int(units)), line, number)
-        for key, order_id, placed, position, units, line, number in session.execute(statement)
-    ]
+
+
+def waiting_lines_of(
+    session: Session, option_ids: Iterable[int], *, taken_from_stock: bool
+) -> dict[int, list[WaitingFound]]:
+    """`waiting_lines` of many options at once, by option id (one query per few hundred)."""
+    ids = sorted(set(option_ids))
+    found: dict[int, list[WaitingFound]] = {}
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        statement = (
+            sql_select(
+                col(OrderLineOption.option_id),
+                col(OrderLineOption.id),
+                col(OrderLine.order_id),
+                col(CustomerOrder.created_at),
+                col(OrderLine.position),
+                col(OrderLineOption.quantity_backordered) - col(OrderLineOption.quantity_allocated),
+                col(OrderLine.id),
+                col(CustomerOrder.number),
+            )
+            .join(OrderLine, col(OrderLine.id) == col(OrderLineOption.order_line_id))
+            .join(CustomerOrder, col(CustomerOrder.id) == col(OrderLine.order_id))
+            .where(
+                col(OrderLineOption.option_id).in_(ids[start : start + IDS_PER_STATEMENT]),
+                col(CustomerOrder.status) == ORDER_PLACED,
+                col(OrderLineOption.quantity_backordered) > col(OrderLineOption.quantity_allocated),
+            )
+        )
+        if taken_from_stock:
+            statement = statement.where(col(OrderLineOption.stock_taken) > 0)
+        for option_id, key, order_id, placed, position, units, line, number in session.execute(
+            statement
+        ):
+            waiting = WaitingLine(int(key), int(order_id), placed, int(position), int(units))
+            found.setdefault(int(option_id), []).append((waiting, line, number))
+    return found
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Units that just arrived for an option (a restock, a cancelled order's units): they go
+    to its waiting lines first. `quantity_before` is its quantity on hand before them."""
+
+    option: Option
+    units: int
+    quantity_before: int
+
+
+@dataclass(frozen=True)
+class _Filled:
+    """Where an arrival's units went (`plan`), and the movements that say so."""
+
+    plan: AllocationPlan
+    movements: list[dict[str, object]]
+
+    @property
+    def order_ids(self) -> set[int]:
+        return {a.order_id for a in self.plan.allocations}
 
 
 def _allocate(
     session: Session,
-    option: Option,
-    units: int,
-    quantity_before: int,
+    arrivals: Sequence[Arrival],
     *,
     raises_quantity: bool,
     reason: MovementReason,
     order: CustomerOrder | None = None,
     username: str = "",
     note: str = "",
-) -> tuple[tuple[Allocation, ...], int, set[int]]:
-    """Give `units` that just arrived to the option's oldest waiting lines, and write their
-    movements: one "allocated" movement per line (tied to its order and line), then the
-    leftover under `reason`. The quantity was already raised by `units` when `raises_quantity`
-    (a tracked option); an untracked one's movements change nothing (delta 0). Returns the
-    allocations, the leftover and the ids of the orders given units."""
-    assert option.id is not None
-    found = waiting_lines(session, option.id, taken_from_stock=raises_quantity)
-    plan = plan_allocation(units, [w for w, _line, _number in found])
-    lines = {w.key: (line, number) for w, line, number in found}
-    running = quantity_before
-    for allocation in plan.allocations:
-        claimed = session.execute(
-            update(OrderLineOption)
-            .where(
-                col(OrderLineOption.id) == allocation.key,
-                col(OrderLineOption.quantity_backordered) - col(OrderLineOption.quantity_allocated)
-                >= allocation.units,
+) -> dict[int, _Filled]:
+    """Give the units of each arrival to its option's oldest waiting lines
+    (`fulfilment.plan_allocation`), claim them, and return per option id the plan and its
+    movements (the caller writes them): one "allocated" movement per line, tied to its order
+    and line, then the leftover under `reason`. The quantity was already raised by the units
+    when `raises_quantity` (a tracked option); an untracked one's movements change nothing
+    (delta 0). The waiting lines of every option are read in one query and the claims are
+    one statement, however many options arrive."""
+    found = waiting_lines_of(
+        session,
+        [a.option.id for a in arrivals if a.option.id is not None],
+        taken_from_stock=raises_quantity,
+    )
+    filled: dict[int, _Filled] = {}
+    claims: list[dict[str, int]] = []
+    for arrival in arrivals:
+        option = arrival.option
+        assert option.id is not None
+        waiting = found.get(option.id, [])
+        plan = plan_allocation(arrival.units, [w for w, _line, _number in waiting])
+        lines = {w.key: (line, number) for w, line, number in waiting}
+        running = arrival.quantity_before
+        movements: list[dict[str, object]] = []
+        for allocation in plan.allocations:
+            claims.append({"line_option": allocation.key, "units": allocation.units})
+            delta = allocation.units if raises_quantity else 0
+            running += delta
+            line_id, number = lines[allocation.key]
+            movements.append(
+                _movement_row(
+                    option,
+                    delta,
+                    running,
+                    MovementReason.ALLOCATED,
+                    order_id=allocation.order_id,
+                    order_number=number,
+                    order_line_id=line_id,
+                    username=username,
+                    note=note,
+                )
             )
-            .values(quantity_allocated=col(OrderLineOption.quantity_allocated) + allocation.units)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise RuntimeError("a waiting line was filled twice")  # the unit of work rolls back
-        delta = allocation.units if raises_quantity else 0
-        running += delta
-        line_id, number = lines[allocation.key]
-        session.add(
-            StockMovement(
-                option_id=option.id,
-                option_name=option.name,
-                sku=option.sku,
-                delta=delta,
-                quantity_after=running,
-                reason=MovementReason.ALLOCATED.value,
-                order_id=allocation.order_id,
-                order_number=number,
-                order_line_id=line_id,
-                username=username,
-                note=note,
+        if raises_quantity and plan.leftover:
+            movements.append(
+                _movement_row(
+                    option,
+                    plan.leftover,
+                    running + plan.leftover,
+                    reason,
+                    order=order,
+                    username=username,
+                    note=note,
+                )
             )
-        )
-    if raises_quantity and plan.leftover:
-        _record(
-            session,
-            option,
-            plan.leftover,
-            running + plan.leftover,
-            reason,
-            order=order,
-            username=username,
-            note=note,
-        )
-    return plan.allocations, plan.leftover, {a.order_id for a in plan.allocations}
+        filled[option.id] = _Filled(plan, movements)
+    _claim(session, claims)
+    return filled
+
+
+_CLAIM = (
+    update(OrderLineOption)
+    .where(
+        col(OrderLineOption.id) == bindparam("line_option"),
+        col(OrderLineOption.quantity_backordered) - col(OrderLineOption.quantity_allocated)
+        >= bindparam("units"),
+    )
+    .values(quantity_allocated=col(OrderLineOption.quantity_allocated) + bindparam("units"))
+)
+
+
+def _claim(session: Session, claims: Sequence[dict[str, int]]) -> None:
+    """Add the planned units to each waiting line, in one statement: each only while the line
+    still waits for that many (a concurrent restock may have filled it)."""
+    if not claims:
+        return
+    # On the connection: a plain executemany, not the ORM's bulk update by primary key.
+    # `refresh_fulfilment` reads these lines again (populate_existing) right after.
+    claimed = session.connection().execute(_CLAIM, list(claims))
+    if claimed.rowcount != len(claims):
+        raise RuntimeError("a waiting line was filled twice")  # the unit of work rolls back
+
+
+def _write_movements(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    if rows:
+        session.execute(insert(StockMovement), list(rows))
 
 
 def line_progress(line: OrderLine, options: Iterable[OrderLineOption]) -> LineProgress:
@@ -314,6 +361,16 @@ def refresh_fulfilment(session: Session, order_ids: Iterable[int]) -> list[Fulfi
     return changes
 
 
+@dataclass(frozen=True)
+class QuantityChange:
+    """An option's quantity on hand set as a merchant sets it: `seen` is the quantity the form
+    showed (None: the quantity this session read)."""
+
+    option: Option
+    quantity: int
+    seen: int | None = None
+
+
 def set_quantity(
     session: Session,
     option: Option,
@@ -329,47 +386,136 @@ def set_quantity(
 
     The one entry point for every change a merchant makes (the option's form, Receive stock, an
     import, a bulk edit): a rise first fills the option's waiting backorders, oldest first, and
-    only the rest becomes salable. Returns what the rise did (`Restock`)."""
-    assert option.id is not None
-    note = note[:200]  # what the movement keeps (an import's file name may be longer)
-    current = option.quantity
-    if seen is not None and seen != current:
-        raise StockChanged(current)
-    if new_quantity == current:
-        return Restock(option.id)
-    result = session.execute(
-        update(Option)
-        .where(col(Option.id) == option.id, col(Option.quantity) == current)
-        .values(quantity=new_quantity)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        # The caller's unit of work rolls back; the merchant is told today's quantity.
-        fresh = session.exec(select(Option.quantity).where(col(Option.id) == option.id)).first()
-        raise StockChanged(fresh if fresh is not None else current)
-    option.quantity = new_quantity
-    received = new_quantity - current
-    if received < 0 or not option.track_inventory:
-        _record(session, option, received, new_quantity, reason, username=username, note=note)
-        # The low-stock alert may come again once the quantity is above its threshold.
-        mail.stock_changed(session, [] if option.id is None else [option.id])
-        return Restock(option.id)
-    # The conditional update holds the option's row: a checkout that sells it now waits for
-    # this transaction, and one that committed before is among the waiting lines read here.
-    allocations, leftover, order_ids = _allocate(
+    only the rest becomes salable. Returns what the rise did (`Restock`). `set_quantities` is
+    the same for many options at once."""
+    (restock,) = set_quantities(
         session,
-        option,
-        received,
-        current,
-        raises_quantity=True,
-        reason=reason,
+        [QuantityChange(option, new_quantity, seen)],
         username=username,
+        reason=reason,
         note=note,
     )
-    changes = refresh_fulfilment(session, order_ids)
+    return restock
+
+
+def set_quantities(
+    session: Session,
+    changes: Sequence[QuantityChange],
+    *,
+    username: str,
+    reason: MovementReason = MovementReason.ADJUSTMENT,
+    note: str = "",
+) -> list[Restock]:
+    """`set_quantity` for many options (an import, a bulk edit), each option at most once, in a
+    few statements whatever their number: the quantities in one conditional statement, the
+    waiting lines of every raised option in one query, their allocations and all movements in
+    one statement each, then the orders' fulfilment and the mails (low stock, back in stock,
+    ready to ship) once for all. A `Restock` per change, in their order. Raises StockChanged
+    (the caller's unit of work rolls back) when an order changed a quantity since it was read."""
+    note = note[:200]  # what the movement keeps (an import's file name may be longer)
+    for change in changes:
+        if change.seen is not None and change.seen != change.option.quantity:
+            raise StockChanged(change.option.quantity)
+    moving = [c for c in changes if c.quantity != c.option.quantity]
+    before = _write_quantities(session, moving)
+    movements: list[dict[str, object]] = []
+    arrivals: list[Arrival] = []
+    for change in moving:
+        option = change.option
+        assert option.id is not None
+        received = change.quantity - before[option.id]
+        if received > 0 and option.track_inventory:
+            arrivals.append(Arrival(option, received, before[option.id]))
+        else:
+            movements.append(
+                _movement_row(
+                    option, received, change.quantity, reason, username=username, note=note
+                )
+            )
+    # The conditional update holds the options' rows: a checkout that sells one now waits for
+    # this transaction, and one that committed before is among the waiting lines read here.
+    filled = _allocate(
+        session, arrivals, raises_quantity=True, reason=reason, username=username, note=note
+    )
+    for arrival in arrivals:
+        assert arrival.option.id is not None
+        movements += filled[arrival.option.id].movements
+    _write_movements(session, movements)
+    changed = refresh_fulfilment(session, {i for f in filled.values() for i in f.order_ids})
     # Back in stock (after the waiting orders took their units): those waiting for it are
-    # mailed; the low-stock alert may come again.
-    mail.stock_changed(session, [] if option.id is None else [option.id])
-    return Restock(option.id, received, allocations, leftover, tuple(changes))
+    # mailed; the low-stock alert may come again once the quantity is above its threshold.
+    mail.stock_changed(session, before)
+    return [
+        _restock(change, before, filled.get(change.option.id or 0), changed) for change in changes
+    ]
+
+
+def _restock(
+    change: QuantityChange,
+    before: Mapping[int, int],
+    filled: _Filled | None,
+    changed: Sequence[FulfilmentChange],
+) -> Restock:
+    option_id = change.option.id
+    assert option_id is not None
+    if filled is None:
+        return Restock(option_id)
+    order_ids = filled.order_ids
+    return Restock(
+        option_id,
+        change.quantity - before[option_id],
+        filled.plan.allocations,
+        filled.plan.leftover,
+        tuple(c for c in changed if c.order_id in order_ids),
+    )
+
+
+_SET_QUANTITY = (
+    update(Option)
+    .where(col(Option.id) == bindparam("option"), col(Option.quantity) == bindparam("current"))
+    .values(quantity=bindparam("new_quantity"))
+)
+
+
+def _write_quantities(session: Session, changes: Sequence[QuantityChange]) -> dict[int, int]:
+    """Write the new quantities, each only while the option still has the quantity it was read
+    with, in option id order (the order checkouts lock them in); each option's quantity
+    before, by id. Raises StockChanged with today's quantity if an order changed one since."""
+    before: dict[int, int] = {}
+    for change in changes:
+        assert change.option.id is not None
+        if change.option.id in before:
+            raise ValueError(f"option {change.option.id} is set twice")
+        before[change.option.id] = change.option.quantity
+    if not changes:
+        return before
+    params = [
+        {"option": c.option.id, "current": c.option.quantity, "new_quantity": c.quantity}
+        for c in sorted(changes, key=lambda c: c.option.id or 0)
+    ]
+    # On the connection: a plain executemany, and no evaluation of it against every option
+    # the session holds; each option object is told its new quantity below.
+    written = session.connection().execute(_SET_QUANTITY, params)
+    if written.rowcount != len(params):
+        ids = sorted(before)
+        fresh: dict[int, int] = {}
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            fresh.update(
+                (int(option_id), int(quantity))
+                for option_id, quantity in session.execute(
+                    sql_select(col(Option.id), col(Option.quantity)).where(
+                        col(Option.id).in_(ids[start : start + IDS_PER_STATEMENT])
+                    )
+                )
+            )
+        for option_id, current in before.items():
+            if fresh.get(option_id, current) != current:
+                raise StockChanged(fresh[option_id])
+        raise StockChanged(next(iter(before.values())))  # an option was deleted meanwhile
+    for change in changes:
+        # As read from the database now, so the session does not write it again.
+        set_committed_value(change.option, "quantity", change.quantity)
+    return before
 
 
 def receive_stock(
@@ -398,17 +544,16 @@ def release_waiting(session: Session, option: Option, *, username: str) -> Resto
     assert option.id is not None
     found = waiting_lines(session, option.id, taken_from_stock=False)
     units = sum(w.waiting for w, _line, _number in found)
-    allocations, _leftover, order_ids = _allocate(
+    filled = _allocate(
         session,
-        option,
-        units,
-        option.quantity,
+        [Arrival(option, units, option.quantity)],
         raises_quantity=False,
         reason=MovementReason.BACK_IN_STOCK,
         username=username,
-    )
-    changes = refresh_fulfilment(session, order_ids)
-    return Restock(option.id, units, allocations, 0, tuple(changes))
+    )[option.id]
+    _write_movements(session, filled.movements)
+    changes = refresh_fulfilment(session, filled.order_ids)
+    return Restock(option.id, units, filled.plan.allocations, 0, tuple(changes))
 
 
 def take_for_order(
@@ -446,11 +591,15 @@ def take_for_order(
         after = int(row[0])
         before[option_id] = after + units
         taken.append(
-            _movement_row(option_id, row[1], row[2], -units, after, MovementReason.ORDER_PLACED)
-            | {"order_id": order.id, "order_number": order.number}
+            _movement_row(
+                _Named(option_id, row[1], row[2]),
+                -units,
+                after,
+                MovementReason.ORDER_PLACED,
+                order=order,
+            )
         )
-    if taken:
-        session.execute(insert(StockMovement), taken)
+    _write_movements(session, taken)
     return before
 
 
@@ -475,19 +624,50 @@ def name_pending_order(
     )
 
 
+class _Named(NamedTuple):
+    """An option as its movements name it, read without loading it (a checkout)."""
+
+    id: int
+    name: str
+    sku: str
+
+
+class _MovedOption(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+
+
 def _movement_row(
-    option_id: int, name: str, sku: str, delta: int, after: int, reason: MovementReason
+    option: _MovedOption,
+    delta: int,
+    after: int,
+    reason: MovementReason,
+    *,
+    order: CustomerOrder | None = None,
+    order_id: int | None = None,
+    order_number: str = "",
+    order_line_id: int | None = None,
+    username: str = "",
+    note: str = "",
 ) -> dict[str, object]:
+    """A stock movement as the row `_write_movements` inserts (every row has every key, so
+    many go in one statement)."""
     return {
-        "option_id": option_id,
-        "option_name": name,
-        "sku": sku,
+        "option_id": option.id,
+        "option_name": option.name,
+        "sku": option.sku,
         "delta": delta,
         "quantity_after": after,
         "reason": reason.value,
-        "order_id": None,
-        "order_number": "",
-        "username": "",
+        "order_id": order.id if order else order_id,
+        "order_number": order.number if order else order_number,
+        "order_line_id": order_line_id,
+        "username": username,
+        "note": note[:200],
         "created_at": utcnow(),
     }
 
@@ -503,7 +683,8 @@ def give_back(
     gap checkout opened. Units on hand (in stock, or allocated by a restock) are real and go,
     like any restock, to the oldest lines still waiting first. Returns the ids of the orders
     given units."""
-    given: set[int] = set()
+    movements: dict[int, list[dict[str, object]]] = {}
+    arrivals: list[Arrival] = []
     for option_id in sorted(returns):
         waiting, on_hand = returns[option_id]
         units = waiting + on_hand
@@ -522,32 +703,23 @@ def give_back(
         session.refresh(option)
         after = int(row[0])
         before = after - units
+        rows = movements[option_id] = []
         if waiting:
-            _record(
-                session,
-                option,
-                waiting,
-                before + waiting,
-                MovementReason.ORDER_CANCELLED,
-                order=order,
-                username=username,
-            )
-        if on_hand:
-            if option.track_inventory:
-                _allocations, _leftover, order_ids = _allocate(
-                    session,
+            rows.append(
+                _movement_row(
                     option,
-                    on_hand,
+                    waiting,
                     before + waiting,
-                    raises_quantity=True,
-                    reason=MovementReason.ORDER_CANCELLED,
+                    MovementReason.ORDER_CANCELLED,
                     order=order,
                     username=username,
                 )
-                given |= order_ids
-            else:
-                _record(
-                    session,
+            )
+        if on_hand and option.track_inventory:
+            arrivals.append(Arrival(option, on_hand, before + waiting))
+        elif on_hand:
+            rows.append(
+                _movement_row(
                     option,
                     on_hand,
                     after,
@@ -555,14 +727,31 @@ def give_back(
                     order=order,
                     username=username,
                 )
+            )
+    filled = _allocate(
+        session,
+        arrivals,
+        raises_quantity=True,
+        reason=MovementReason.ORDER_CANCELLED,
+        order=order,
+        username=username,
+    )
+    for option_id, found in filled.items():
+        movements[option_id] += found.movements
+    _write_movements(session, [row for rows in movements.values() for row in rows])
     mail.stock_changed(session, sorted(returns))
-    return tuple(sorted(given))
+    return tuple(sorted({i for found in filled.values() for i in found.order_ids}))
 
 
 def record_repair(session: Session, option: Option, note: str, *, username: str = "") -> None:
     """An audit entry for a repaired stored status or flag: a movement of 0 units."""
-    _record(
-        session, option, 0, option.quantity, MovementReason.REPAIR, username=username, note=note
+    _write_movements(
+        session,
+        [
+            _movement_row(
+                option, 0, option.quantity, MovementReason.REPAIR, username=username, note=note
+            )
+        ],
     )
 
 

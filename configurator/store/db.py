@@ -29,6 +29,9 @@ MAX_OVERFLOW = 20
 """PostgreSQL: per worker process; keep workers x (POOL_SIZE + MAX_OVERFLOW) under the server's
 max_connections (100 by default)."""
 BUSY_TIMEOUT_MS = 15_000
+IDS_PER_STATEMENT = 500
+"""At most this many ids in one IN list or batch (SQLite limits a statement's parameters):
+what works on thousands of rows (an import) reads and writes them in runs of this size."""
 
 
 FileId = tuple[int, int]

@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from html import unescape
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
+from sqlmodel import col, select
 
 from configurator.cli import main
 from configurator.core.stock_csv import COLUMNS, MAX_CSV_BYTES
+from configurator.services import inventory, stock
+from configurator.store.db import new_session, unit_of_work
+from configurator.store.models import Option
 from tests.integration.conftest import Shop, csrf, post_form, sign_in
+from tests.integration.test_fulfilment import (
+    mails_of,
+    order,
+    quantity,
+    set_on_hand,
+    status,
+    stock_is_consistent,
+)
 
 HEADER = ",".join(COLUMNS)
 BIKE = "aero-road-bike"
@@ -496,3 +510,92 @@ def test_an_upload_over_the_request_limit(shop: Shop, admin: TestClient[Litestar
     assert response.status_code == 413
     assert "a stock CSV up to 4 MB" in response.text
     assert shop.snapshot() == before
+
+
+@pytest.mark.parametrize("chunk", [500, 1], ids=["one-chunk", "a-chunk-per-row"])
+def test_an_import_fills_waiting_backorders_oldest_first_and_mails_each_ready_order_once(
+    shop: Shop, admin: TestClient[Litestar], monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(inventory, "CHUNK", chunk)
+    gravel = set_on_hand(shop, "Gravel Tan", 0)
+    forest = set_on_hand(shop, "Forest Green", 0)
+    both = {"Wheels": "Gravel Tan", "Frame": "Forest Green"}
+    wheels = {"Wheels": "Gravel Tan", "Frame": "Racing Red"}
+    first, second = order(admin, shop, both), order(admin, shop, both)
+    third, fourth = order(admin, shop, wheels), order(admin, shop, wheels)
+    numbers = (first, second, third, fourth)
+    assert [status(shop, n) for n in numbers] == ["awaiting"] * 4
+    assert (quantity(shop, gravel), quantity(shop, forest)) == (-4, -2)
+
+    # 3 Gravel Tan for 4 waiting orders, 3 Forest Green for 2 (one left over).
+    status_code, html = apply(
+        admin, b"sku,quantity\r\nWH-GRAVEL,-1\r\nFR-GREEN,1\r\n", "pallet.csv"
+    )
+
+    assert status_code == 200, html
+    assert [status(shop, n) for n in numbers] == ["ready", "ready", "ready", "awaiting"]
+    assert [mails_of(shop, n).count("ready_to_ship") for n in numbers] == [1, 1, 1, 0]
+    assert (quantity(shop, gravel), quantity(shop, forest)) == (-1, 1)
+    with shop.engine.connect() as connection:
+        movements = connection.execute(
+            text(
+                "SELECT option_id, reason, delta, order_number, note FROM stock_movement"
+                " WHERE note = 'file pallet.csv'"
+            )
+        ).all()
+    assert sorted(tuple(m) for m in movements) == sorted(
+        [
+            (gravel, "allocated", 1, first, "file pallet.csv"),
+            (gravel, "allocated", 1, second, "file pallet.csv"),
+            (gravel, "allocated", 1, third, "file pallet.csv"),
+            (forest, "allocated", 1, first, "file pallet.csv"),
+            (forest, "allocated", 1, second, "file pallet.csv"),
+            (forest, "import", 1, "", "file pallet.csv"),
+        ]
+    )
+    assert stock_is_consistent(shop)
+
+
+def test_an_import_mails_back_in_stock_requests_once_and_rearms_the_low_stock_alert(
+    shop: Shop, admin: TestClient[Litestar]
+) -> None:
+    option, _quantity = honey(shop)
+    assert apply(admin, b"sku,quantity\r\nSD-HONEY,0\r\n")[0] == 200
+    shop.execute(
+        "INSERT INTO back_in_stock_request (option_id, email, token_hash, created_at,"
+        " confirmed_at) VALUES (:o, 'bo@example.com', 'x', :now, :now)",
+        o=option,
+        now=datetime(2026, 1, 1),
+    )
+    shop.execute("UPDATE option SET low_stock_alerted = :t WHERE id = :i", t=True, i=option)
+
+    assert apply(admin, b"sku,quantity\r\nSD-HONEY,9\r\n")[0] == 200
+    assert apply(admin, b"sku,quantity\r\nSD-HONEY,10\r\n")[0] == 200
+
+    assert (
+        shop.scalar(
+            "SELECT count(*) FROM outbox_mail WHERE kind = 'back_in_stock'"
+            " AND to_address = 'bo@example.com'"
+        )
+        == 1
+    )
+    assert not shop.scalar("SELECT low_stock_alerted FROM option WHERE id = :i", i=option)
+
+
+def test_quantities_a_sale_changed_since_they_were_read_are_refused_with_todays_quantity(
+    shop: Shop,
+) -> None:
+    """`stock.set_quantities` writes only over the quantities it read: a sale in between
+    (here written behind the session's back) refuses the whole batch."""
+    with new_session(shop.engine) as session, unit_of_work(session, write=True):
+        options = session.exec(
+            select(Option).where(col(Option.sku).in_(["WH-GRAVEL", "FR-GREEN"]))
+        ).all()
+        gravel = next(o for o in options if o.sku == "WH-GRAVEL")
+        session.connection().execute(
+            text("UPDATE option SET quantity = quantity - 1 WHERE id = :i"), {"i": gravel.id}
+        )
+        changes = [stock.QuantityChange(o, o.quantity + 5) for o in options]
+        with pytest.raises(stock.StockChanged) as refused:
+            stock.set_quantities(session, changes, username="test")
+        assert refused.value.current == gravel.quantity - 1
