@@ -17,7 +17,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session
 
-from configurator.services import accounts, housekeeping, import_jobs, inventory
+from configurator.services import accounts, housekeeping, import_jobs, inventory, stock
 from configurator.store.db import new_session
 from configurator.store.models import AdminUser, ImportJob, utcnow
 from tests.integration.conftest import HX, Shop, post_form, sign_in
@@ -195,14 +195,14 @@ def test_a_failed_apply_says_so_and_writes_nothing(
     finished(admin, address)
     before = shop.snapshot()
     written: list[int] = []
-    real = inventory.write_row
+    real = stock.set_quantities
 
-    def write_then_break(*args: Any, **kwargs: Any) -> None:
+    def write_then_break(*args: Any, **kwargs: Any) -> Any:
         real(*args, **kwargs)
         written.append(1)
         raise OSError("disk full")
 
-    monkeypatch.setattr(inventory, "write_row", write_then_break)
+    monkeypatch.setattr(stock, "set_quantities", write_then_break)
     apply(admin, address)
     status, html = finished(admin, address)
     assert written == [1]
