@@ -71,7 +71,16 @@ def _prepare(
 
 
 def _fill_cart(base: str, layer_id: int, option_id: int) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=30, follow_redirects=True)
+    # No kept-alive connections: a cart filled early waits at the barrier longer than uvicorn
+    # keeps an idle connection (5 s), and a request sent as the server closes it fails with
+    # "Server disconnected" before reaching the app. A new connection per request is what
+    # a shopper's browser opens after a pause anyway.
+    client = httpx.Client(
+        base_url=base,
+        timeout=30,
+        follow_redirects=True,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
     client.get(f"/products/{PRODUCT}")
     added = client.post(
         "/cart/items",
