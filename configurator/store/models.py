@@ -262,6 +262,13 @@ class OrderLineOption(SQLModel, table=True):
     restock_timeframe: str | None = Field(default=None, max_length=80)
     """The option's delivery timeframe at checkout, for a backordered option ("ships in 2-3
     weeks"); NULL when nothing was promised. Later edits of the option do not change it."""
+    image_id: int | None = Field(
+        default=None, foreign_key="image.id", ondelete="RESTRICT", index=True
+    )
+    """The option's image (its main view) at checkout: the order's picture of the build is
+    drawn from these, so a later image change or a deleted option leaves it as ordered. Images
+    are immutable per content hash; RESTRICT keeps one an order shows from being deleted.
+    NULL: the option had no image (or, before migration 0022, its option was already gone)."""
 
 
 class StockMovement(SQLModel, table=True):

@@ -12,11 +12,13 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image as PILImage
 from PIL import ImageChops
+from sqlalchemy.exc import IntegrityError
 
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form, sign_in
 
 BIKE = "aero-road-bike"
 BUILD = f"/products/{BIKE}/build.webp"
+RECORDED = "/pictures/build.webp"
 
 
 def picture(data: bytes) -> PILImage.Image:
@@ -29,6 +31,11 @@ def redness(data: bytes) -> int:
     _, most = ImageChops.subtract(red, green).getextrema()
     assert isinstance(most, int)
     return most
+
+
+def recorded_images(url: str) -> list[str]:
+    """The image ids a recorded picture's address stacks, bottom first."""
+    return dict(parse_qsl(urlsplit(url).query))["images"].split("-")
 
 
 def image_sources(html: str, css_class: str) -> list[str]:
@@ -171,7 +178,9 @@ def test_the_order_pages_show_the_picture_of_the_build_ordered(
 
     confirmation = client.get(order_url)
     (src,) = image_sources(confirmation.text, "build-thumb")
-    assert choices_of(src)[f"layer-{ids['Frame']}"] == str(ids["Midnight Blue"])
+    blue = shop.scalar("SELECT image_id FROM option WHERE id = :i", i=ids["Midnight Blue"])
+    assert src.startswith(RECORDED)
+    assert str(blue) in recorded_images(src)
     assert client.get(src).status_code == 200
 
     sign_in(shop, client)
@@ -179,6 +188,77 @@ def test_the_order_pages_show_the_picture_of_the_build_ordered(
     assert number
     admin = client.get(f"/admin/orders/{number.group(1)}")
     assert image_sources(admin.text, "build-thumb") == [src]
+
+
+def place_order(client: TestClient[Litestar], slug: str, choices: dict[int, int]) -> str:
+    """Add a build, check out; the order's page address."""
+    add_to_cart(client, slug, choices)
+    client.get("/checkout")
+    placed = post_form(client, "/checkout", {**CUSTOMER, "checkout_key": "k" * 24})
+    assert placed.status_code == 303
+    return str(placed.headers["location"])
+
+
+GREEN = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 600">'
+    b'<rect width="800" height="600" fill="#00ff00"/></svg>'
+)
+
+
+def test_an_order_s_picture_stays_as_ordered_when_the_catalog_changes(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    order_url = place_order(client, BIKE, {ids["Frame"]: ids["Midnight Blue"]})
+    (ordered,) = image_sources(client.get(order_url).text, "build-thumb")
+    before = client.get(ordered)
+    assert before.status_code == 200
+    assert before.headers["cache-control"] == "public, max-age=31536000, immutable"
+    storefront = {"size": 160, f"layer-{ids['Frame']}": ids["Midnight Blue"]}
+    build_before = client.get(BUILD, params=storefront)
+    old_image = shop.scalar("SELECT image_id FROM option WHERE id = :i", i=ids["Midnight Blue"])
+
+    # The merchant gives the frame a new image: the storefront's build changes...
+    sign_in(shop, client)
+    bike = shop.product_id(BIKE)
+    saved = post_form(
+        client,
+        f"/admin/products/{bike}/options/{ids['Midnight Blue']}",
+        {"name": "Midnight Blue", "stock_status": "in_stock"},
+        files={"image": ("green.svg", GREEN, "image/svg+xml")},
+    )
+    assert saved.status_code == 303
+    build_after = client.get(BUILD, params=storefront)
+    assert build_after.headers["etag"] != build_before.headers["etag"]
+    assert build_after.content != build_before.content
+
+    # ...the order's page, the admin's and the picture stay as ordered.
+    number = shop.scalar("SELECT number FROM customer_order")
+    for page in (order_url, f"/admin/orders/{number}"):
+        assert image_sources(client.get(page).text, "build-thumb") == [ordered]
+    after = client.get(ordered)
+    assert after.headers["etag"] == before.headers["etag"]
+    assert after.content == before.content
+    assert client.get(ordered, headers={"If-None-Match": before.headers["etag"]}).status_code == 304
+
+    # The option deleted: the order still shows it, drawn from the image it had.
+    deleted = post_form(client, f"/admin/products/{bike}/options/{ids['Midnight Blue']}/delete")
+    assert deleted.status_code == 303
+    assert shop.scalar("SELECT count(*) FROM option WHERE id = :i", i=ids["Midnight Blue"]) == 0
+    assert image_sources(client.get(order_url).text, "build-thumb") == [ordered]
+    assert client.get(ordered).content == before.content
+
+    # The image an order shows cannot be deleted from storage.
+    with pytest.raises(IntegrityError):
+        shop.execute("DELETE FROM image WHERE id = :i", i=old_image)
+    assert client.get(ordered).status_code == 200
+
+
+def test_a_recorded_picture_refuses_bad_addresses(client: TestClient[Litestar]) -> None:
+    for query in ("", "?images=", "?images=1-x", "?images=" + "-".join(["1"] * 65)):
+        assert client.get(RECORDED + query).status_code == 400
+    assert client.get(RECORDED, params={"images": "1", "size": "161"}).status_code == 400
+    assert client.get(RECORDED, params={"images": "99999"}).status_code == 404
 
 
 def test_home_cards_show_the_default_build_and_the_from_price(
