@@ -325,6 +325,24 @@ def test_the_header_s_cart_link_counts_the_items(shop: Shop, client: TestClient[
     assert cart_link(changed.text) == "Cart 3 items"
 
 
+def test_an_htmx_add_keeps_the_shopper_on_the_product_and_counts_in_place(
+    client: TestClient[Litestar],
+) -> None:
+    added = add_to_cart(client, BIKE, htmx=True)
+
+    assert added.status_code == 200
+    assert "HX-Redirect" not in added.headers
+    assert 'role="status">Added to your cart. <a href="/cart">View cart</a>' in added.text
+    assert 'id="cart-link" class="cart-link" hx-swap-oob="true"' in added.text
+    assert cart_link(added.text) == "Cart 1 item"
+    assert cart_link(add_to_cart(client, BIKE, htmx=True).text) == "Cart 2 items"
+    # Without JavaScript the form still goes to the cart page, which says it.
+    plain = add_to_cart(client, BIKE)
+    assert plain.status_code == 303
+    assert plain.headers["location"] == "/cart?added=1"
+    assert cart_link(client.get("/cart").text) == "Cart 3 items"
+
+
 def view_id(shop: Shop, name: str) -> int:
     return int(shop.scalar("SELECT id FROM product_view WHERE name = :n", n=name))
 
