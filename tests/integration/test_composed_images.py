@@ -8,12 +8,15 @@ from io import BytesIO
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from alembic import command
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image as PILImage
 from PIL import ImageChops
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from configurator.store.db import alembic_config
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form, sign_in
 
 BIKE = "aero-road-bike"
@@ -252,6 +255,36 @@ def test_an_order_s_picture_stays_as_ordered_when_the_catalog_changes(
     with pytest.raises(IntegrityError):
         shop.execute("DELETE FROM image WHERE id = :i", i=old_image)
     assert client.get(ordered).status_code == 200
+
+
+def test_migration_0022_gives_older_orders_the_images_their_options_have(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    order_url = place_order(client, BIKE, {ids["Frame"]: ids["Midnight Blue"]})
+    (ordered,) = image_sources(client.get(order_url).text, "build-thumb")
+    shop.engine.dispose()
+    config = alembic_config(shop.engine.url.render_as_string(hide_password=False))
+
+    command.downgrade(config, "0017")  # an order placed before 0022 recorded no images
+    shop.execute("DELETE FROM option WHERE id = :i", i=ids["Classic Black"])  # ordered
+    command.upgrade(config, "head")
+
+    with shop.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT order_line_option.option_name, order_line_option.image_id,"
+                " option.image_id FROM order_line_option"
+                " LEFT JOIN option ON option.id = order_line_option.option_id"
+            )
+        ).all()
+    assert len(rows) == 5  # backdrop, wheels, frame, saddle, handlebar
+    for name, recorded, now in rows:
+        assert recorded == now, name  # as the catalog has it at upgrade time
+        assert (recorded is None) == (name == "Classic Black")
+    (after,) = image_sources(client.get(order_url).text, "build-thumb")
+    assert after != ordered  # drawn without the saddle deleted before the upgrade
+    assert client.get(after).status_code == 200
 
 
 def test_a_recorded_picture_refuses_bad_addresses(client: TestClient[Litestar]) -> None:
