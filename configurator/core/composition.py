@@ -8,14 +8,13 @@ decided here, from plain values.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from configurator.core.configuration import (
     MAIN_VIEW,
     Configuration,
     ConfiguratorSpec,
     LayerImage,
-    Selection,
     parse_id,
 )
 from configurator.core.urls import query_string
@@ -101,6 +100,34 @@ def build_image_url(
     return f"/products/{configuration.spec.slug}/build.{fmt}?{query_string(pairs)}"
 
 
+RECORDED_IMAGES_PARAM = "images"
+MAX_RECORDED_IMAGES = 64
+"""More layers than any configurator has; a longer list is refused."""
+
+
+def recorded_picture_url(
+    images: Sequence[LayerImage], *, size: int = DEFAULT_SIZE, fmt: str = "webp"
+) -> str:
+    """The address of the picture an order recorded: the very images (by id: stored once per
+    content hash and never rewritten) stacked bottom first, whatever the catalog says now.
+    Like a build's address it carries `v`, a short form of its key."""
+    pairs = [
+        (RECORDED_IMAGES_PARAM, "-".join(str(image.image_id) for image in images)),
+        (SIZE_PARAM, str(size)),
+        (VERSION_PARAM, composition_key(images, size, fmt)[:VERSION_LENGTH]),
+    ]
+    return f"/pictures/build.{fmt}?{query_string(pairs)}"
+
+
+def parse_recorded_images(text: str | None) -> tuple[int, ...]:
+    """The image ids of a recorded picture's address ("12-40-7"), bottom first."""
+    parts = (text or "").split("-")
+    ids = tuple(parse_id(part.strip()) for part in parts)
+    if not text or len(ids) > MAX_RECORDED_IMAGES or any(i is None for i in ids):
+        raise CompositionError("That is not a picture of an order's build.")
+    return tuple(i for i in ids if i is not None)
+
+
 def build_srcset(configuration: Configuration, *, view: int = MAIN_VIEW) -> str:
     """Every width, for `srcset`: the browser picks what the layout and screen need."""
     return ", ".join(
@@ -111,19 +138,3 @@ def build_srcset(configuration: Configuration, *, view: int = MAIN_VIEW) -> str:
 def is_current_version(key: str, version: str | None) -> bool:
     """Whether an address's `v` names this very picture (then it may be cached for a year)."""
     return version is not None and version == key[:VERSION_LENGTH]
-
-
-def selection_from_options(spec: ConfiguratorSpec, option_ids: Iterable[int | None]) -> Selection:
-    """The build an order recorded, as a selection of the configurator as it is now: each
-    recorded option still offered on its layer, and an optional layer the order did not fill
-    left empty (a required layer added since takes its default). Options since deleted are
-    left out, so the picture shows what is still there."""
-    recorded = {i for i in option_ids if i is not None}
-    selection: Selection = {}
-    for layer in spec.layers:
-        chosen = next((o.id for o in layer.options if o.id in recorded), None)
-        if chosen is not None:
-            selection[layer.id] = chosen
-        elif not layer.required:
-            selection[layer.id] = None
-    return selection

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Generic, TypeVar
@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from configurator.core.composition import FORMATS, canvas_size, composition_key
 from configurator.core.configuration import LayerImage
-from configurator.store.models import Image
+from configurator.store.models import Image, OrderLineOption
 
 log = logging.getLogger("configurator")
 
@@ -129,6 +129,37 @@ def compose(
     composed = ComposedImage(key, FORMATS[fmt], encode(picture, fmt))
     _BUILDS.put(key, composed)
     return composed
+
+
+def stored_images(session: Session, ids: Sequence[int]) -> tuple[LayerImage, ...] | None:
+    """These images (by id, in this order) with their content hashes; None when one is not
+    stored (any more)."""
+    hashes = dict(
+        session.exec(select(Image.id, Image.sha256).where(col(Image.id).in_(set(ids)))).all()
+    )
+    if any(i not in hashes for i in ids):
+        return None
+    return tuple(LayerImage(i, hashes[i]) for i in ids)
+
+
+def recorded_images(
+    session: Session, options: Iterable[OrderLineOption]
+) -> dict[int, tuple[LayerImage, ...]]:
+    """Each order line's picture as recorded at checkout: its options' images, bottom first
+    (by `position`), read in one query; a line whose options had no image has none."""
+    options = sorted(options, key=lambda o: (o.order_line_id, o.position))
+    ids = {o.image_id for o in options if o.image_id is not None}
+    hashes = (
+        dict(session.exec(select(Image.id, Image.sha256).where(col(Image.id).in_(ids))).all())
+        if ids
+        else {}
+    )
+    pictures: dict[int, tuple[LayerImage, ...]] = {}
+    for option in options:
+        if option.image_id is not None and option.image_id in hashes:
+            image = LayerImage(option.image_id, hashes[option.image_id])
+            pictures[option.order_line_id] = (*pictures.get(option.order_line_id, ()), image)
+    return pictures
 
 
 SWATCH = (96, 72)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from configurator.core.composition import layer_images, selection_from_options
-from configurator.core.configuration import ConfiguratorSpec, resolve
 from configurator.core.documents import (
     DEFAULT_BACKORDER_MESSAGE,
     SAMPLE_PICK,
@@ -24,7 +22,7 @@ from configurator.core.documents import (
 )
 from configurator.core.promises import promise_words
 from configurator.services import composer
-from configurator.services.catalog import shop_today, spec_by_id
+from configurator.services.catalog import shop_today
 from configurator.services.orders import ORDER_CANCELLED, OrderLineView, order_by_number
 from configurator.store.db import unit_of_work
 from configurator.store.models import AppSetting, CustomerOrder, OrderLine, OrderLineOption
@@ -100,22 +98,12 @@ def preview_values(session: Session) -> tuple[PickValues, str]:
     return values, f"order {order.number} ({option.layer_name}: {option.option_name})"
 
 
-def _picture(
-    session: Session, specs: dict[int, ConfiguratorSpec | None], entry: OrderLineView
-) -> bytes | None:
-    """The line's build as a small PNG, drawn from the options the order recorded against the
-    configurator as it is now (see `composition.selection_from_options`); None once its
-    product is gone."""
-    product_id = entry.line.product_id
-    if not product_id:
+def _picture(session: Session, entry: OrderLineView) -> bytes | None:
+    """The line's build as a small PNG, drawn from the images its options had at checkout;
+    None when they had none."""
+    if not entry.images:
         return None
-    if product_id not in specs:
-        specs[product_id] = spec_by_id(session, product_id)
-    spec = specs[product_id]
-    if spec is None:
-        return None
-    build = resolve(spec, selection_from_options(spec, (o.option_id for o in entry.options)))
-    return composer.compose(session, layer_images(build), PICTURE_SIZE, "png").data
+    return composer.compose(session, entry.images, PICTURE_SIZE, "png").data
 
 
 def order_facts(session: Session, number: str) -> OrderFacts | None:
@@ -134,7 +122,6 @@ def order_facts(session: Session, number: str) -> OrderFacts | None:
         )
         if part
     )
-    specs: dict[int, ConfiguratorSpec | None] = {}
     return OrderFacts(
         number=order.number,
         placed_at=order.created_at,
@@ -167,7 +154,7 @@ def order_facts(session: Session, number: str) -> OrderFacts | None:
                     )
                     for o in entry.options
                 ),
-                picture=_picture(session, specs, entry),
+                picture=_picture(session, entry),
             )
             for entry in view.lines
         ),

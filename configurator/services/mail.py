@@ -32,13 +32,14 @@ from sqlmodel import Session, col, select
 from configurator.core import mails
 from configurator.core.availability import AvailabilityCode, is_low_stock, option_availability
 from configurator.core.availability import effective_stock as effective_settings
-from configurator.core.composition import build_image_url, selection_from_options
-from configurator.core.configuration import ConfiguratorSpec, resolve
+from configurator.core.composition import recorded_picture_url
+from configurator.core.configuration import ConfiguratorSpec
 from configurator.core.fulfilment import RecordedOption, snapshot_line
 from configurator.core.mails import Mail, OrderFacts
 from configurator.core.money import format_cents
 from configurator.core.promises import promise_words
-from configurator.services.catalog import option_stock, shop_today, spec_by_id, stock_settings
+from configurator.services import composer
+from configurator.services.catalog import option_stock, shop_today, stock_settings
 from configurator.settings import Settings
 from configurator.store.db import IDS_PER_STATEMENT, new_session, unit_of_work
 from configurator.store.models import (
@@ -151,22 +152,14 @@ def _order_rows(session: Session, order: CustomerOrder) -> _OrderRows:
 
 def _pictures(session: Session, rows: _OrderRows, public_url: str) -> tuple[tuple[str, str], ...]:
     """Each line's name and the absolute address of its build's picture (PNG, which every mail
-    reader's browser shows), drawn from the options the order recorded; none for a line whose
-    product is gone or unpublished (its picture is not public)."""
-    pictures = []
-    specs: dict[int, ConfiguratorSpec | None] = {}
-    for line in rows.lines:
-        if not line.product_id:
-            continue
-        if line.product_id not in specs:
-            specs[line.product_id] = spec_by_id(session, line.product_id)
-        spec = specs[line.product_id]
-        if spec is None or not spec.published:
-            continue
-        own = (o.option_id for o in rows.options if o.order_line_id == line.id)
-        build = resolve(spec, selection_from_options(spec, own))
-        pictures.append((line.product_name, public_url + build_image_url(build, fmt="png")))
-    return tuple(pictures)
+    reader's browser shows), drawn from the images its options had at checkout; none for a line
+    whose options had no image."""
+    recorded = composer.recorded_images(session, rows.options)
+    return tuple(
+        (line.product_name, public_url + recorded_picture_url(images, fmt="png"))
+        for line in rows.lines
+        if (images := recorded.get(line.id or 0))
+    )
 
 
 def _order_facts(session: Session, order: CustomerOrder) -> OrderFacts:

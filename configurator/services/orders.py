@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from configurator.core.availability import Split, split_summary
 from configurator.core.checkout import plan_checkout
-from configurator.core.composition import build_image_url, selection_from_options
-from configurator.core.configuration import ConfiguratorSpec, resolve
+from configurator.core.composition import recorded_picture_url
+from configurator.core.configuration import MAIN_VIEW, ConfiguratorSpec, LayerImage
 from configurator.core.fulfilment import (
     Cancellation,
     Fulfilment,
@@ -27,7 +27,7 @@ from configurator.core.fulfilment import (
     order_fulfilment,
     shipping_summary,
 )
-from configurator.services import mail
+from configurator.services import composer, mail
 from configurator.services.cart import CartItem, CartOption, CartView, cart_id_for, view_cart
 from configurator.services.catalog import spec_by_id
 from configurator.services.stock import (
@@ -391,6 +391,7 @@ def _option_row(
         "shown_to_shopper": cart_option.choice.layer.shown_to_shopper,
         "restock_timeframe": cart_option.restock_timeframe,
         "promised_date": cart_option.promised_date,
+        "image_id": image.image_id if (image := option.image_for(MAIN_VIEW)) else None,
     }
 
 
@@ -503,9 +504,15 @@ class OrderLineView:
     """What the shopper is shown: the snapshot records every option, but a layer the
     configurator did not show them when they ordered stays hidden, unless they were told it
     is backordered. Recorded at checkout, so a later change to the catalog changes nothing."""
-    build_image: str | None = None
-    """The composed picture of the build, from the options recorded (see
-    `composition.selection_from_options`); None once its product is gone or unpublished."""
+    images: tuple[LayerImage, ...] = ()
+    """The images its options had at checkout, bottom first: the picture of the build as
+    ordered (a later change of the catalog changes nothing)."""
+
+    @property
+    def build_image(self) -> str | None:
+        """The address of that picture (`composition.recorded_picture_url`); None when none
+        of its options had an image."""
+        return recorded_picture_url(self.images, size=160) if self.images else None
 
     @property
     def split_summary(self) -> str:
@@ -605,20 +612,6 @@ def _shown(
     return spec is None or spec.option_shown_to_shopper(option.option_id)
 
 
-def _build_image(
-    session: Session,
-    specs: dict[int, ConfiguratorSpec | None],
-    line: OrderLine,
-    own: tuple[OrderLineOption, ...],
-) -> str | None:
-    """The composed picture of the line's build (see `OrderLineView.build_image`)."""
-    spec = _spec_of(session, specs, line)
-    if spec is None or not spec.published:
-        return None
-    selection = selection_from_options(spec, (o.option_id for o in own))
-    return build_image_url(resolve(spec, selection), size=160)
-
-
 def _order_view(session: Session, order: CustomerOrder, *, linked: bool = True) -> OrderView:
     lines = session.exec(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
@@ -630,13 +623,12 @@ def _order_view(session: Session, order: CustomerOrder, *, linked: bool = True) 
         .order_by(col(OrderLineOption.position))
     ).all()
     specs: dict[int, ConfiguratorSpec | None] = {}
+    pictures = composer.recorded_images(session, options)
     views = []
     for line in lines:
         own = tuple(o for o in options if o.order_line_id == line.id)
         shown_options = tuple(o for o in own if _shown(session, specs, line, o))
-        views.append(
-            OrderLineView(line, own, shown_options, _build_image(session, specs, line, own))
-        )
+        views.append(OrderLineView(line, own, shown_options, pictures.get(line.id or 0, ())))
     shipments = session.exec(
         select(Shipment).where(Shipment.order_id == order.id).order_by(col(Shipment.id))
     ).all()

@@ -272,6 +272,13 @@ class OrderLineOption(SQLModel, table=True):
     """The date its waiting units were promised (`core.promises`): set at checkout when an
     expected delivery covers them, moved when a delivery slips, shrinks or is cancelled; NULL:
     no delivery covers them (the timeframe applies)."""
+    image_id: int | None = Field(
+        default=None, foreign_key="image.id", ondelete="RESTRICT", index=True
+    )
+    """The option's image (its main view) at checkout: the order's picture of the build is
+    drawn from these, so a later image change or a deleted option leaves it as ordered. Images
+    are immutable per content hash; RESTRICT keeps one an order shows from being deleted.
+    NULL: the option had no image (or, before migration 0021, its option was already gone)."""
 
 
 class ExpectedDelivery(SQLModel, table=True):

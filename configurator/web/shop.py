@@ -165,14 +165,19 @@ class ShopController(Controller):
             return see_other(
                 product_url(spec.slug, [*configuration.query_pairs(), ("added", "none")])
             )
-        added = "1" if result.notice == carts.ADDED else result.notice
-        target = "/cart?" + urlencode({"added": added})
         if is_htmx(request):
-            response = Response(content="", status_code=200, headers={"HX-Redirect": target})
-            for c in cookies:
-                response.set_cookie(c)
-            return response
-        return see_other(target, cookies=cookies)
+            # The shopper stays on the product: what was added (with a way to the cart) under
+            # the button, and the header's Cart link counts it, out of band.
+            context = {
+                "result": None,
+                "added_notice": result.notice or carts.ADDED,
+                "focus_added": answer is not None,
+                "cart_count": carts.item_count(db, token),
+                "cart_link_oob": True,
+            }
+            return render(request, "", "cart/_backorder_question.html", context, cookies=cookies)
+        added = "1" if result.notice == carts.ADDED else result.notice
+        return see_other("/cart?" + urlencode({"added": added}), cookies=cookies)
 
     def _configurator_refusal(
         self,

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from configurator.core.composition import (
+    RECORDED_IMAGES_PARAM,
     SIZE_PARAM,
     VERSION_PARAM,
     VIEW_PARAM,
@@ -25,6 +26,7 @@ from configurator.core.composition import (
     composition_key,
     is_current_version,
     layer_images,
+    parse_recorded_images,
     parse_size,
     parse_view,
 )
@@ -53,7 +55,7 @@ from configurator.services.catalog import (
     spec_by_slug,
     stock_of,
 )
-from configurator.services.composer import compose, swatch
+from configurator.services.composer import compose, stored_images, swatch
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -329,6 +331,31 @@ def _build_picture(
     return Response(content=picture.data, media_type=picture.content_type, headers=headers)
 
 
+def _recorded_picture(request: Request[Any, Any, Any], db: Session, fmt: str) -> Response[bytes]:
+    """The picture an order recorded (`composition.recorded_picture_url`): images are public
+    at /media already, so anyone may ask; a malformed list or size is a plain 400, an image
+    not stored a 404."""
+    params = request.query_params
+    try:
+        ids = parse_recorded_images(params.get(RECORDED_IMAGES_PARAM))
+        width = parse_size(params.get(SIZE_PARAM))
+    except CompositionError as exc:
+        raise ClientException(str(exc)) from None
+    images = stored_images(db, ids)
+    if images is None:
+        raise NotFoundException("We could not find that picture.")
+    key = composition_key(images, width, fmt)
+    current = is_current_version(key, params.get(VERSION_PARAM))
+    headers = {
+        "ETag": f'"{key}"',
+        "Cache-Control": PICTURE_FOR_A_YEAR if current else PICTURE_FOR_NOW,
+    }
+    if f'"{key}"' in request.headers.get("if-none-match", ""):
+        return Response(content=b"", status_code=304, headers=headers)
+    picture = compose(db, images, width, fmt)
+    return Response(content=picture.data, media_type=picture.content_type, headers=headers)
+
+
 class StorefrontController(Controller):
     @get("/", sync_to_thread=True)
     def index(self, request: Request[Any, Any, Any], db: DB) -> Template:
@@ -471,6 +498,16 @@ class StorefrontController(Controller):
     ) -> Response[bytes]:
         """The same picture as PNG, for link previews (`og:image`)."""
         return _build_picture(request, db, slug, "png")
+
+    @get("/pictures/build.webp", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def recorded_webp(self, request: Request[Any, Any, Any], db: DB) -> Response[bytes]:
+        """The picture of a build as an order recorded it (its images at checkout), as WebP."""
+        return _recorded_picture(request, db, "webp")
+
+    @get("/pictures/build.png", sync_to_thread=True, opt={NO_COMPRESSION: True})
+    def recorded_png(self, request: Request[Any, Any, Any], db: DB) -> Response[bytes]:
+        """The same picture as PNG, for the order mails."""
+        return _recorded_picture(request, db, "png")
 
     @get("/media/{image_id:str}/swatch.webp", sync_to_thread=True, opt={NO_COMPRESSION: True})
     def swatch(

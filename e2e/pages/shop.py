@@ -117,12 +117,33 @@ class Configurator:
         )
 
     def add_to_cart(self) -> None:
-        """Click Add to cart; the cart, a question or a refusal follows."""
+        """Click Add to cart; what was added, a question or a refusal follows (without
+        JavaScript: the cart page, the question's page or the page with the refusal)."""
         self.page.get_by_role("button", name="Add to cart").click()
 
-    def add_to_cart_and_open_cart(self) -> Cart:
+    @property
+    def added(self) -> Locator:
+        """With JavaScript the shopper stays here: "Added to your cart. View cart" under the
+        button, announced."""
+        return self.page.get_by_role("status").filter(
+            has=self.page.get_by_role("link", name="View cart")
+        )
+
+    def add_to_cart_and_open_cart(self, added: str = "Added to your cart.") -> Cart:
         self.add_to_cart()
-        expect(self.page).to_have_url(re.compile(r"/cart\?added="))
+        return self.open_cart_after_adding(added)
+
+    def open_cart_after_adding(self, added: str) -> Cart:
+        """See what was added (with JavaScript under the button, without on the cart page it
+        leads to) and open the cart."""
+        if self.javascript:
+            expect(self.added).to_contain_text(added)
+            audit(self.page, "configurator, added to the cart")
+            self.added.get_by_role("link", name="View cart").click()
+            expect(self.page).to_have_url(re.compile(r"/cart$"))
+        else:
+            expect(self.page).to_have_url(re.compile(r"/cart\?added="))
+            expect(self.page.get_by_role("status").filter(has_text=added)).to_be_visible()
         audit(self.page, "cart")
         return Cart(self.page, self.javascript)
 

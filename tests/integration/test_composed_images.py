@@ -8,15 +8,20 @@ from io import BytesIO
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from alembic import command
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image as PILImage
 from PIL import ImageChops
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from configurator.store.db import alembic_config
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form, sign_in
 
 BIKE = "aero-road-bike"
 BUILD = f"/products/{BIKE}/build.webp"
+RECORDED = "/pictures/build.webp"
 
 
 def picture(data: bytes) -> PILImage.Image:
@@ -29,6 +34,11 @@ def redness(data: bytes) -> int:
     _, most = ImageChops.subtract(red, green).getextrema()
     assert isinstance(most, int)
     return most
+
+
+def recorded_images(url: str) -> list[str]:
+    """The image ids a recorded picture's address stacks, bottom first."""
+    return dict(parse_qsl(urlsplit(url).query))["images"].split("-")
 
 
 def image_sources(html: str, css_class: str) -> list[str]:
@@ -171,7 +181,9 @@ def test_the_order_pages_show_the_picture_of_the_build_ordered(
 
     confirmation = client.get(order_url)
     (src,) = image_sources(confirmation.text, "build-thumb")
-    assert choices_of(src)[f"layer-{ids['Frame']}"] == str(ids["Midnight Blue"])
+    blue = shop.scalar("SELECT image_id FROM option WHERE id = :i", i=ids["Midnight Blue"])
+    assert src.startswith(RECORDED)
+    assert str(blue) in recorded_images(src)
     assert client.get(src).status_code == 200
 
     sign_in(shop, client)
@@ -179,6 +191,107 @@ def test_the_order_pages_show_the_picture_of_the_build_ordered(
     assert number
     admin = client.get(f"/admin/orders/{number.group(1)}")
     assert image_sources(admin.text, "build-thumb") == [src]
+
+
+def place_order(client: TestClient[Litestar], slug: str, choices: dict[int, int]) -> str:
+    """Add a build, check out; the order's page address."""
+    add_to_cart(client, slug, choices)
+    client.get("/checkout")
+    placed = post_form(client, "/checkout", {**CUSTOMER, "checkout_key": "k" * 24})
+    assert placed.status_code == 303
+    return str(placed.headers["location"])
+
+
+GREEN = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 600">'
+    b'<rect width="800" height="600" fill="#00ff00"/></svg>'
+)
+
+
+def test_an_order_s_picture_stays_as_ordered_when_the_catalog_changes(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    order_url = place_order(client, BIKE, {ids["Frame"]: ids["Midnight Blue"]})
+    (ordered,) = image_sources(client.get(order_url).text, "build-thumb")
+    before = client.get(ordered)
+    assert before.status_code == 200
+    assert before.headers["cache-control"] == "public, max-age=31536000, immutable"
+    storefront = {"size": 160, f"layer-{ids['Frame']}": ids["Midnight Blue"]}
+    build_before = client.get(BUILD, params=storefront)
+    old_image = shop.scalar("SELECT image_id FROM option WHERE id = :i", i=ids["Midnight Blue"])
+
+    # The merchant gives the frame a new image: the storefront's build changes...
+    sign_in(shop, client)
+    bike = shop.product_id(BIKE)
+    saved = post_form(
+        client,
+        f"/admin/products/{bike}/options/{ids['Midnight Blue']}",
+        {"name": "Midnight Blue", "stock_status": "in_stock"},
+        files={"image": ("green.svg", GREEN, "image/svg+xml")},
+    )
+    assert saved.status_code == 303
+    build_after = client.get(BUILD, params=storefront)
+    assert build_after.headers["etag"] != build_before.headers["etag"]
+    assert build_after.content != build_before.content
+
+    # ...the order's page, the admin's and the picture stay as ordered.
+    number = shop.scalar("SELECT number FROM customer_order")
+    for page in (order_url, f"/admin/orders/{number}"):
+        assert image_sources(client.get(page).text, "build-thumb") == [ordered]
+    after = client.get(ordered)
+    assert after.headers["etag"] == before.headers["etag"]
+    assert after.content == before.content
+    assert client.get(ordered, headers={"If-None-Match": before.headers["etag"]}).status_code == 304
+
+    # The option deleted: the order still shows it, drawn from the image it had.
+    deleted = post_form(client, f"/admin/products/{bike}/options/{ids['Midnight Blue']}/delete")
+    assert deleted.status_code == 303
+    assert shop.scalar("SELECT count(*) FROM option WHERE id = :i", i=ids["Midnight Blue"]) == 0
+    assert image_sources(client.get(order_url).text, "build-thumb") == [ordered]
+    assert client.get(ordered).content == before.content
+
+    # The image an order shows cannot be deleted from storage.
+    with pytest.raises(IntegrityError):
+        shop.execute("DELETE FROM image WHERE id = :i", i=old_image)
+    assert client.get(ordered).status_code == 200
+
+
+def test_migration_0021_gives_older_orders_the_images_their_options_have(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    ids = shop.ids(BIKE)
+    order_url = place_order(client, BIKE, {ids["Frame"]: ids["Midnight Blue"]})
+    (ordered,) = image_sources(client.get(order_url).text, "build-thumb")
+    shop.engine.dispose()
+    config = alembic_config(shop.engine.url.render_as_string(hide_password=False))
+
+    command.downgrade(config, "0020")  # an order placed before 0021 recorded no images
+    shop.execute("DELETE FROM option WHERE id = :i", i=ids["Classic Black"])  # ordered
+    command.upgrade(config, "head")
+
+    with shop.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT order_line_option.option_name, order_line_option.image_id,"
+                " option.image_id FROM order_line_option"
+                " LEFT JOIN option ON option.id = order_line_option.option_id"
+            )
+        ).all()
+    assert len(rows) == 5  # backdrop, wheels, frame, saddle, handlebar
+    for name, recorded, now in rows:
+        assert recorded == now, name  # as the catalog has it at upgrade time
+        assert (recorded is None) == (name == "Classic Black")
+    (after,) = image_sources(client.get(order_url).text, "build-thumb")
+    assert after != ordered  # drawn without the saddle deleted before the upgrade
+    assert client.get(after).status_code == 200
+
+
+def test_a_recorded_picture_refuses_bad_addresses(client: TestClient[Litestar]) -> None:
+    for query in ("", "?images=", "?images=1-x", "?images=" + "-".join(["1"] * 65)):
+        assert client.get(RECORDED + query).status_code == 400
+    assert client.get(RECORDED, params={"images": "1", "size": "161"}).status_code == 400
+    assert client.get(RECORDED, params={"images": "99999"}).status_code == 404
 
 
 def test_home_cards_show_the_default_build_and_the_from_price(
@@ -243,6 +356,24 @@ def test_the_header_s_cart_link_counts_the_items(shop: Shop, client: TestClient[
     changed = post_form(client, f"/cart/lines/{line}", {"quantity": 3}, htmx=True)
     assert 'id="cart-link" class="cart-link" hx-swap-oob="true"' in changed.text
     assert cart_link(changed.text) == "Cart 3 items"
+
+
+def test_an_htmx_add_keeps_the_shopper_on_the_product_and_counts_in_place(
+    client: TestClient[Litestar],
+) -> None:
+    added = add_to_cart(client, BIKE, htmx=True)
+
+    assert added.status_code == 200
+    assert "HX-Redirect" not in added.headers
+    assert 'role="status">Added to your cart. <a href="/cart">View cart</a>' in added.text
+    assert 'id="cart-link" class="cart-link" hx-swap-oob="true"' in added.text
+    assert cart_link(added.text) == "Cart 1 item"
+    assert cart_link(add_to_cart(client, BIKE, htmx=True).text) == "Cart 2 items"
+    # Without JavaScript the form still goes to the cart page, which says it.
+    plain = add_to_cart(client, BIKE)
+    assert plain.status_code == 303
+    assert plain.headers["location"] == "/cart?added=1"
+    assert cart_link(client.get("/cart").text) == "Cart 3 items"
 
 
 def view_id(shop: Shop, name: str) -> int:

@@ -584,9 +584,10 @@ def test_the_confirmation_links_each_lines_build_picture(
     links = re.findall(r"  - (Aero Road Bike|Court Sneaker): (\S+)", text)
     assert [name for name, _ in links] == ["Aero Road Bike", "Court Sneaker"]
     bike = links[0][1]
-    assert bike.startswith("https://shop.example.com/products/aero-road-bike/build.png?")
+    assert bike.startswith("https://shop.example.com/pictures/build.png?images=")
     ids = shop.ids(BIKE)
-    assert f"layer-{ids['Wheels']}={ids['Carbon Deep']}" in bike  # the build ordered
+    wheels = shop.scalar("SELECT image_id FROM option WHERE id = :i", i=ids["Carbon Deep"])
+    assert str(wheels) in bike.split("images=")[1].split("&")[0].split("-")  # the build ordered
     for _name, link in links:
         picture = client.get(link.removeprefix("https://shop.example.com"))
         assert picture.status_code == 200

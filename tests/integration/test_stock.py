@@ -710,13 +710,18 @@ def test_answering_yes_adds_two_lines_and_the_order_records_both(
     response = add(client, choice, 10, answer="yes", htmx=htmx)
 
     if htmx:
+        # The shopper stays on the product: the answer says what was added, links to the
+        # cart and updates the header's count (10 items) out of band.
         assert response.status_code == 200
-        target = response.headers["HX-Redirect"]
+        assert "HX-Redirect" not in response.headers
+        assert "Added 5 in stock and 5 back ordered. View cart" in notices(response.text, "added")
+        assert re.search(r'id="cart-link"[^>]*hx-swap-oob="true"[^>]*>Cart <span', response.text)
+        assert '<span class="cart-count">10<' in response.text
     else:
         assert response.status_code == 303
-        target = response.headers["location"]
-    cart = client.get(target).text
-    assert "Added 5 in stock and 5 back ordered." in notices(cart, "instock")
+        cart = client.get(response.headers["location"]).text
+        assert "Added 5 in stock and 5 back ordered." in notices(cart, "instock")
+    cart = client.get("/cart").text
     with shop.engine.connect() as connection:
         rows = connection.exec_driver_sql(
             "SELECT quantity, backorder_line FROM cart_line ORDER BY id"

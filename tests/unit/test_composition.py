@@ -17,9 +17,10 @@ from configurator.core.composition import (
     composition_key,
     is_current_version,
     layer_images,
+    parse_recorded_images,
     parse_size,
     parse_view,
-    selection_from_options,
+    recorded_picture_url,
 )
 from configurator.core.configuration import (
     MAIN_VIEW,
@@ -127,10 +128,21 @@ def test_the_address_names_the_whole_build_the_view_width_and_version() -> None:
     assert "view=" not in build_image_url(configuration)
 
 
-def test_an_order_s_options_become_a_build_of_the_configurator_as_it_is_now() -> None:
-    spec = illustrated()
+def test_a_recorded_picture_names_its_images_bottom_first_its_width_and_version() -> None:
+    images = (LayerImage(12, "a" * 64), LayerImage(7, "b" * 64))
+    url = recorded_picture_url(images, size=160, fmt="png")
 
-    # Wheels 12 and frame 22 recorded; the optional bell was not chosen; 99 no longer exists.
-    assert selection_from_options(spec, [12, 22, 99, None]) == {1: 12, 2: 22, 3: None}
-    # A required layer the order does not name takes its default when resolved.
-    assert selection_from_options(spec, [22]) == {2: 22, 3: None}
+    path, query = url.split("?")
+    params = dict(parse_qsl(query))
+    assert path == "/pictures/build.png"
+    assert params["images"] == "12-7"
+    assert parse_recorded_images(params["images"]) == (12, 7)
+    assert is_current_version(composition_key(images, 160, "png"), params["v"])
+
+
+@pytest.mark.parametrize(
+    "text", [None, "", "12-", "-12", "12-x", "+1", "1 2", "-".join(["1"] * 65)]
+)
+def test_a_malformed_list_of_recorded_images_is_refused(text: str | None) -> None:
+    with pytest.raises(CompositionError):
+        parse_recorded_images(text)
