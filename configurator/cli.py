@@ -41,6 +41,10 @@ def prepare(settings: Settings) -> None:
     engine.dispose()
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+"""How long uvicorn's parent waits for a worker's answer before replacing it (see `serve`)."""
+
+
 def serve(settings: Settings, workers: int) -> None:
     import uvicorn
 
@@ -53,6 +57,11 @@ def serve(settings: Settings, workers: int) -> None:
         host=settings.host,
         port=settings.port,
         workers=workers if workers > 1 else None,
+        # With several workers uvicorn's parent pings each one and kills any that does not
+        # answer in time (5 s by default). A worker still importing the app on a loaded machine
+        # (seen at load average 14 on 2 cores) missed that and was killed and restarted in a
+        # loop, so the server never came up; a truly hung worker is now replaced after 30 s.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         # Each worker logs through `configure_logging` (see `create_asgi`): one format for
         # uvicorn's lines and ours, and our access line instead of uvicorn's.
         log_config=None,
