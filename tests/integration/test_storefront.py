@@ -282,3 +282,17 @@ def test_every_page_and_fragment_varies_on_hx_request(
             response = client.get(path, headers=headers, follow_redirects=False)
             assert response.status_code < 500, path
             assert varies_on_htmx(response), f"{path} {headers}: {response.headers.get('vary')}"
+
+
+def test_what_an_add_says_is_swapped_into_a_live_region_that_stays_on_the_page(
+    client: TestClient[Litestar],
+) -> None:
+    page = client.get(f"/products/{BIKE}").text
+    region = re.search(
+        r'<div class="purchase-status" aria-live="polite">\s*<div id="purchase-dialog"', page
+    )
+    assert region, "the add's answer is not inside a live region already on the page"
+    added = add_to_cart(client, BIKE, htmx=True)
+    assert 'id="purchase-dialog"' in added.text
+    assert "Added to your cart." in added.text
+    assert "purchase-status" not in added.text  # the region itself is never replaced
