@@ -40,7 +40,7 @@ from slugify import slugify
 
 from e2e.helpers import VIEWPORT
 from e2e.pages import Admin, Editor
-from e2e.pages.admin import SHOPS, session_cookies
+from e2e.pages.admin import SHOPS, forget_sessions, session_cookies
 from e2e.pages.audit import Audit
 from e2e.target import EXTERNAL_URL, LOCAL_ADMIN_PASSWORD, scratch_name
 from tests import live_server
@@ -142,9 +142,8 @@ def shop_template() -> Iterator[Path]:
 
 
 @contextmanager
-def run_server(template: Path, scenario: str | None = None) -> Iterator[Server]:
-    """The real server on a copy of the template, then put in `scenario` (the use case of
-    `configurator scenario NAME`, run here on its database while it serves, as QA would)."""
+def run_server(template: Path) -> Iterator[Server]:
+    """The real server on a copy of the template."""
     with tempfile.TemporaryDirectory(prefix="configurator-e2e-") as tmp:
         tmp_dir = Path(tmp)
         database = tmp_dir / "shop.sqlite3"
@@ -154,10 +153,6 @@ def run_server(template: Path, scenario: str | None = None) -> Iterator[Server]:
             tmp_dir / "server.log",
             admin_password=LOCAL_ADMIN_PASSWORD,
         ) as running:
-            if scenario:
-                from configurator.cli import run_scenario
-
-                assert run_scenario(_settings(database), scenario, listing=False) == 0
             _SERVER_LOGS.append(running.log)
             try:
                 yield running
@@ -177,16 +172,42 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 @contextmanager
 def _server_of_its_own(request: pytest.FixtureRequest, scenario: str | None) -> Iterator[Server]:
+    """The worker's server as on first start, for a flow that needs a whole shop to itself:
+    the template restored into its database while it serves (`configurator restore --force`,
+    which moves the catalog version on, so the server drops what it cached), then put in
+    `scenario`; restored again when the flow ends, for the flows after it. Flows of one
+    worker run one after the other, so the shop is the flow's alone, and a restore costs a
+    fraction of starting a server."""
     if EXTERNAL_URL:
         pytest.skip("needs a server of its own, and E2E_BASE_URL names one to share")
-    with run_server(request.getfixturevalue("shop_template"), scenario) as running:
+    running: Server = request.getfixturevalue("server")
+    template: Path = request.getfixturevalue("shop_template")
+    _restore(running, template)
+    try:
+        if scenario:
+            from configurator.cli import run_scenario
+
+            assert run_scenario(_settings(_sqlite_path(running)), scenario, listing=False) == 0
         yield running
+    finally:
+        _restore(running, template)
+
+
+def _restore(server: Server, template: Path) -> None:
+    from configurator.services.backup import restore
+
+    restore(server.database_url, template, force=True)
+    forget_sessions(server.url)  # the restore signed everyone out
+
+
+def _sqlite_path(server: Server) -> Path:
+    return Path(server.database_url.removeprefix("sqlite:///"))
 
 
 @pytest.fixture
 def fresh_server(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server of its own, for a flow that needs a whole shop to itself. Prefer
-    `own_products`: it runs against any server."""
+    """A whole shop to itself, as on first start (the worker's server, restored before and
+    after the flow). Prefer `own_products`: it runs against any server."""
     with _server_of_its_own(request, None) as running:
         yield running
 

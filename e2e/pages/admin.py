@@ -25,6 +25,12 @@ SESSIONS: dict[tuple[str, str], list[Cookie]] = {}
 """The session cookie of each (shop, merchant) signed in through the form in this run."""
 
 
+def forget_sessions(shop: str) -> None:
+    """The shop was reset: the sessions kept for it are no more."""
+    for key in [key for key in SESSIONS if key[0] == shop]:
+        del SESSIONS[key]
+
+
 def session_cookies(shop: str, username: str | None = None) -> list[Cookie]:
     """The merchant's session cookie on `shop` once signed in there, else []."""
     return SESSIONS.get((shop, username or merchant().username), [])
