@@ -171,8 +171,11 @@ class Editor:
     # Global Settings ---------------------------------------------------------------------
 
     def open_global_settings(self) -> Locator:
-        self.layers.get_by_role("link", name="Global Settings").click()
+        """Open the gear (or take its panel when it is open already: opening it again would
+        swap a fresh form in under what a flow then ticks, and the save would send that)."""
         panel = self.panel("Global Settings")
+        if not panel.is_visible():
+            self.layers.get_by_role("link", name="Global Settings").click()
         expect(panel).to_be_visible()
         audit(self.page, "admin editor, Global Settings")
         return panel
