@@ -1,8 +1,10 @@
 """Browser flows against the real server, driven by Debian's Chromium through pytest-playwright.
 
-Without `E2E_BASE_URL` each pytest worker starts `configurator serve` of its own on a fresh
-SQLite file and a free port (`make e2e` runs two workers); with it, every flow runs against that
-server and none is started. A flow that changes the catalog builds a product of its own
+Without `E2E_BASE_URL` each pytest worker starts `configurator serve` of its own on a free port
+and a copy of a shop it prepared once (migrated, with the demo catalog), and restores that shop
+into it for a flow that needs a whole shop to itself (`make e2e` runs two workers); with it,
+every flow runs against that server and none is started. The merchant signs in through the
+form once per shop and worker. A flow that changes the catalog builds a product of its own
 (`own_products`, named "QA e2e …", deleted at the end even when the flow fails); a flow that
 shops the demo catalog asks for `demo_catalog` and is skipped, with the reason, where it is
 absent. When a flow fails, its trace, a full-page screenshot and the server's log for that flow
