@@ -106,7 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
     This suite records them itself (`new_context` below) rather than through
     pytest-playwright's `--tracing retain-on-failure --screenshot only-on-failure`, which
     record the same for a passing flow too and then delete it: a zip per browser and a
-    full-page PNG per page, the third of the suite's time. Its trace leaves out the
+    full-page PNG per page, about a sixth of the CPU. Its trace leaves out the
     screencast (DOM snapshots before and after every action, network and console stay);
     `--tracing on` or `--tracing retain-on-failure` on the command line gives
     pytest-playwright's, with the screencast."""
