@@ -1,8 +1,10 @@
 """Browser flows against the real server, driven by Debian's Chromium through pytest-playwright.
 
-Without `E2E_BASE_URL` each pytest worker starts `configurator serve` of its own on a fresh
-SQLite file and a free port (`make e2e` runs two workers); with it, every flow runs against that
-server and none is started. A flow that changes the catalog builds a product of its own
+Without `E2E_BASE_URL` each pytest worker starts `configurator serve` of its own on a free port
+and a copy of a shop it prepared once (migrated, with the demo catalog), and restores that shop
+into it for a flow that needs a whole shop to itself (`make e2e` runs two workers); with it,
+every flow runs against that server and none is started. The merchant signs in through the
+form once per shop and worker. A flow that changes the catalog builds a product of its own
 (`own_products`, named "QA e2e …", deleted at the end even when the flow fails); a flow that
 shops the demo catalog asks for `demo_catalog` and is skipped, with the reason, where it is
 absent. When a flow fails, its trace, a full-page screenshot and the server's log for that flow
@@ -11,30 +13,43 @@ are kept under test-results/<flow>/, and the failure message says where."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import subprocess
-import sys
+import sqlite3
 import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import pytest
 from _pytest._code.code import ExceptionRepr
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Error,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+)
 from pytest_playwright.pytest_playwright import CreateContextCallback
 from slugify import slugify
 
 from e2e.helpers import VIEWPORT
 from e2e.pages import Admin, Editor
+from e2e.pages.admin import SHOPS, forget_sessions, session_cookies
 from e2e.pages.audit import Audit
 from e2e.target import EXTERNAL_URL, LOCAL_ADMIN_PASSWORD, scratch_name
 from tests import live_server
 from tests.live_server import Server
+
+if TYPE_CHECKING:
+    from playwright._impl._api_structures import StorageState
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,6 +60,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-sandbox",
+    # Less work for a headless browser on a shared 2-core machine (about a sixth of its CPU in
+    # a measurement): no software GPU fallback to start, no held first paint, no background
+    # services the flows never use. Nothing a shopper sees depends on these.
+    "--disable-software-rasterizer",
+    "--disable-features=PaintHolding,Translate,MediaRouter,OptimizationHints,AcceptCHFrame",
+    "--disable-extensions",
+    "--disable-renderer-backgrounding",
+    "--disable-ipc-flooding-protection",
 ]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DEMO_PRODUCTS = ("/products/aero-road-bike", "/products/court-sneaker")
@@ -53,6 +76,11 @@ expect.set_options(timeout=15_000)
 # Logs of the servers this worker runs, for the excerpt kept when a flow fails.
 _SERVER_LOGS: list[Path] = []
 _LOG_MARKS = pytest.StashKey[dict[Path, int]]()
+# Whether this suite keeps a failed flow's trace and screenshots itself (unless the command
+# line gives pytest-playwright's --tracing / --screenshot), and what it kept for a flow.
+_OWN_TRACING = pytest.StashKey[bool]()
+_OWN_SCREENSHOTS = pytest.StashKey[bool]()
+_KEPT = pytest.StashKey[list[tuple[str, Path]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,26 +100,66 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Keep what a failure needs unless the command line says otherwise: the trace, a
-    full-page screenshot (pytest-playwright's own options), under test-results/."""
+    """Keep what a failure needs unless the command line says otherwise: the trace and a
+    full-page screenshot of every page, under test-results/<flow>/.
+
+    This suite records them itself (`new_context` below) rather than through
+    pytest-playwright's `--tracing retain-on-failure --screenshot only-on-failure`, which
+    record the same for a passing flow too and then delete it: a zip per browser and a
+    full-page PNG per page, about a sixth of the CPU. Its trace leaves out the
+    screencast (DOM snapshots before and after every action, network and console stay);
+    `--tracing on` or `--tracing retain-on-failure` on the command line gives
+    pytest-playwright's, with the screencast."""
     given = " ".join(str(arg) for arg in config.invocation_params.args)
-    if "--tracing" not in given:
-        config.option.tracing = "retain-on-failure"
-    if "--screenshot" not in given:
-        config.option.screenshot = "only-on-failure"
-        config.option.full_page_screenshot = True
+    config.stash[_OWN_TRACING] = "--tracing" not in given
+    config.stash[_OWN_SCREENSHOTS] = "--screenshot" not in given
+    if config.stash[_OWN_TRACING]:
+        config.option.tracing = "off"
+    if config.stash[_OWN_SCREENSHOTS]:
+        config.option.screenshot = "off"
 
 
 # --- the server -----------------------------------------------------------------------------
 
 
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (its WAL included)."""
+    with closing(sqlite3.connect(source)) as old, closing(sqlite3.connect(target)) as new:
+        old.backup(new)
+
+
+def _settings(database: Path) -> Any:
+    from configurator.settings import Settings
+
+    return replace(
+        Settings.from_env(),
+        database_url=f"sqlite:///{database}",
+        admin_password=LOCAL_ADMIN_PASSWORD,
+    )
+
+
+@pytest.fixture(scope="session")
+def shop_template() -> Iterator[Path]:
+    """A shop as `configurator serve` leaves it on first start (migrated, the merchant
+    `admin`, the demo catalog), made once per worker: each server of the worker starts on a
+    copy and has nothing to migrate or load."""
+    from configurator.cli import prepare
+
+    with tempfile.TemporaryDirectory(prefix="configurator-e2e-template-") as tmp:
+        database = Path(tmp) / "shop.sqlite3"
+        prepare(_settings(database))
+        yield database
+
+
 @contextmanager
-def run_server() -> Iterator[Server]:
-    """The real server on a fresh SQLite file; it migrates and loads the demo catalog."""
+def run_server(template: Path) -> Iterator[Server]:
+    """The real server on a copy of the template."""
     with tempfile.TemporaryDirectory(prefix="configurator-e2e-") as tmp:
         tmp_dir = Path(tmp)
+        database = tmp_dir / "shop.sqlite3"
+        _copy_database(template, database)
         with live_server.run_server(
-            f"sqlite:///{tmp_dir / 'shop.sqlite3'}",
+            f"sqlite:///{database}",
             tmp_dir / "server.log",
             admin_password=LOCAL_ADMIN_PASSWORD,
         ) as running:
@@ -103,22 +171,54 @@ def run_server() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """The shop every flow of this worker uses: E2E_BASE_URL, or a server of its own."""
     if EXTERNAL_URL:
         yield Server(url=EXTERNAL_URL, database_url="", log=Path(os.devnull))
         return
-    with run_server() as running:
+    with run_server(request.getfixturevalue("shop_template")) as running:
         yield running
 
 
-@pytest.fixture
-def fresh_server() -> Iterator[Server]:
-    """A server of its own, for a flow that needs a whole shop to itself. Prefer
-    `own_products`: it runs against any server."""
+@contextmanager
+def _server_of_its_own(request: pytest.FixtureRequest, scenario: str | None) -> Iterator[Server]:
+    """The worker's server as on first start, for a flow that needs a whole shop to itself:
+    the template restored into its database while it serves (`configurator restore --force`,
+    which moves the catalog version on, so the server drops what it cached), then put in
+    `scenario`; restored again when the flow ends, for the flows after it. Flows of one
+    worker run one after the other, so the shop is the flow's alone, and a restore costs a
+    fraction of starting a server."""
     if EXTERNAL_URL:
         pytest.skip("needs a server of its own, and E2E_BASE_URL names one to share")
-    with run_server() as running:
+    running: Server = request.getfixturevalue("server")
+    template: Path = request.getfixturevalue("shop_template")
+    _restore(running, template)
+    try:
+        if scenario:
+            from configurator.cli import run_scenario
+
+            assert run_scenario(_settings(_sqlite_path(running)), scenario, listing=False) == 0
+        yield running
+    finally:
+        _restore(running, template)
+
+
+def _restore(server: Server, template: Path) -> None:
+    from configurator.services.backup import restore
+
+    restore(server.database_url, template, force=True)
+    forget_sessions(server.url)  # the restore signed everyone out
+
+
+def _sqlite_path(server: Server) -> Path:
+    return Path(server.database_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture
+def fresh_server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A whole shop to itself, as on first start (the worker's server, restored before and
+    after the flow). Prefer `own_products`: it runs against any server."""
+    with _server_of_its_own(request, None) as running:
         yield running
 
 
@@ -176,18 +276,61 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 @pytest.fixture
 def new_context(
-    new_context: CreateContextCallback, base_url: str, viewport: ViewportSize
-) -> CreateContextCallback:
-    """pytest-playwright's `new_context` (traced, screenshotted on failure) on the shop, at
-    the flow's viewport; `new_context(java_script_enabled=False)` for the plain forms."""
+    new_context: CreateContextCallback,
+    base_url: str,
+    viewport: ViewportSize,
+    request: pytest.FixtureRequest,
+) -> Iterator[CreateContextCallback]:
+    """pytest-playwright's `new_context` on the shop, at the flow's viewport, traced; when
+    the flow fails, its trace and a full-page screenshot of each of its pages are kept;
+    `new_context(java_script_enabled=False)` for the plain forms, `new_context(base_url=...)`
+    for another server. Leave closing the browser to the fixture: it saves the trace first."""
+    config = request.config
+    traced = config.stash[_OWN_TRACING] and config.getoption("--tracing") == "off"
+    made: list[BrowserContext] = []
 
     def make(**kwargs: Any) -> BrowserContext:
-        context = new_context(**{"base_url": base_url, "viewport": viewport, **kwargs})
+        options = {"base_url": base_url, "viewport": viewport, **kwargs}
+        context = new_context(**options)
+        SHOPS[context] = options["base_url"]
         if kwargs.get("java_script_enabled") is False:
             Audit.without_javascript.add(context)
+        if traced:
+            context.tracing.start(
+                title=slugify(request.node.nodeid), snapshots=True, screenshots=False
+            )
+        made.append(context)
         return context
 
-    return make  # type: ignore[return-value]
+    yield make  # type: ignore[misc]
+    if not made or not _failed_so_far(request.node):
+        for context in made if traced else ():
+            with suppress(Error):
+                context.tracing.stop()
+        return
+    folder = artifacts_folder(request.node)
+    kept = request.node.stash.setdefault(_KEPT, [])
+    if config.stash[_OWN_SCREENSHOTS] and config.getoption("--screenshot") == "off":
+        pages = [page for context in made for page in context.pages]
+        for index, page in enumerate(pages, start=1):
+            path = folder / f"test-failed-{index}.png"
+            with suppress(Error):
+                page.screenshot(path=path, full_page=True, timeout=5_000)
+                kept.append(("screenshot", path))
+    for index, context in enumerate(made if traced else (), start=1):
+        path = folder / ("trace.zip" if len(made) == 1 else f"trace-{index}.zip")
+        with suppress(Error):
+            context.tracing.stop(path=path)
+            kept.append(("trace", path))
+
+
+def _failed_so_far(item: pytest.Item) -> bool:
+    """The flow failed (pytest-playwright's reports of its phases, on the item)."""
+    call = getattr(item, "rep_call", None)
+    if call is not None:
+        return bool(call.failed)
+    setup = getattr(item, "rep_setup", None)
+    return setup is None or bool(setup.failed)
 
 
 @pytest.fixture
@@ -216,26 +359,63 @@ class OwnProducts:
     """Products a flow creates for itself; all deleted when the flow ends, pass or fail."""
 
     names: list[str] = field(default_factory=list)
+    editors: list[str] = field(default_factory=list)
+    """The address of each one's editor (/admin/products/<id>), once created."""
 
     def new(self, admin: Admin, what: str, base_price: str = "1000.00") -> Editor:
         """A draft named "QA e2e <what> <random>"; `editor.slug` is its web address."""
         name, slug = scratch_name(what)
         self.names.append(name)
-        return admin.new_product(name, slug, base_price)
+        editor = admin.new_product(name, slug, base_price)
+        self.editors.append(urlsplit(editor.page.url).path)
+        return editor
+
+
+CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
 def own_products(
-    browser: Browser, base_url: str, viewport: ViewportSize
+    playwright: Playwright, browser: Browser, base_url: str, viewport: ViewportSize
 ) -> Generator[OwnProducts, None, None]:
+    """Deleted the way the editor's "Delete product" form posts it, without a browser: the
+    merchant's session of this run, the editor's page for the form's CSRF token, the post."""
     products = OwnProducts()
     yield products
     if not products.names:
         return
+    cookies = session_cookies(base_url)
+    if not cookies or len(products.editors) < len(products.names):
+        _delete_in_a_browser(browser, base_url, viewport, products.names)
+        return
+    signed_in = cast("StorageState", {"cookies": cookies, "origins": []})
+    api = playwright.request.new_context(base_url=base_url, storage_state=signed_in)
+    try:
+        for path in products.editors:
+            editor = api.get(path)
+            if editor.status == 404:
+                continue  # the flow deleted it
+            token = CSRF_FIELD.search(editor.text())
+            assert editor.ok and token, f"{path}: {editor.status}, no delete form"
+            deleted = api.post(
+                f"{path}/delete",
+                form={"_csrf_token": token.group(1), "confirm": "yes"},
+                max_redirects=0,
+            )
+            assert deleted.headers.get("location", "").startswith("/admin?deleted="), (
+                f"{path}/delete: {deleted.status} {deleted.text()[:300]}"
+            )
+    finally:
+        api.dispose()
+
+
+def _delete_in_a_browser(
+    browser: Browser, base_url: str, viewport: ViewportSize, names: list[str]
+) -> None:
     context = browser.new_context(base_url=base_url, viewport=viewport)
     try:
         admin = Admin.sign_in(context.new_page())
-        for name in products.names:
+        for name in names:
             admin.dashboard()
             if admin.page.get_by_role("link", name=name, exact=True).count():
                 admin.product(name).delete_product()
@@ -299,6 +479,10 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if report.when == "teardown":
+        for kind, path in item.stash.get(_KEPT, []):
+            report.user_properties.append((f"playwright_{kind}", _relative(path)))
+        return
     if (
         report.when != "call"
         or not report.failed
@@ -341,42 +525,36 @@ def shopper_contexts(new_context: CreateContextCallback) -> Callable[[int], list
 # --- named shop states (`configurator scenario NAME`) ---------------------------------------
 
 
-def put_in_scenario(server: Server, name: str) -> Server:
-    """Run `configurator scenario NAME` on the server's database; the server serves it as is."""
-    subprocess.run(
-        [sys.executable, "-m", "configurator.cli", "scenario", name],
-        env={**os.environ, "DATABASE_URL": server.database_url},
-        check=True,
-        capture_output=True,
-    )
-    return server
-
-
 @pytest.fixture
-def backorder_demo(fresh_server: Server) -> Server:
+def backorder_demo(request: pytest.FixtureRequest) -> Iterator[Server]:
     """A server of its own with the demo catalog as `make run` loads it."""
-    return put_in_scenario(fresh_server, "backorder-demo")
+    with _server_of_its_own(request, "backorder-demo") as running:
+        yield running
 
 
 @pytest.fixture
-def sold_out_saddle(fresh_server: Server) -> Server:
+def sold_out_saddle(request: pytest.FixtureRequest) -> Iterator[Server]:
     """A server of its own: the Honey Leather saddle at 0 on hand, no backorders."""
-    return put_in_scenario(fresh_server, "sold-out-saddle")
+    with _server_of_its_own(request, "sold-out-saddle") as running:
+        yield running
 
 
 @pytest.fixture
-def threshold_minus_5(fresh_server: Server) -> Server:
+def threshold_minus_5(request: pytest.FixtureRequest) -> Iterator[Server]:
     """A server of its own: the bike's Out-of-Stock Threshold at -5 (Honey Leather: 8 salable)."""
-    return put_in_scenario(fresh_server, "threshold-minus-5")
+    with _server_of_its_own(request, "threshold-minus-5") as running:
+        yield running
 
 
 @pytest.fixture
-def custom_backordering(fresh_server: Server) -> Server:
+def custom_backordering(request: pytest.FixtureRequest) -> Iterator[Server]:
     """A server of its own: Allow custom backordering, Gravel Tan wheels at 5 on hand."""
-    return put_in_scenario(fresh_server, "custom-backordering")
+    with _server_of_its_own(request, "custom-backordering") as running:
+        yield running
 
 
 @pytest.fixture
-def empty_shop(fresh_server: Server) -> Server:
+def empty_shop(request: pytest.FixtureRequest) -> Iterator[Server]:
     """A server of its own with no products."""
-    return put_in_scenario(fresh_server, "empty-shop")
+    with _server_of_its_own(request, "empty-shop") as running:
+        yield running

@@ -15,6 +15,9 @@ EXTERNAL_URL = os.environ.get("E2E_BASE_URL", "").strip().rstrip("/")
 # Every product a flow creates starts with this, so a merchant recognises (and may delete)
 # what an interrupted run left behind on a shared server.
 SCRATCH_PREFIX = "QA e2e"
+# The cookie that carries a merchant's session (the server's `ADMIN_COOKIE`): what a browser
+# needs to be signed in, and nothing of a shopper's cart.
+ADMIN_SESSION_COOKIE = "admin_session"
 
 
 @dataclass(frozen=True)

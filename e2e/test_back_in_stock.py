@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.helpers import VIEWPORT, screenshot
+from e2e.helpers import screenshot
 from e2e.pages import Admin
 from e2e.pages.audit import blocking_violations, describe
 from tests.live_server import Server
@@ -17,20 +18,16 @@ SHOPPER = "bo@example.com"
 
 
 def test_notify_me_when_back_in_stock(
-    browser: Browser, fresh_server: Server, fresh_page: Page
+    new_context: CreateContextCallback, fresh_server: Server, fresh_page: Page
 ) -> None:
-    context = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
-    try:
-        shopper = context.new_page()
-        _ask_to_be_told(shopper)
-        merchant = fresh_page
-        Admin.sign_in(merchant)
-        link = _confirmation_link(merchant)
-        _confirm(shopper, link)
-        _restock_neon_yellow(merchant)
-        _back_in_stock_mail_is_listed(merchant)
-    finally:
-        context.close()
+    shopper = new_context(base_url=fresh_server.url).new_page()
+    _ask_to_be_told(shopper)
+    merchant = fresh_page
+    Admin.sign_in(merchant)
+    link = _confirmation_link(merchant)
+    _confirm(shopper, link)
+    _restock_neon_yellow(merchant)
+    _back_in_stock_mail_is_listed(merchant)
 
 
 def _ask_to_be_told(page: Page) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import re
 
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.helpers import PROJECT_ROOT, VIEWPORT
+from e2e.helpers import PROJECT_ROOT
 from e2e.pages import Admin, Configurator, Confirmation, OptionPanel
 from tests.live_server import Server
 
@@ -57,55 +58,51 @@ def expect_queue(admin: Page, older: str, newer: str) -> None:
 
 
 def test_receiving_one_unit_makes_the_older_order_ready_and_the_newer_one_waits(
-    browser: Browser, fresh_server: Server
+    new_context: CreateContextCallback, fresh_server: Server
 ) -> None:
-    merchant = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
-    shopper = browser.new_context(base_url=fresh_server.url, viewport=VIEWPORT)
-    try:
-        admin = merchant.new_page()
-        Admin.sign_in(admin)
-        gravel = open_gravel_tan(admin)
-        set_quantity_on_hand(gravel, "0")
+    merchant = new_context(base_url=fresh_server.url)
+    shopper = new_context(base_url=fresh_server.url)
+    admin = merchant.new_page()
+    Admin.sign_in(admin)
+    gravel = open_gravel_tan(admin)
+    set_quantity_on_hand(gravel, "0")
 
-        page = shopper.new_page()
-        older, older_url = order_gravel_tan(page)
-        newer, newer_url = order_gravel_tan(page)
-        assert older != newer
+    page = shopper.new_page()
+    older, older_url = order_gravel_tan(page)
+    newer, newer_url = order_gravel_tan(page)
+    assert older != newer
 
-        expect_queue(admin, older, newer)
+    expect_queue(admin, older, newer)
 
-        admin.get_by_role("link", name="Receive stock for Gravel Tan").click()
-        expect(gravel.panel.get_by_test_id("waiting-units")).to_have_text("2")
-        admin.get_by_label("Quantity received").fill("1")
-        admin.get_by_label("Note (optional)").fill("First delivery")
-        admin.get_by_role("button", name="Receive stock").click()
-        expect(gravel.panel.get_by_role("status")).to_have_text(
-            "Stock received: 1 unit went to waiting orders, oldest first; 1 order is now Ready"
-            " to ship; 0 salable."
-        )
-        expect(gravel.panel.get_by_test_id("waiting-units")).to_have_text("1")
+    admin.get_by_role("link", name="Receive stock for Gravel Tan").click()
+    expect(gravel.panel.get_by_test_id("waiting-units")).to_have_text("2")
+    admin.get_by_label("Quantity received").fill("1")
+    admin.get_by_label("Note (optional)").fill("First delivery")
+    admin.get_by_role("button", name="Receive stock").click()
+    expect(gravel.panel.get_by_role("status")).to_have_text(
+        "Stock received: 1 unit went to waiting orders, oldest first; 1 order is now Ready"
+        " to ship; 0 salable."
+    )
+    expect(gravel.panel.get_by_test_id("waiting-units")).to_have_text("1")
 
-        admin.goto("/admin/orders")
-        expect(order_row(admin, older)).to_contain_text("Ready to ship")
-        expect(order_row(admin, newer)).to_contain_text("Awaiting stock")
-        admin.goto("/admin")
-        expect(admin.get_by_test_id("ready-count")).to_have_text("1")
-        expect(admin.get_by_test_id("waiting-count")).to_have_text("1")
+    admin.goto("/admin/orders")
+    expect(order_row(admin, older)).to_contain_text("Ready to ship")
+    expect(order_row(admin, newer)).to_contain_text("Awaiting stock")
+    admin.goto("/admin")
+    expect(admin.get_by_test_id("ready-count")).to_have_text("1")
+    expect(admin.get_by_test_id("waiting-count")).to_have_text("1")
 
-        order = Confirmation(page)
-        page.goto(older_url)
-        expect(order.fulfilment).to_contain_text("Ready to ship")
-        page.goto(newer_url)
-        expect(order.fulfilment).to_contain_text("Awaiting stock")
+    order = Confirmation(page)
+    page.goto(older_url)
+    expect(order.fulfilment).to_contain_text("Ready to ship")
+    page.goto(newer_url)
+    expect(order.fulfilment).to_contain_text("Awaiting stock")
 
-        admin.goto(f"/admin/orders/{older}")
-        admin.get_by_label("Tracking reference (optional)").fill("1Z999")
-        admin.get_by_role("button", name="Mark shipped").click()
-        expect(admin.get_by_role("status").first).to_have_text("Marked shipped.")
-        expect(admin.get_by_role("heading", level=1)).to_contain_text("Shipped")
-        page.goto(older_url)
-        expect(order.fulfilment).to_contain_text("Shipped")
-        expect(page.get_by_role("main")).to_contain_text("tracking 1Z999")
-    finally:
-        merchant.close()
-        shopper.close()
+    admin.goto(f"/admin/orders/{older}")
+    admin.get_by_label("Tracking reference (optional)").fill("1Z999")
+    admin.get_by_role("button", name="Mark shipped").click()
+    expect(admin.get_by_role("status").first).to_have_text("Marked shipped.")
+    expect(admin.get_by_role("heading", level=1)).to_contain_text("Shipped")
+    page.goto(older_url)
+    expect(order.fulfilment).to_contain_text("Shipped")
+    expect(page.get_by_role("main")).to_contain_text("tracking 1Z999")

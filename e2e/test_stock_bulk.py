@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Page, ViewportSize, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -60,23 +61,21 @@ def test_import_with_a_bad_row_then_fixed_and_applied(fresh_page: Page) -> None:
     expect(honey).to_have_accessible_description("Out of Stock")
 
 
-def test_the_inventory_fits_a_phone(browser: Browser, fresh_server: Server) -> None:
-    context = browser.new_context(base_url=fresh_server.url, viewport=PHONE)
-    try:
-        page = context.new_page()
-        sign_in(page)
-        page.get_by_role("link", name="Inventory").click()
-        expect(page.get_by_text("24 option(s) match.")).to_be_visible()
-        page.get_by_label("Show").select_option("low")
-        page.get_by_role("button", name="Show", exact=True).click()
-        expect(page.get_by_text("2 option(s) match.")).to_be_visible()
-        expect(page.get_by_role("link", name="Honey Leather")).to_be_visible()
-        assert int(page.evaluate("document.documentElement.scrollWidth")) <= PHONE["width"]
-        screenshot(page, "inventory-phone.png")
-        violations = blocking_violations(page)
-        assert not violations, describe(violations)
-    finally:
-        context.close()
+def test_the_inventory_fits_a_phone(
+    new_context: CreateContextCallback, fresh_server: Server
+) -> None:
+    page = new_context(base_url=fresh_server.url, viewport=PHONE).new_page()
+    sign_in(page)
+    page.get_by_role("link", name="Inventory").click()
+    expect(page.get_by_text("24 option(s) match.")).to_be_visible()
+    page.get_by_label("Show").select_option("low")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.get_by_text("2 option(s) match.")).to_be_visible()
+    expect(page.get_by_role("link", name="Honey Leather")).to_be_visible()
+    assert int(page.evaluate("document.documentElement.scrollWidth")) <= PHONE["width"]
+    screenshot(page, "inventory-phone.png")
+    violations = blocking_violations(page)
+    assert not violations, describe(violations)
 
 
 def add_bolts(server: Server, count: int) -> None:

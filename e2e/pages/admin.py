@@ -5,14 +5,36 @@ Built only on roles, labels and visible text."""
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, cast
+from urllib.parse import urlsplit
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from configurator.core.availability import SETTING_LABELS
 from e2e.pages.audit import audit
-from e2e.target import Merchant, merchant
+from e2e.target import ADMIN_SESSION_COOKIE, Merchant, merchant
+
+if TYPE_CHECKING:
+    from playwright._impl._api_structures import Cookie, SetCookieParam
+
+SHOPS: weakref.WeakKeyDictionary[BrowserContext, str] = weakref.WeakKeyDictionary()
+"""The shop (base URL) of each browser the suite opened (`new_context` in e2e/conftest.py)."""
+SESSIONS: dict[tuple[str, str], list[Cookie]] = {}
+"""The session cookie of each (shop, merchant) signed in through the form in this run."""
+
+
+def forget_sessions(shop: str) -> None:
+    """The shop was reset: the sessions kept for it are no more."""
+    for key in [key for key in SESSIONS if key[0] == shop]:
+        del SESSIONS[key]
+
+
+def session_cookies(shop: str, username: str | None = None) -> list[Cookie]:
+    """The merchant's session cookie on `shop` once signed in there, else []."""
+    return SESSIONS.get((shop, username or merchant().username), [])
 
 
 @dataclass
@@ -21,11 +43,32 @@ class Admin:
 
     @classmethod
     def sign_in(cls, page: Page, account: Merchant | None = None) -> Admin:
+        """Sign in through the form; on a shop where this merchant already did so in this
+        run, the browser is handed that session's cookie instead (one form per shop and
+        worker proves the form; each more costs a page, a password hash and a redirect)."""
         account = account or merchant()
+        shop = SHOPS.get(page.context)
+        kept = session_cookies(shop, account.username) if shop else []
+        if kept:
+            page.context.add_cookies(cast("list[SetCookieParam]", kept))
+            page.goto("/admin")
+            if urlsplit(page.url).path.rstrip("/") == "/admin":
+                return cls._on_dashboard(page)
         page.goto("/admin/login")
         page.get_by_label("Username").fill(account.username)
         page.get_by_label("Password").fill(account.password)
         page.get_by_role("button", name="Sign in").click()
+        admin = cls._on_dashboard(page)
+        if shop:
+            SESSIONS[shop, account.username] = [
+                cookie
+                for cookie in page.context.cookies(shop)
+                if cookie["name"] == ADMIN_SESSION_COOKIE
+            ]
+        return admin
+
+    @classmethod
+    def _on_dashboard(cls, page: Page) -> Admin:
         expect(page.get_by_role("heading", name="Configurable products")).to_be_visible()
         audit(page, "admin dashboard")
         return cls(page)
@@ -67,8 +110,10 @@ class Admin:
         )
 
     def new_product(self, name: str, slug: str, base_price: str = "1000.00") -> Editor:
-        """Create a product (a draft) and open its editor."""
-        self.dashboard()
+        """Create a product (a draft) and open its editor (from the dashboard, which a
+        merchant who just signed in is on already)."""
+        if urlsplit(self.page.url).path.rstrip("/") != "/admin":
+            self.dashboard()
         self.page.get_by_role("link", name="New product").click()
         self.page.get_by_label("Name").fill(name)
         self.page.get_by_label("Web address (slug)").fill(slug)
@@ -176,8 +221,11 @@ class Editor:
     # Global Settings ---------------------------------------------------------------------
 
     def open_global_settings(self) -> Locator:
-        self.layers.get_by_role("link", name="Global Settings").click()
+        """Open the gear (or take its panel when it is open already: opening it again would
+        swap a fresh form in under what a flow then ticks, and the save would send that)."""
         panel = self.panel("Global Settings")
+        if not panel.is_visible():
+            self.layers.get_by_role("link", name="Global Settings").click()
         expect(panel).to_be_visible()
         audit(self.page, "admin editor, Global Settings")
         return panel
