@@ -8,6 +8,7 @@ decided here, from plain values.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Sequence
 
 from configurator.core.configuration import (
@@ -103,18 +104,44 @@ def build_image_url(
 RECORDED_IMAGES_PARAM = "images"
 MAX_RECORDED_IMAGES = 64
 """More layers than any configurator has; a longer list is refused."""
+SIGNATURE_PARAM = "sig"
+SIGNATURE_LENGTH = 32
+"""Hex digits of the HMAC-SHA256 kept in a recorded picture's address (128 bits)."""
+
+
+def recorded_picture_signature(key: bytes, ids: Sequence[int], width: int, fmt: str) -> str:
+    """What the shop signs a recorded picture's address with: an HMAC, under the shop's secret
+    `key`, of the image ids in order, the width and the format. Only the shop writes these
+    addresses (order pages, mails), so nobody else can make it draw a list of their choosing."""
+    message = f"recorded-picture|{fmt}|{width}|{'-'.join(str(i) for i in ids)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:SIGNATURE_LENGTH]
+
+
+def is_signed_picture(
+    key: bytes, ids: Sequence[int], width: int, fmt: str, signature: str | None
+) -> bool:
+    """Whether an address's `sig` is the shop's for these very images, width and format
+    (compared in constant time)."""
+    if not signature:
+        return False
+    expected = recorded_picture_signature(key, ids, width, fmt)
+    return hmac.compare_digest(expected.encode(), signature.encode())
 
 
 def recorded_picture_url(
-    images: Sequence[LayerImage], *, size: int = DEFAULT_SIZE, fmt: str = "webp"
+    images: Sequence[LayerImage], *, key: bytes, size: int = DEFAULT_SIZE, fmt: str = "webp"
 ) -> str:
     """The address of the picture an order recorded: the very images (by id: stored once per
     content hash and never rewritten) stacked bottom first, whatever the catalog says now.
-    Like a build's address it carries `v`, a short form of its key."""
+    Like a build's address it carries `v`, a short form of its key; and `sig`, the shop's
+    signature (`recorded_picture_signature`), without which the picture is not drawn. The
+    same images give the same address, so it caches like any other."""
+    ids = [image.image_id for image in images]
     pairs = [
-        (RECORDED_IMAGES_PARAM, "-".join(str(image.image_id) for image in images)),
+        (RECORDED_IMAGES_PARAM, "-".join(str(i) for i in ids)),
         (SIZE_PARAM, str(size)),
         (VERSION_PARAM, composition_key(images, size, fmt)[:VERSION_LENGTH]),
+        (SIGNATURE_PARAM, recorded_picture_signature(key, ids, size, fmt)),
     ]
     return f"/pictures/build.{fmt}?{query_string(pairs)}"
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from configurator.core.composition import FORMATS, canvas_size, composition_key
 from configurator.core.configuration import LayerImage
+from configurator.services.accounts import shared_secret
 from configurator.store.models import Image, OrderLineOption
 
 log = logging.getLogger("configurator")
@@ -129,6 +130,16 @@ def compose(
     composed = ComposedImage(key, FORMATS[fmt], encode(picture, fmt))
     _BUILDS.put(key, composed)
     return composed
+
+
+PICTURE_SETTING = "picture_secret"
+
+
+def picture_key(session: Session) -> bytes:
+    """The secret recorded pictures' addresses are signed with (`composition.
+    recorded_picture_signature`): random, made once and kept in the database beside the CSRF
+    secret, so every worker signs and checks alike."""
+    return shared_secret(session, PICTURE_SETTING).encode()
 
 
 def stored_images(session: Session, ids: Sequence[int]) -> tuple[LayerImage, ...] | None:

@@ -155,8 +155,9 @@ def _pictures(session: Session, rows: _OrderRows, public_url: str) -> tuple[tupl
     reader's browser shows), drawn from the images its options had at checkout; none for a line
     whose options had no image."""
     recorded = composer.recorded_images(session, rows.options)
+    key = composer.picture_key(session) if recorded else b""
     return tuple(
-        (line.product_name, public_url + recorded_picture_url(images, fmt="png"))
+        (line.product_name, public_url + recorded_picture_url(images, key=key, fmt="png"))
         for line in rows.lines
         if (images := recorded.get(line.id or 0))
     )

@@ -507,12 +507,16 @@ class OrderLineView:
     images: tuple[LayerImage, ...] = ()
     """The images its options had at checkout, bottom first: the picture of the build as
     ordered (a later change of the catalog changes nothing)."""
+    picture_key: bytes = b""
+    """The shop's secret its picture's address is signed with (`composer.picture_key`)."""
 
     @property
     def build_image(self) -> str | None:
-        """The address of that picture (`composition.recorded_picture_url`); None when none
-        of its options had an image."""
-        return recorded_picture_url(self.images, size=160) if self.images else None
+        """The address of that picture (`composition.recorded_picture_url`, signed); None when
+        none of its options had an image."""
+        if not self.images:
+            return None
+        return recorded_picture_url(self.images, key=self.picture_key, size=160)
 
     @property
     def split_summary(self) -> str:
@@ -624,11 +628,12 @@ def _order_view(session: Session, order: CustomerOrder, *, linked: bool = True) 
     ).all()
     specs: dict[int, ConfiguratorSpec | None] = {}
     pictures = composer.recorded_images(session, options)
+    key = composer.picture_key(session) if pictures else b""
     views = []
     for line in lines:
         own = tuple(o for o in options if o.order_line_id == line.id)
         shown_options = tuple(o for o in own if _shown(session, specs, line, o))
-        views.append(OrderLineView(line, own, shown_options, pictures.get(line.id or 0, ())))
+        views.append(OrderLineView(line, own, shown_options, pictures.get(line.id or 0, ()), key))
     shipments = session.exec(
         select(Shipment).where(Shipment.order_id == order.id).order_by(col(Shipment.id))
     ).all()

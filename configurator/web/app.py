@@ -32,6 +32,7 @@ from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
 from configurator.services.catalog import shop_today
 from configurator.services.catalog_admin import NotFound
+from configurator.services.composer import PICTURE_SETTING
 from configurator.services.housekeeping import PruneSchedule
 from configurator.services.mail import MailSender
 from configurator.settings import STATIC_DIR, TEMPLATES_DIR, Settings
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or make_engine(settings.database_url)
     with new_session(engine) as session:
         secret = shared_secret(session)
+        shared_secret(session, PICTURE_SETTING)  # made now, so no picture's request writes it
     exception_handlers: dict[Any, Any] = {
         HTTPException: http_exception_handler,
         LoginRequired: login_required_handler,

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from litestar import Controller, Request, Response, post
 from litestar.concurrency import sync_to_thread
 from litestar.enums import MediaType
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import Engine
@@ -19,12 +19,14 @@ from sqlmodel import Session
 
 from configurator.core.composition import (
     RECORDED_IMAGES_PARAM,
+    SIGNATURE_PARAM,
     SIZE_PARAM,
     VERSION_PARAM,
     VIEW_PARAM,
     CompositionError,
     composition_key,
     is_current_version,
+    is_signed_picture,
     layer_images,
     parse_recorded_images,
     parse_size,
@@ -55,7 +57,7 @@ from configurator.services.catalog import (
     spec_by_slug,
     stock_of,
 )
-from configurator.services.composer import compose, stored_images, swatch
+from configurator.services.composer import compose, picture_key, stored_images, swatch
 from configurator.store.cache import (
     ProductVersion,
     StockStamp,
@@ -332,15 +334,18 @@ def _build_picture(
 
 
 def _recorded_picture(request: Request[Any, Any, Any], db: Session, fmt: str) -> Response[bytes]:
-    """The picture an order recorded (`composition.recorded_picture_url`): images are public
-    at /media already, so anyone may ask; a malformed list or size is a plain 400, an image
-    not stored a 404."""
+    """The picture an order recorded (`composition.recorded_picture_url`): a malformed list or
+    size is a plain 400; an address the shop did not sign (any other list, order, size or
+    format) a plain 403 before anything is read or drawn, so nobody can make it draw pictures
+    of their choosing; an image not stored a 404."""
     params = request.query_params
     try:
         ids = parse_recorded_images(params.get(RECORDED_IMAGES_PARAM))
         width = parse_size(params.get(SIZE_PARAM))
     except CompositionError as exc:
         raise ClientException(str(exc)) from None
+    if not is_signed_picture(picture_key(db), ids, width, fmt, params.get(SIGNATURE_PARAM)):
+        raise PermissionDeniedException("That is not a picture of an order's build.")
     images = stored_images(db, ids)
     if images is None:
         raise NotFoundException("We could not find that picture.")

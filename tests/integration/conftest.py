@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from configurator.services import accounts
+from configurator.services.composer import PICTURE_SETTING
 from configurator.services.demo import load_demo
 from configurator.settings import Settings
 from configurator.store.db import make_engine, migrate, new_session
@@ -145,6 +146,7 @@ def template_database(databases: Databases) -> str:
         accounts.ensure_initial_admin(session, ADMIN_PASSWORD)
         load_demo(session)
         accounts.shared_secret(session)
+        accounts.shared_secret(session, PICTURE_SETTING)
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

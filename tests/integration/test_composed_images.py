@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import unescape
 from io import BytesIO
 from urllib.parse import parse_qsl, urlsplit
@@ -16,7 +17,11 @@ from PIL import ImageChops
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from configurator.core.composition import recorded_picture_signature
+from configurator.services import composer
+from configurator.services.composer import PICTURE_SETTING
 from configurator.store.db import alembic_config
+from configurator.web import storefront
 from tests.integration.conftest import CUSTOMER, Shop, add_to_cart, post_form, sign_in
 
 BIKE = "aero-road-bike"
@@ -287,11 +292,80 @@ def test_migration_0021_gives_older_orders_the_images_their_options_have(
     assert client.get(after).status_code == 200
 
 
-def test_a_recorded_picture_refuses_bad_addresses(client: TestClient[Litestar]) -> None:
+def picture_key(shop: Shop) -> bytes:
+    """The shop's secret it signs recorded pictures' addresses with."""
+    value = shop.scalar("SELECT value FROM app_setting WHERE key = :k", k=PICTURE_SETTING)
+    return str(value).encode()
+
+
+def test_a_recorded_picture_refuses_bad_addresses(shop: Shop, client: TestClient[Litestar]) -> None:
     for query in ("", "?images=", "?images=1-x", "?images=" + "-".join(["1"] * 65)):
         assert client.get(RECORDED + query).status_code == 400
     assert client.get(RECORDED, params={"images": "1", "size": "161"}).status_code == 400
-    assert client.get(RECORDED, params={"images": "99999"}).status_code == 404
+    # Signed by the shop, but the image is not stored: not found.
+    unknown = {
+        "images": "99999",
+        "size": "480",
+        "sig": recorded_picture_signature(picture_key(shop), (99999,), 480, "webp"),
+    }
+    assert client.get(RECORDED, params=unknown).status_code == 404
+
+
+class Counted:
+    """Counts the calls to one of the route's helpers, and makes them."""
+
+    def __init__(self, real: Callable[..., object]) -> None:
+        self.real, self.calls = real, 0
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        return self.real(*args, **kwargs)
+
+
+def test_only_the_addresses_the_shop_signed_are_drawn(
+    shop: Shop, client: TestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = shop.ids(BIKE)
+    order_url = place_order(client, BIKE, {ids["Frame"]: ids["Midnight Blue"]})
+    (ordered,) = image_sources(client.get(order_url).text, "build-thumb")
+    assert image_sources(client.get(order_url).text, "build-thumb") == [ordered]  # stable
+    params = dict(parse_qsl(urlsplit(ordered).query))
+    assert params["sig"]
+
+    # The shop's own address draws the build, the very picture the storefront draws of it.
+    signed = client.get(ordered)
+    assert signed.status_code == 200
+    assert signed.headers["cache-control"] == "public, max-age=31536000, immutable"
+    build = client.get(BUILD, params={f"layer-{ids['Frame']}": ids["Midnight Blue"], "size": 160})
+    assert signed.headers["etag"] == build.headers["etag"]
+    assert signed.content == build.content
+
+    composed, looked_up = Counted(composer.compose), Counted(composer.stored_images)
+    monkeypatch.setattr(storefront, "compose", composed)  # what the route calls
+    monkeypatch.setattr(storefront, "stored_images", looked_up)
+    images = params["images"].split("-")
+    others = [
+        {**params, "images": "-".join(reversed(images))},  # the same images, another order
+        {**params, "images": "-".join(images[:-1])},  # one left out
+        {**params, "images": "-".join([*images, images[0]])},  # one more
+        {**params, "size": "960"},  # bigger
+        {k: v for k, v in params.items() if k != "sig"},  # unsigned
+        {**params, "sig": "0" * len(params["sig"])},  # signed by someone else
+        {**params, "sig": params["sig"][:-1]},
+        {**params, "sig": "é"},
+    ]
+    for query in others:
+        refused = client.get(RECORDED, params=query)
+        assert refused.status_code == 403, query
+        assert "text/html" in refused.headers["content-type"]
+    # The same address as PNG is another picture: signed for WebP only.
+    assert client.get(ordered.replace(RECORDED, "/pictures/build.png")).status_code == 403
+    assert (composed.calls, looked_up.calls) == (0, 0)  # nothing read, nothing drawn
+
+    # With another secret (another shop), the same address is refused too.
+    shop.execute("UPDATE app_setting SET value = 'other' WHERE key = :k", k=PICTURE_SETTING)
+    assert client.get(ordered).status_code == 403
+    assert composed.calls == 0
 
 
 def test_home_cards_show_the_default_build_and_the_from_price(

@@ -16,10 +16,12 @@ from configurator.core.composition import (
     canvas_size,
     composition_key,
     is_current_version,
+    is_signed_picture,
     layer_images,
     parse_recorded_images,
     parse_size,
     parse_view,
+    recorded_picture_signature,
     recorded_picture_url,
 )
 from configurator.core.configuration import (
@@ -128,9 +130,12 @@ def test_the_address_names_the_whole_build_the_view_width_and_version() -> None:
     assert "view=" not in build_image_url(configuration)
 
 
+KEY = b"k" * 32
+
+
 def test_a_recorded_picture_names_its_images_bottom_first_its_width_and_version() -> None:
     images = (LayerImage(12, "a" * 64), LayerImage(7, "b" * 64))
-    url = recorded_picture_url(images, size=160, fmt="png")
+    url = recorded_picture_url(images, key=KEY, size=160, fmt="png")
 
     path, query = url.split("?")
     params = dict(parse_qsl(query))
@@ -138,6 +143,30 @@ def test_a_recorded_picture_names_its_images_bottom_first_its_width_and_version(
     assert params["images"] == "12-7"
     assert parse_recorded_images(params["images"]) == (12, 7)
     assert is_current_version(composition_key(images, 160, "png"), params["v"])
+    assert is_signed_picture(KEY, (12, 7), 160, "png", params["sig"])
+    # The same images give the same address (so it caches); another key another signature.
+    assert recorded_picture_url(images, key=KEY, size=160, fmt="png") == url
+    assert recorded_picture_signature(b"x" * 32, (12, 7), 160, "png") != params["sig"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "width", "fmt", "signature"),
+    [
+        ((7, 12), 160, "png", None),  # another order of the same images
+        ((12, 7, 7), 160, "png", None),  # another list
+        ((12,), 160, "png", None),
+        ((12, 7), 960, "png", None),  # another width
+        ((12, 7), 160, "webp", None),  # another format
+        ((12, 7), 160, "png", ""),  # no signature
+        ((12, 7), 160, "png", "0" * 32),  # a wrong one
+        ((12, 7), 160, "png", "é" * 32),  # not even ASCII
+    ],
+)
+def test_a_recorded_picture_s_signature_fits_only_its_own_images_width_and_format(
+    ids: tuple[int, ...], width: int, fmt: str, signature: str | None
+) -> None:
+    signed = recorded_picture_signature(KEY, (12, 7), 160, "png")
+    assert not is_signed_picture(KEY, ids, width, fmt, signed if signature is None else signature)
 
 
 @pytest.mark.parametrize(
