@@ -360,3 +360,82 @@ def test_receiving_stock_counts_against_the_earliest_delivery(shop: Shop, client
     assert stock_is_consistent(shop)
     assert new_ship_date_mails(shop) == []
     assert {status(shop, older), status(shop, newer)} == {"ready"}
+
+
+def queued_with_two_deliveries(shop: Shop, client: Client) -> tuple[int, str, str, date, date]:
+    """Two orders wait for one Gravel Tan each; a delivery of 1 soon and of 5 later promise
+    the older the first and the newer the second."""
+    gravel, older, newer = two_waiting_orders(shop, client)
+    sign_in(shop, client)
+    soon, later = today() + timedelta(days=7), today() + timedelta(days=21)
+    add_delivery(client, shop, gravel, soon, 1)
+    add_delivery(client, shop, gravel, later, 5)
+    assert (promised(shop, older), promised(shop, newer)) == (soon.isoformat(), later.isoformat())
+    return gravel, older, newer, soon, later
+
+
+def test_an_order_cancelled_ahead_in_the_queue_moves_the_next_ones_date_earlier(
+    shop: Shop, client: Client
+) -> None:
+    _gravel, older, newer, soon, _later = queued_with_two_deliveries(shop, client)
+
+    cancelled = post_form(client, f"/admin/orders/{older}/cancel", {"confirm": "yes"})
+
+    assert cancelled.status_code == 303
+    # The newer order is now first in line: the soon delivery's unit is its.
+    assert promised(shop, newer) == soon.isoformat()
+    assert f"(Available Backorder) - ships around {words(soon)}" in text_of(
+        client.get(f"/admin/orders/{newer}").text
+    )
+    assert f"{newer} Ada Lovelace 1" in text_of(client.get("/admin/backorders").text)
+    assert words(soon) in text_of(client.get("/admin/backorders").text)
+    assert new_ship_date_mails(shop) == []  # earlier dates are shown, not mailed
+
+
+def test_a_quantity_rise_that_fills_the_oldest_line_moves_the_next_ones_date_earlier(
+    shop: Shop, client: Client
+) -> None:
+    gravel, older, newer, soon, _later = queued_with_two_deliveries(shop, client)
+
+    # The merchant sets the quantity (the option's form, an import, a bulk edit): from -2 to
+    # -1, so the one unit goes to the older order.
+    set_on_hand(shop, "Gravel Tan", -1)
+
+    assert (status(shop, older), status(shop, newer)) == ("ready", "awaiting")
+    assert quantity(shop, gravel) == -1
+    assert promised(shop, newer) == soon.isoformat()
+    token = shop.scalar("SELECT token FROM customer_order WHERE number = :n", n=newer)
+    assert f"ships around {words(soon)}" in text_of(client.get(f"/orders/{token}").text)
+    assert new_ship_date_mails(shop) == []
+    assert stock_is_consistent(shop)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_receive_stock_tells_the_merchant_how_many_customers_were_mailed_a_later_date(
+    shop: Shop, client: Client, htmx: bool
+) -> None:
+    gravel, older, newer, soon, later = queued_with_two_deliveries(shop, client)
+    # The newer order was told the soon date (as when it was the first in line).
+    shop.execute(
+        "UPDATE order_line_option SET promised_date = :d WHERE order_line_id IN ("
+        " SELECT l.id FROM order_line l JOIN customer_order c ON c.id = l.order_id"
+        " WHERE c.number = :n)",
+        d=soon,
+        n=newer,
+    )
+    assert promised(shop, newer) == soon.isoformat()
+
+    received = post_form(
+        client, f"{option_page(shop, gravel)}/receive", {"received": "1"}, htmx=htmx
+    )
+
+    notice = "1 customer was emailed that their backordered items now ship later."
+    if htmx:
+        assert received.status_code == 200
+        assert notice in received.text
+    else:
+        assert received.status_code == 303
+        assert notice in text_of(client.get(received.headers["location"]).text)
+    assert promised(shop, newer) == later.isoformat()
+    assert [number for number, _s, _b in new_ship_date_mails(shop)] == [newer]
+    assert status(shop, older) == "ready"
