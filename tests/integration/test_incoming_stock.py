@@ -11,9 +11,12 @@ import pytest
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlmodel import select
 
-from configurator.store.models import utcnow
+from configurator.services import stock
+from configurator.store.db import new_session
+from configurator.store.models import Option, utcnow
 from tests.integration.conftest import HX, Shop, add_to_cart, field_errors, post_form, sign_in
 from tests.integration.test_fulfilment import (
     BIKE,
@@ -439,3 +442,30 @@ def test_receive_stock_tells_the_merchant_how_many_customers_were_mailed_a_later
     assert promised(shop, newer) == later.isoformat()
     assert [number for number, _s, _b in new_ship_date_mails(shop)] == [newer]
     assert status(shop, older) == "ready"
+
+
+def test_promising_again_after_a_change_of_thousands_of_options_costs_a_few_queries(
+    shop: Shop, client: Client
+) -> None:
+    gravel, _older, newer, _soon, later = queued_with_two_deliveries(shop, client)
+    shop.execute("UPDATE order_line_option SET promised_date = NULL")  # to be worked out again
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with new_session(shop.engine) as session:
+        # An import touching thousands of options, one of them with expected deliveries.
+        others = [o for o in session.exec(select(Option.id)) if o is not None and o != gravel]
+        touched = [*others, *range(100_000, 103_000), gravel]
+        event.listen(shop.engine, "before_cursor_execute", count)
+        try:
+            stock.repromise_where_expected(session, touched)
+            session.commit()
+        finally:
+            event.remove(shop.engine, "before_cursor_execute", count)
+
+    assert promised(shop, newer) == later.isoformat()
+    assert new_ship_date_mails(shop) == []
+    # Which options have a delivery: one query per 500 options; then the one that has.
+    assert len(statements) <= len(touched) // 500 + 1 + 6, statements
