@@ -9,7 +9,7 @@ values: `Restock.ready_to_ship`, `Shipped.change`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import func
@@ -83,7 +83,9 @@ def receive(
     username: str,
 ) -> Restock:
     """ "Receive stock" on a tracked option: a quantity and a note. The units fill the oldest
-    waiting lines first; the rest becomes salable. FormError (nothing written) for bad input."""
+    waiting lines first; the rest becomes salable, and the units count against the expected
+    deliveries (`Restock.mailed`: the orders told of a later date). FormError (nothing
+    written) for bad input."""
     errors: dict[str, str] = {}
     units = _whole_units(str(form.get("received", "")), "Quantity received", errors, "received")
     note = _note(str(form.get("note", "")), "Note", NOTE_MAX, errors, "note")
@@ -106,9 +108,10 @@ def receive(
                 }
             )
         restock = receive_stock(session, option_id, units, note=note, username=username)
-        # What arrived counts against the expected deliveries, earliest first.
-        incoming.count_received(session, product_id, option_id, units)
-        return restock
+        # What arrived counts against the expected deliveries, earliest first; customers whose
+        # items now ship later are mailed (the merchant is told how many).
+        repromised = incoming.count_received(session, product_id, option_id, units)
+        return replace(restock, mailed=repromised.mailed)
 
 
 def mark_back_in_stock(

@@ -12,48 +12,22 @@ drawn again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from configurator.core import mails
-from configurator.core.fulfilment import oldest_first
-from configurator.core.promises import (
-    WaitingUnits,
-    consume_received,
-    moved,
-    moved_later,
-    parse_delivery,
-    promise_dates,
-    promise_words,
-)
-from configurator.services import catalog_admin, mail
+from configurator.core.promises import consume_received, parse_delivery
+from configurator.services import catalog_admin, stock
 from configurator.services.catalog import expected_deliveries, shop_today
 from configurator.services.catalog_admin import FormError
-from configurator.services.stock import lock_option, waiting_lines
+from configurator.services.stock import Repromised as Repromised
+from configurator.services.stock import lock_option
 from configurator.store.db import unit_of_work
-from configurator.store.models import (
-    CustomerOrder,
-    ExpectedDelivery,
-    Option,
-    OrderLine,
-    OrderLineOption,
-    utcnow,
-)
+from configurator.store.models import ExpectedDelivery, Option, utcnow
 
 
 class DeliveryRefused(ValueError):
     """Expected deliveries do not apply to this option as it stands (nothing changed)."""
-
-
-@dataclass(frozen=True)
-class Repromised:
-    """What a change of the deliveries did to the waiting lines' promised dates: how many
-    lines' dates moved, and the orders mailed because theirs moved later."""
-
-    moved: int = 0
-    mailed: tuple[str, ...] = ()
 
 
 def _tracked_option(session: Session, product_id: int, option_id: int) -> Option:
@@ -179,72 +153,6 @@ def count_received(session: Session, product_id: int, option_id: int, units: int
 
 
 def repromise(session: Session, option_id: int) -> Repromised:
-    """Work out again the promised dates of the lines waiting for this option (those a
-    delivery can fill: their units were taken from the quantity on hand), store those that
-    moved, and mail each order whose told lines now ship later, once (inside the caller's
-    unit of work)."""
-    deliveries = expected_deliveries(session, [option_id]).get(option_id, ())
-    found = waiting_lines(session, option_id, taken_from_stock=True)
-    queue = oldest_first([w for w, _line, _number in found])
-    after = promise_dates([WaitingUnits(w.key, w.waiting) for w in queue], deliveries)
-    if not after:
-        return Repromised()
-    rows = {
-        row.id: row
-        for row in session.exec(
-            select(OrderLineOption).where(col(OrderLineOption.id).in_(list(after)))
-        )
-    }
-    before = {key: row.promised_date for key, row in rows.items() if key is not None}
-    changed = moved(before, after)
-    for key, new in changed.items():
-        row = rows[key]
-        row.promised_date = new
-        session.add(row)
-    session.flush()
-    later = moved_later(before, after)
-    mailed = _mail_later(session, [rows[key] for key in later if rows[key].customer_told])
-    return Repromised(len(changed), mailed)
-
-
-def _mail_later(session: Session, rows: list[OrderLineOption]) -> tuple[str, ...]:
-    """One "new ship date" mail per order whose lines are in `rows`."""
-    if not rows:
-        return ()
-    line_orders = dict(
-        session.exec(
-            select(OrderLine.id, OrderLine.order_id).where(
-                col(OrderLine.id).in_({row.order_line_id for row in rows})
-            )
-        ).all()
-    )
-    by_order: dict[int, list[OrderLineOption]] = {}
-    for row in rows:
-        by_order.setdefault(line_orders[row.order_line_id], []).append(row)
-    orders = session.exec(
-        select(CustomerOrder)
-        .where(col(CustomerOrder.id).in_(list(by_order)))
-        .order_by(col(CustomerOrder.id))
-    ).all()
-    public_url = mail.public_url()
-    today = shop_today()
-    mailed: list[str] = []
-    for order in orders:
-        assert order.id is not None
-        moved_options = [
-            mails.NewShipDate(
-                f"{row.layer_name}: {row.option_name}",
-                promise_words(row.promised_date, row.restock_timeframe, today),
-            )
-            for row in sorted(by_order[order.id], key=lambda r: (r.order_line_id, r.position))
-        ]
-        message = mails.new_ship_date(
-            order.number,
-            order.customer_name,
-            order.email,
-            f"{public_url}/orders/{order.token}",
-            moved_options,
-        )
-        mail.enqueue(session, message, order_number=order.number)
-        mailed.append(order.number)
-    return tuple(mailed)
+    """Work out again the promised dates of the lines waiting for this option and mail those
+    now later (`stock.repromise`, inside the caller's unit of work)."""
+    return stock.repromise(session, [option_id])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
@@ -25,6 +26,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from configurator.core import mails
 from configurator.core.availability import effective_stock, is_low_stock
 from configurator.core.configuration import LayerSpec, OptionSpec
 from configurator.core.fulfilment import (
@@ -34,14 +36,28 @@ from configurator.core.fulfilment import (
     Fulfilment,
     LineProgress,
     WaitingLine,
+    oldest_first,
     order_fulfilment,
     plan_allocation,
 )
+from configurator.core.promises import (
+    WaitingUnits,
+    moved,
+    moved_later,
+    promise_dates,
+    promise_words,
+)
 from configurator.services import mail
-from configurator.services.catalog import list_products, spec_by_id
+from configurator.services.catalog import (
+    expected_deliveries,
+    list_products,
+    shop_today,
+    spec_by_id,
+)
 from configurator.store.db import IDS_PER_STATEMENT
 from configurator.store.models import (
     CustomerOrder,
+    ExpectedDelivery,
     Option,
     OrderLine,
     OrderLineOption,
@@ -90,6 +106,8 @@ class Restock:
     allocations: tuple[Allocation, ...] = ()
     leftover: int = 0
     changes: tuple[FulfilmentChange, ...] = field(default=())
+    mailed: tuple[str, ...] = ()
+    """Orders mailed a new ship date (Receive stock, counted against the expected deliveries)."""
 
     @property
     def allocated_units(self) -> int:
@@ -380,6 +398,7 @@ def set_quantity(
     username: str,
     reason: MovementReason = MovementReason.ADJUSTMENT,
     note: str = "",
+    repromise_waiting: bool = True,
 ) -> Restock:
     """Set an option's quantity on hand, as a merchant does. `seen` is the quantity the form
     showed: if an order changed it since, refuse rather than overwrite that sale.
@@ -394,6 +413,7 @@ def set_quantity(
         username=username,
         reason=reason,
         note=note,
+        repromise_waiting=repromise_waiting,
     )
     return restock
 
@@ -405,13 +425,17 @@ def set_quantities(
     username: str,
     reason: MovementReason = MovementReason.ADJUSTMENT,
     note: str = "",
+    repromise_waiting: bool = True,
 ) -> list[Restock]:
     """`set_quantity` for many options (an import, a bulk edit), each option at most once, in a
     few statements whatever their number: the quantities in one conditional statement, the
     waiting lines of every raised option in one query, their allocations and all movements in
     one statement each, then the orders' fulfilment and the mails (low stock, back in stock,
-    ready to ship) once for all. A `Restock` per change, in their order. Raises StockChanged
-    (the caller's unit of work rolls back) when an order changed a quantity since it was read."""
+    ready to ship) once for all. The lines still waiting for an option that filled some are
+    promised their dates again (`repromise_where_expected`), unless `repromise_waiting` is
+    False (Receive stock does it after counting the units against the expected deliveries).
+    A `Restock` per change, in their order. Raises StockChanged (the caller's unit of work
+    rolls back) when an order changed a quantity since it was read."""
     note = note[:200]  # what the movement keeps (an import's file name may be longer)
     for change in changes:
         if change.seen is not None and change.seen != change.option.quantity:
@@ -442,6 +466,8 @@ def set_quantities(
         movements += filled[arrival.option.id].movements
     _write_movements(session, movements)
     changed = refresh_fulfilment(session, {i for f in filled.values() for i in f.order_ids})
+    if repromise_waiting:
+        repromise_where_expected(session, [i for i, f in filled.items() if f.plan.allocations])
     # Back in stock (after the waiting orders took their units): those waiting for it are
     # mailed; the low-stock alert may come again once the quantity is above its threshold.
     mail.stock_changed(session, before)
@@ -522,7 +548,8 @@ def receive_stock(
     session: Session, option_id: int, units: int, *, note: str, username: str
 ) -> Restock:
     """ "Receive stock": `units` arrived for a tracked option (inside the caller's unit of
-    work). They fill waiting backorders oldest first; the rest becomes salable."""
+    work). They fill waiting backorders oldest first; the rest becomes salable. The waiting
+    lines' dates are left to the caller (`incoming.count_received`)."""
     option = lock_option(session, option_id)
     if option is None:
         raise LookupError("No such option.")
@@ -534,6 +561,7 @@ def receive_stock(
         username=username,
         reason=MovementReason.RECEIVED,
         note=note,
+        repromise_waiting=False,
     )
 
 
@@ -553,6 +581,8 @@ def release_waiting(session: Session, option: Option, *, username: str) -> Resto
     )[option.id]
     _write_movements(session, filled.movements)
     changes = refresh_fulfilment(session, filled.order_ids)
+    if filled.plan.allocations:
+        repromise_where_expected(session, [option.id])
     return Restock(option.id, units, filled.plan.allocations, 0, tuple(changes))
 
 
@@ -739,8 +769,127 @@ def give_back(
     for option_id, found in filled.items():
         movements[option_id] += found.movements
     _write_movements(session, [row for rows in movements.values() for row in rows])
+    # The cancelled order's lines left the queues and its units filled older ones: the lines
+    # still waiting for these options move up.
+    repromise_where_expected(session, returns)
     mail.stock_changed(session, sorted(returns))
     return tuple(sorted({i for found in filled.values() for i in found.order_ids}))
+
+
+@dataclass(frozen=True)
+class Repromised:
+    """What working out the waiting lines' promised dates again did: how many lines' dates
+    moved, and the orders mailed because theirs moved later."""
+
+    moved: int = 0
+    mailed: tuple[str, ...] = ()
+
+
+def repromise_where_expected(session: Session, option_ids: Iterable[int]) -> Repromised:
+    """`repromise` for those of these options (whose waiting lines just changed: units filled
+    some, an order left the queue) that have an expected delivery: one query per few hundred
+    options finds them, so an import of thousands of options without one costs no more. The
+    others' lines are promised no date already (the last delivery's removal said so)."""
+    ids = sorted(set(option_ids))
+    expected: set[int] = set()
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        expected.update(
+            int(option_id)
+            for option_id in session.execute(
+                sql_select(col(ExpectedDelivery.option_id))
+                .where(col(ExpectedDelivery.option_id).in_(ids[start : start + IDS_PER_STATEMENT]))
+                .distinct()
+            ).scalars()
+        )
+    return repromise(session, expected)
+
+
+def repromise(session: Session, option_ids: Iterable[int]) -> Repromised:
+    """Work out again the promised dates of the lines waiting for these options (those a
+    delivery can fill: their units were taken from the quantity on hand) from their expected
+    deliveries, store those that moved, and mail each order whose told lines now ship later,
+    once (inside the caller's unit of work). Dates that move earlier are stored, not mailed."""
+    ids = sorted(set(option_ids))
+    if not ids:
+        return Repromised()
+    found = waiting_lines_of(session, ids, taken_from_stock=True)
+    after: dict[int, date | None] = {}
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        chunk = ids[start : start + IDS_PER_STATEMENT]
+        deliveries = expected_deliveries(session, list(chunk))
+        for option_id in chunk:
+            queue = oldest_first([w for w, _line, _number in found.get(option_id, [])])
+            after.update(
+                promise_dates(
+                    [WaitingUnits(w.key, w.waiting) for w in queue],
+                    deliveries.get(option_id, ()),
+                )
+            )
+    if not after:
+        return Repromised()
+    keys = sorted(after)
+    rows: dict[int, OrderLineOption] = {}
+    for start in range(0, len(keys), IDS_PER_STATEMENT):
+        for row in session.exec(
+            select(OrderLineOption).where(
+                col(OrderLineOption.id).in_(keys[start : start + IDS_PER_STATEMENT])
+            )
+        ):
+            assert row.id is not None
+            rows[row.id] = row
+    before = {key: row.promised_date for key, row in rows.items()}
+    changed = moved(before, after)
+    for key, new in changed.items():
+        row = rows[key]
+        row.promised_date = new
+        session.add(row)
+    session.flush()
+    later = moved_later(before, after)
+    mailed = _mail_later(session, [rows[key] for key in later if rows[key].customer_told])
+    return Repromised(len(changed), mailed)
+
+
+def _mail_later(session: Session, rows: list[OrderLineOption]) -> tuple[str, ...]:
+    """One "new ship date" mail per order whose lines are in `rows`."""
+    if not rows:
+        return ()
+    line_orders = dict(
+        session.exec(
+            select(OrderLine.id, OrderLine.order_id).where(
+                col(OrderLine.id).in_({row.order_line_id for row in rows})
+            )
+        ).all()
+    )
+    by_order: dict[int, list[OrderLineOption]] = {}
+    for row in rows:
+        by_order.setdefault(line_orders[row.order_line_id], []).append(row)
+    orders = session.exec(
+        select(CustomerOrder)
+        .where(col(CustomerOrder.id).in_(list(by_order)))
+        .order_by(col(CustomerOrder.id))
+    ).all()
+    public_url = mail.public_url()
+    today = shop_today()
+    mailed: list[str] = []
+    for order in orders:
+        assert order.id is not None
+        moved_options = [
+            mails.NewShipDate(
+                f"{row.layer_name}: {row.option_name}",
+                promise_words(row.promised_date, row.restock_timeframe, today),
+            )
+            for row in sorted(by_order[order.id], key=lambda r: (r.order_line_id, r.position))
+        ]
+        message = mails.new_ship_date(
+            order.number,
+            order.customer_name,
+            order.email,
+            f"{public_url}/orders/{order.token}",
+            moved_options,
+        )
+        mail.enqueue(session, message, order_number=order.number)
+        mailed.append(order.number)
+    return tuple(mailed)
 
 
 def record_repair(session: Session, option: Option, note: str, *, username: str = "") -> None:

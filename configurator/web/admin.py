@@ -355,7 +355,9 @@ class AdminController(Controller):
             panel = "details"
         notice = ""
         if saved in {"received", "back-in-stock"}:
-            notice = _restock_notice(saved, _count(allocated), _count(salable), _count(ready))
+            notice = _restock_notice(
+                saved, _count(allocated), _count(salable), _count(ready), _count(mailed)
+            )
         elif saved in _DELIVERY_NOTICES:
             notice = _delivery_notice(saved, _count(mailed))
         return self._editor(
@@ -651,7 +653,12 @@ class AdminController(Controller):
         kind: str,
         restock: stock.Restock,
     ) -> Template | Redirect:
-        counts = (restock.allocated_units, restock.leftover, len(restock.ready_to_ship))
+        counts = (
+            restock.allocated_units,
+            restock.leftover,
+            len(restock.ready_to_ship),
+            len(restock.mailed),
+        )
         if is_htmx(request):
             notice = _restock_notice(kind, *counts)
             editor = self._editor(
@@ -669,6 +676,7 @@ class AdminController(Controller):
                 "allocated": counts[0],
                 "salable": counts[1],
                 "ready": counts[2],
+                "mailed": counts[3],
             }
         )
         return see_other(f"/admin/products/{product_id}?{query}")
@@ -1226,8 +1234,9 @@ def _count(text: str) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
 
 
-def _restock_notice(kind: str, allocated: int, salable: int, ready: int) -> str:
-    """What a restock did, in the merchant's words."""
+def _restock_notice(kind: str, allocated: int, salable: int, ready: int, mailed: int = 0) -> str:
+    """What a restock did, in the merchant's words (`mailed`: customers told their items now
+    ship later, as Receive stock counts against the expected deliveries)."""
     went = (
         f"{allocated} {'unit' if allocated == 1 else 'units'} went to waiting orders, oldest first"
         if allocated
@@ -1237,8 +1246,8 @@ def _restock_notice(kind: str, allocated: int, salable: int, ready: int) -> str:
         f"; {ready} {'order is' if ready == 1 else 'orders are'} now Ready to ship" if ready else ""
     )
     if kind == "back-in-stock":
-        return f"Marked back in stock: {went}{orders}."
-    return f"Stock received: {went}{orders}; {salable} salable."
+        return f"Marked back in stock: {went}{orders}.{_told_later(mailed)}"
+    return f"Stock received: {went}{orders}; {salable} salable.{_told_later(mailed)}"
 
 
 _DELIVERY_NOTICES = {
@@ -1251,13 +1260,17 @@ _DELIVERY_NOTICES = {
 
 def _delivery_notice(kind: str, mailed: int) -> str:
     """What a change of the expected deliveries did, in the merchant's words."""
-    told = (
+    return _DELIVERY_NOTICES.get(kind, "") + _told_later(mailed)
+
+
+def _told_later(mailed: int) -> str:
+    """The customers a change mailed a later ship date, as a notice's last sentence."""
+    if not mailed:
+        return ""
+    return (
         f" {mailed} {'customer was' if mailed == 1 else 'customers were'} emailed that "
         "their backordered items now ship later."
-        if mailed
-        else ""
     )
-    return _DELIVERY_NOTICES.get(kind, "") + told
 
 
 PANELS = frozenset({"details", "settings", "layer", "option", "new-layer", "rules", "views"})

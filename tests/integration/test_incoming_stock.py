@@ -11,9 +11,12 @@ import pytest
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlmodel import select
 
-from configurator.store.models import utcnow
+from configurator.services import stock
+from configurator.store.db import new_session
+from configurator.store.models import Option, utcnow
 from tests.integration.conftest import HX, Shop, add_to_cart, field_errors, post_form, sign_in
 from tests.integration.test_fulfilment import (
     BIKE,
@@ -360,3 +363,109 @@ def test_receiving_stock_counts_against_the_earliest_delivery(shop: Shop, client
     assert stock_is_consistent(shop)
     assert new_ship_date_mails(shop) == []
     assert {status(shop, older), status(shop, newer)} == {"ready"}
+
+
+def queued_with_two_deliveries(shop: Shop, client: Client) -> tuple[int, str, str, date, date]:
+    """Two orders wait for one Gravel Tan each; a delivery of 1 soon and of 5 later promise
+    the older the first and the newer the second."""
+    gravel, older, newer = two_waiting_orders(shop, client)
+    sign_in(shop, client)
+    soon, later = today() + timedelta(days=7), today() + timedelta(days=21)
+    add_delivery(client, shop, gravel, soon, 1)
+    add_delivery(client, shop, gravel, later, 5)
+    assert (promised(shop, older), promised(shop, newer)) == (soon.isoformat(), later.isoformat())
+    return gravel, older, newer, soon, later
+
+
+def test_an_order_cancelled_ahead_in_the_queue_moves_the_next_ones_date_earlier(
+    shop: Shop, client: Client
+) -> None:
+    _gravel, older, newer, soon, _later = queued_with_two_deliveries(shop, client)
+
+    cancelled = post_form(client, f"/admin/orders/{older}/cancel", {"confirm": "yes"})
+
+    assert cancelled.status_code == 303
+    # The newer order is now first in line: the soon delivery's unit is its.
+    assert promised(shop, newer) == soon.isoformat()
+    assert f"(Available Backorder) - ships around {words(soon)}" in text_of(
+        client.get(f"/admin/orders/{newer}").text
+    )
+    assert f"{newer} Ada Lovelace 1" in text_of(client.get("/admin/backorders").text)
+    assert words(soon) in text_of(client.get("/admin/backorders").text)
+    assert new_ship_date_mails(shop) == []  # earlier dates are shown, not mailed
+
+
+def test_a_quantity_rise_that_fills_the_oldest_line_moves_the_next_ones_date_earlier(
+    shop: Shop, client: Client
+) -> None:
+    gravel, older, newer, soon, _later = queued_with_two_deliveries(shop, client)
+
+    # The merchant sets the quantity (the option's form, an import, a bulk edit): from -2 to
+    # -1, so the one unit goes to the older order.
+    set_on_hand(shop, "Gravel Tan", -1)
+
+    assert (status(shop, older), status(shop, newer)) == ("ready", "awaiting")
+    assert quantity(shop, gravel) == -1
+    assert promised(shop, newer) == soon.isoformat()
+    token = shop.scalar("SELECT token FROM customer_order WHERE number = :n", n=newer)
+    assert f"ships around {words(soon)}" in text_of(client.get(f"/orders/{token}").text)
+    assert new_ship_date_mails(shop) == []
+    assert stock_is_consistent(shop)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_receive_stock_tells_the_merchant_how_many_customers_were_mailed_a_later_date(
+    shop: Shop, client: Client, htmx: bool
+) -> None:
+    gravel, older, newer, soon, later = queued_with_two_deliveries(shop, client)
+    # The newer order was told the soon date (as when it was the first in line).
+    shop.execute(
+        "UPDATE order_line_option SET promised_date = :d WHERE order_line_id IN ("
+        " SELECT l.id FROM order_line l JOIN customer_order c ON c.id = l.order_id"
+        " WHERE c.number = :n)",
+        d=soon,
+        n=newer,
+    )
+    assert promised(shop, newer) == soon.isoformat()
+
+    received = post_form(
+        client, f"{option_page(shop, gravel)}/receive", {"received": "1"}, htmx=htmx
+    )
+
+    notice = "1 customer was emailed that their backordered items now ship later."
+    if htmx:
+        assert received.status_code == 200
+        assert notice in received.text
+    else:
+        assert received.status_code == 303
+        assert notice in text_of(client.get(received.headers["location"]).text)
+    assert promised(shop, newer) == later.isoformat()
+    assert [number for number, _s, _b in new_ship_date_mails(shop)] == [newer]
+    assert status(shop, older) == "ready"
+
+
+def test_promising_again_after_a_change_of_thousands_of_options_costs_a_few_queries(
+    shop: Shop, client: Client
+) -> None:
+    gravel, _older, newer, _soon, later = queued_with_two_deliveries(shop, client)
+    shop.execute("UPDATE order_line_option SET promised_date = NULL")  # to be worked out again
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with new_session(shop.engine) as session:
+        # An import touching thousands of options, one of them with expected deliveries.
+        others = [o for o in session.exec(select(Option.id)) if o is not None and o != gravel]
+        touched = [*others, *range(100_000, 103_000), gravel]
+        event.listen(shop.engine, "before_cursor_execute", count)
+        try:
+            stock.repromise_where_expected(session, touched)
+            session.commit()
+        finally:
+            event.remove(shop.engine, "before_cursor_execute", count)
+
+    assert promised(shop, newer) == later.isoformat()
+    assert new_ship_date_mails(shop) == []
+    # Which options have a delivery: one query per 500 options; then the one that has.
+    assert len(statements) <= len(touched) // 500 + 1 + 6, statements
