@@ -343,6 +343,15 @@ def _apply(engine: Engine, session: Session, job: ImportJob) -> None:
         _finish(
             engine, job.id, APPLYING, status=CHECKED, result=ShownPlan.of(refused.plan).to_json()
         )
+    except inventory.QuantityMoved as moved:
+        # A checkout sold one of the options between the read and the write: nothing written.
+        _finish(
+            engine,
+            job.id,
+            APPLYING,
+            status=FAILED,
+            error=f"{moved} Nothing was written. Check the file again.",
+        )
 
 
 def run(engine: Engine, job_id: str) -> None:

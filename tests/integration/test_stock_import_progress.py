@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
 from sqlmodel import Session
 
 from configurator.services import accounts, housekeeping, import_jobs, inventory, stock
@@ -210,6 +211,36 @@ def test_a_failed_apply_says_so_and_writes_nothing(
     assert "stock.csv was not imported." in html
     assert "The import failed because of an unexpected error. Nothing was written." in html
     assert "disk full" not in html
+    assert shop.snapshot() == before
+
+
+def test_a_sale_during_the_apply_fails_it_in_plain_words_and_writes_nothing(
+    shop: Shop, admin: TestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sku, quantity = honey(shop)
+    address = start(admin, f"sku,quantity\r\nSD-WHITE,9\r\n{sku},{quantity + 4}\r\n".encode())
+    finished(admin, address)
+    before = shop.snapshot()
+    real = stock.set_quantities
+
+    def sale_in_between(session: Session, changes: Any, **kwargs: Any) -> Any:
+        # A checkout commits a sale of the option after the import read its quantity.
+        honey_id = next(c.option.id for c in changes if c.option.sku == sku)
+        session.connection().execute(
+            text("UPDATE option SET quantity = quantity - 1 WHERE id = :i"), {"i": honey_id}
+        )
+        return real(session, changes, **kwargs)
+
+    monkeypatch.setattr(stock, "set_quantities", sale_in_between)
+    apply(admin, address)
+    status, html = finished(admin, address)
+    assert status == 200
+    assert "stock.csv was not imported." in html
+    assert (
+        "An order changed the quantity on hand of Aero Road Bike · Saddle · Honey Leather "
+        f"meanwhile: it is now {quantity - 1}. Nothing was written. Check the file again."
+    ) in html
+    assert "unexpected error" not in html
     assert shop.snapshot() == before
 
 
