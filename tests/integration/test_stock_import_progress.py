@@ -294,3 +294,57 @@ def test_an_import_whose_worker_stopped_reads_as_failed_and_is_pruned(
     assert shop.scalar(status, i="left-applying") == "failed"
     assert shop.scalar(status, i="still-checking") == "checking"
     assert shop.count("import_job") == 2
+
+
+def test_a_job_waiting_behind_other_imports_is_not_taken_for_stopped(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports run at a time per worker; a third waits, and touches its row meanwhile, so
+    another worker's housekeeping does not mark it stopped however long it waits."""
+    monkeypatch.setattr(import_jobs, "TOUCH_EVERY", 0.05, raising=False)
+    long_ago = utcnow() - timedelta(minutes=10)  # as if it had waited that long already
+    with new_session(shop.engine) as session:
+        for job_id in ("first", "second", "third"):
+            session.add(
+                ImportJob(
+                    id=job_id,
+                    owner="admin",
+                    filename=f"{job_id}.csv",
+                    content=b"sku,quantity\r\n",
+                    status=import_jobs.CHECKING,
+                    total=1,
+                    updated_at=utcnow() if job_id != "third" else long_ago,
+                )
+            )
+        session.commit()
+    release = threading.Event()
+    ran: list[str] = []
+
+    def runner(_engine: Any, job_id: str) -> None:
+        ran.append(job_id)
+        release.wait(20)
+
+    def touched() -> bool:
+        with new_session(shop.engine) as session:
+            job = session.get(ImportJob, "third")
+            assert job is not None
+            return job.updated_at.replace(tzinfo=None) > long_ago.replace(tzinfo=None)
+
+    try:
+        for job_id in ("first", "second", "third"):
+            import_jobs.submit(shop.engine, job_id, runner=runner)
+        deadline = time.monotonic() + 10
+        while not touched() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ran == ["first", "second"]  # the third waits for a thread
+        # Another worker's housekeeping: it knows nothing of this worker's waiting job.
+        monkeypatch.setattr(import_jobs, "_live", lambda _job_id: None)
+        import_jobs.prune(shop.engine)
+        assert shop.scalar("SELECT status FROM import_job WHERE id = 'third'") == "checking"
+        assert shop.scalar("SELECT error FROM import_job WHERE id = 'third'") == ""
+    finally:
+        release.set()
+        deadline = time.monotonic() + 10
+        while len(ran) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert sorted(ran) == ["first", "second", "third"]
