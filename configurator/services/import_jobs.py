@@ -12,9 +12,11 @@ to the row, at most twice a second, whenever the database lets another transacti
 meanwhile: always on PostgreSQL, but not on SQLite while the apply holds the write lock. Then
 other workers see "Applying" with the count it started from, and this worker the live count.
 
-A job whose worker died (a restart, a crash) stops moving: once its row has not moved for
-STALE_AFTER it reads as failed, with nothing written (the apply's transaction never
-committed), and housekeeping (`prune`) records that and deletes finished jobs after KEPT.
+A job waiting for one of this worker's IMPORT_THREADS touches its row every TOUCH_EVERY, so
+that no other worker takes it for stopped. A job whose worker died (a restart, a crash) stops
+moving: once its row has not moved for STALE_AFTER it reads as failed, with nothing written
+(the apply's transaction never committed), and housekeeping (`prune`) records that and
+deletes finished jobs after KEPT.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -172,7 +173,12 @@ class JobView:
 
 _LIVE: dict[str, tuple[int, int]] = {}
 _LIVE_LOCK = threading.Lock()
-_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stock-import")
+IMPORT_THREADS = 2
+"""Jobs of this worker that run at once; the others wait for one of them to end."""
+_SLOTS = threading.BoundedSemaphore(IMPORT_THREADS)
+TOUCH_EVERY = 60.0
+"""Seconds between two touches of a waiting job's row (well within STALE_AFTER): another
+worker's `prune` sees it move and does not take it for one whose worker stopped."""
 
 
 def _live(job_id: str) -> tuple[int, int] | None:
@@ -343,6 +349,15 @@ def _apply(engine: Engine, session: Session, job: ImportJob) -> None:
         _finish(
             engine, job.id, APPLYING, status=CHECKED, result=ShownPlan.of(refused.plan).to_json()
         )
+    except inventory.QuantityMoved as moved:
+        # A checkout sold one of the options between the read and the write: nothing written.
+        _finish(
+            engine,
+            job.id,
+            APPLYING,
+            status=FAILED,
+            error=f"{moved} Nothing was written. Check the file again.",
+        )
 
 
 def run(engine: Engine, job_id: str) -> None:
@@ -368,10 +383,35 @@ def run(engine: Engine, job_id: str) -> None:
         _end_live(job_id)
 
 
+def _touch(engine: Engine, job_id: str) -> None:
+    """Tell other workers that this waiting job's worker is alive (see TOUCH_EVERY)."""
+    try:
+        with new_session(engine) as session, unit_of_work(session, write=True):
+            session.execute(
+                update(ImportJob)
+                .where(col(ImportJob.id) == job_id, col(ImportJob.status).in_(RUNNING))
+                .values(updated_at=utcnow())
+            )
+    except Exception:
+        log.exception("could not touch waiting stock import %s", job_id)
+
+
+def _wait_then_run(engine: Engine, job_id: str, runner: Callable[[Engine, str], None]) -> None:
+    while not _SLOTS.acquire(timeout=TOUCH_EVERY):
+        _touch(engine, job_id)
+    try:
+        runner(engine, job_id)
+    finally:
+        _SLOTS.release()
+
+
 def submit(engine: Engine, job_id: str, *, runner: Callable[[Engine, str], None] = run) -> None:
-    """Run the job on one of this worker's import threads."""
-    _set_live(job_id, 0, 0)  # queued: not stale while it waits for a thread
-    _EXECUTOR.submit(runner, engine, job_id)
+    """Run the job on a thread of its own once fewer than IMPORT_THREADS of this worker's jobs
+    run; while it waits, it touches its row every TOUCH_EVERY seconds."""
+    _set_live(job_id, 0, 0)  # queued: not stale for this worker while it waits
+    threading.Thread(
+        target=_wait_then_run, args=(engine, job_id, runner), name=f"stock-import-{job_id[:8]}"
+    ).start()
 
 
 def prune(engine: Engine, *, now: datetime | None = None) -> int:

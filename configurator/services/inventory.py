@@ -12,7 +12,7 @@ every other setting is written on the option itself, which moves its product's v
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, col, select
 
@@ -123,6 +123,18 @@ def _write_settings(option: Option, after: StockRow) -> None:
             setattr(option, name, value)
 
 
+class QuantityMoved(ValueError):
+    """An order changed an option's quantity on hand between the read and the write of an
+    import or a bulk edit (a checkout committed meanwhile); nothing was written."""
+
+    def __init__(self, label: str, current: int) -> None:
+        super().__init__(
+            f"An order changed the quantity on hand of {label} meanwhile: it is now {current}."
+        )
+        self.label = label
+        self.current = current
+
+
 CHUNK = IDS_PER_STATEMENT
 """Rows applied at a time (inside the one transaction)."""
 
@@ -140,7 +152,9 @@ def apply_changes(
     """Leave each option as its change's `after` row says (inside the caller's unit of work):
     its settings on the option, its quantity through `stock.set_quantities` (movements,
     restock allocation, mails), a chunk of rows at a time so that thousands of rows take a few
-    statements per chunk. `progress` is told (changes written, changes) after each chunk."""
+    statements per chunk. `progress` is told (changes written, changes) after each chunk.
+    Raises QuantityMoved (the caller's unit of work rolls back) when an order changed a
+    quantity since it was read."""
     for start in range(0, len(changes), CHUNK):
         chunk = changes[start : start + CHUNK]
         quantities: list[stock.QuantityChange] = []
@@ -149,7 +163,11 @@ def apply_changes(
             _write_settings(option, change.after)
             if change.after.quantity != option.quantity:
                 quantities.append(stock.QuantityChange(option, change.after.quantity))
-        stock.set_quantities(session, quantities, username=username, reason=reason, note=note)
+        try:
+            stock.set_quantities(session, quantities, username=username, reason=reason, note=note)
+        except stock.StockChanged as exc:
+            labels = {c.after.option_id: c.after.label for c in chunk}
+            raise QuantityMoved(labels.get(exc.option_id or 0, "an option"), exc.current) from None
         if progress:
             progress(min(start + CHUNK, len(changes)), len(changes))
 
@@ -167,7 +185,8 @@ def import_csv(
 
     `progress` is told (rows checked, rows) during a dry run, and (changes written, changes)
     while applying, every few hundred rows. Raises FileRefused when the file cannot be read
-    at all, and ImportRefused (nothing written) when `apply` and any row has an error."""
+    at all, ImportRefused (nothing written) when `apply` and any row has an error, and
+    QuantityMoved (nothing written) when an order changed a quantity meanwhile."""
     with unit_of_work(session, write=apply):
         rows = options_with_rows(session)
         plan = plan_import(data, [row for _option, row in rows], None if apply else progress)
@@ -420,12 +439,18 @@ def bulk_edit(
             return plan
         if plan.errors:
             raise BulkRefused(plan)
-        apply_changes(
-            session,
-            {row.option_id: option for option, row in rows},
-            plan.changes,
-            username=username,
-            reason=stock.MovementReason.ADJUSTMENT,
-            note="bulk edit",
-        )
+        try:
+            apply_changes(
+                session,
+                {row.option_id: option for option, row in rows},
+                plan.changes,
+                username=username,
+                reason=stock.MovementReason.ADJUSTMENT,
+                note="bulk edit",
+            )
+        except QuantityMoved as moved:
+            # Raised out of the unit of work: it rolls back, nothing of the edit is written.
+            raise BulkRefused(
+                replace(plan, errors=(f"{moved} Check the options again and apply the edit.",))
+            ) from None
         return plan

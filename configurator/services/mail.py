@@ -41,7 +41,7 @@ from configurator.core.promises import promise_words
 from configurator.services import composer
 from configurator.services.catalog import option_stock, shop_today, stock_settings
 from configurator.settings import Settings
-from configurator.store.db import IDS_PER_STATEMENT, new_session, unit_of_work
+from configurator.store.db import id_batches, new_session, unit_of_work
 from configurator.store.models import (
     BackInStockRequest,
     CustomerOrder,
@@ -293,12 +293,12 @@ def _states(session: Session, option_ids: Sequence[int]) -> list[_OptionState]:
     """`_state` of many options, in a query per few hundred (the options this session holds
     are used as they are, like `session.get` does)."""
     states: list[_OptionState] = []
-    for start in range(0, len(option_ids), IDS_PER_STATEMENT):
+    for batch in id_batches(option_ids):
         rows = session.exec(
             select(Option, Layer, Product)
             .join(Layer, col(Layer.id) == col(Option.layer_id))
             .join(Product, col(Product.id) == col(Layer.product_id))
-            .where(col(Option.id).in_(option_ids[start : start + IDS_PER_STATEMENT]))
+            .where(col(Option.id).in_(batch))
             .order_by(col(Option.id))
         ).all()
         states += (_OptionState(option, layer, product) for option, layer, product in rows)
@@ -316,11 +316,11 @@ def stock_changed(session: Session, option_ids: Iterable[int]) -> None:
 
 def _rearm(session: Session, options: Sequence[Option]) -> None:
     """Above Notify for Quantity Below again: the next crossing is reported."""
-    ids = [option.id for option in options]
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
+    ids = [option.id for option in options if option.id is not None]
+    for batch in id_batches(ids):
         session.execute(
             update(Option)
-            .where(col(Option.id).in_(ids[start : start + IDS_PER_STATEMENT]))
+            .where(col(Option.id).in_(batch))
             .values(low_stock_alerted=False)
             # Not evaluated against every option the session holds: each is told below.
             .execution_options(synchronize_session=False)
@@ -334,11 +334,11 @@ def _mail_back_in_stock(session: Session, states: Sequence[_OptionState]) -> Non
     by_option = {state.option.id: state for state in states}
     ids = sorted(i for i in by_option if i is not None)
     requests: list[BackInStockRequest] = []
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
+    for batch in id_batches(ids):
         requests += session.exec(
             select(BackInStockRequest)
             .where(
-                col(BackInStockRequest.option_id).in_(ids[start : start + IDS_PER_STATEMENT]),
+                col(BackInStockRequest.option_id).in_(batch),
                 col(BackInStockRequest.confirmed_at).is_not(None),
                 col(BackInStockRequest.notified_at).is_(None),
             )

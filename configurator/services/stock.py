@@ -54,7 +54,7 @@ from configurator.services.catalog import (
     shop_today,
     spec_by_id,
 )
-from configurator.store.db import IDS_PER_STATEMENT
+from configurator.store.db import id_batches
 from configurator.store.models import (
     CustomerOrder,
     ExpectedDelivery,
@@ -127,11 +127,13 @@ class SoldOut(Exception):
 
 
 class StockChanged(Exception):
-    """The quantity changed since the merchant opened the form; nothing was written."""
+    """The quantity changed since the merchant opened the form (or an import or a bulk edit
+    read it); nothing was written. `option_id`: the option whose quantity changed."""
 
-    def __init__(self, current: int) -> None:
-        super().__init__(f"quantity is now {current}")
+    def __init__(self, current: int, option_id: int | None = None) -> None:
+        super().__init__(f"quantity of option {option_id} is now {current}")
         self.current = current
+        self.option_id = option_id
 
 
 def lock_option(session: Session, option_id: int) -> Option | None:
@@ -166,7 +168,7 @@ def waiting_lines_of(
     """`waiting_lines` of many options at once, by option id (one query per few hundred)."""
     ids = sorted(set(option_ids))
     found: dict[int, list[WaitingFound]] = {}
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
+    for batch in id_batches(ids):
         statement = (
             sql_select(
                 col(OrderLineOption.option_id),
@@ -181,7 +183,7 @@ def waiting_lines_of(
             .join(OrderLine, col(OrderLine.id) == col(OrderLineOption.order_line_id))
             .join(CustomerOrder, col(CustomerOrder.id) == col(OrderLine.order_id))
             .where(
-                col(OrderLineOption.option_id).in_(ids[start : start + IDS_PER_STATEMENT]),
+                col(OrderLineOption.option_id).in_(batch),
                 col(CustomerOrder.status) == ORDER_PLACED,
                 col(OrderLineOption.quantity_backordered) > col(OrderLineOption.quantity_allocated),
             )
@@ -325,21 +327,26 @@ def line_progress(line: OrderLine, options: Iterable[OrderLineOption]) -> LinePr
 
 
 def order_lines_with_options(
-    session: Session, order_ids: Sequence[int]
-) -> tuple[Sequence[OrderLine], Sequence[OrderLineOption]]:
-    """These orders' lines (in their order) and the lines' options, read as the transaction
-    sees them now (what an earlier statement of it changed included)."""
-    lines = session.exec(
-        select(OrderLine)
-        .where(col(OrderLine.order_id).in_(order_ids))
-        .order_by(col(OrderLine.order_id), col(OrderLine.position))
-        .execution_options(populate_existing=True)
-    ).all()
-    options = session.exec(
-        select(OrderLineOption)
-        .where(col(OrderLineOption.order_line_id).in_([line.id for line in lines]))
-        .execution_options(populate_existing=True)
-    ).all()
+    session: Session, order_ids: Iterable[int]
+) -> tuple[list[OrderLine], list[OrderLineOption]]:
+    """These orders' lines (by order id, then position) and the lines' options, read as the
+    transaction sees them now (what an earlier statement of it changed included); a few hundred
+    ids per statement."""
+    lines: list[OrderLine] = []
+    for batch in id_batches(sorted(set(order_ids))):
+        lines += session.exec(
+            select(OrderLine)
+            .where(col(OrderLine.order_id).in_(batch))
+            .order_by(col(OrderLine.order_id), col(OrderLine.position))
+            .execution_options(populate_existing=True)
+        ).all()
+    options: list[OrderLineOption] = []
+    for batch in id_batches([line.id for line in lines if line.id is not None]):
+        options += session.exec(
+            select(OrderLineOption)
+            .where(col(OrderLineOption.order_line_id).in_(batch))
+            .execution_options(populate_existing=True)
+        ).all()
     return lines, options
 
 
@@ -350,21 +357,29 @@ def refresh_fulfilment(session: Session, order_ids: Iterable[int]) -> list[Fulfi
     ids = sorted(set(order_ids))
     if not ids:
         return []
-    orders = session.exec(
-        select(CustomerOrder)
-        .where(col(CustomerOrder.id).in_(ids))
-        .order_by(col(CustomerOrder.id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
+    orders: list[CustomerOrder] = []
+    for batch in id_batches(ids):  # ids in order: the locks are taken in id order
+        orders += session.exec(
+            select(CustomerOrder)
+            .where(col(CustomerOrder.id).in_(batch))
+            .order_by(col(CustomerOrder.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
     lines, options = order_lines_with_options(session, ids)
+    # Grouped once: thousands of orders (a large import) are not each matched to every line.
+    options_of: dict[int, list[OrderLineOption]] = {}
+    for o in options:
+        options_of.setdefault(o.order_line_id, []).append(o)
+    lines_of: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        lines_of.setdefault(line.order_id, []).append(line)
     changes: list[FulfilmentChange] = []
     for order in orders:
         assert order.id is not None
         progress = [
-            line_progress(line, (o for o in options if o.order_line_id == line.id))
-            for line in lines
-            if line.order_id == order.id
+            line_progress(line, options_of.get(line.id or 0, ()))
+            for line in lines_of.get(order.id, ())
         ]
         after = order_fulfilment(progress, cancelled=order.status == ORDER_CANCELLED)
         before = Fulfilment(order.fulfilment)
@@ -439,7 +454,7 @@ def set_quantities(
     note = note[:200]  # what the movement keeps (an import's file name may be longer)
     for change in changes:
         if change.seen is not None and change.seen != change.option.quantity:
-            raise StockChanged(change.option.quantity)
+            raise StockChanged(change.option.quantity, change.option.id)
     moving = [c for c in changes if c.quantity != c.option.quantity]
     before = _write_quantities(session, moving)
     movements: list[dict[str, object]] = []
@@ -525,19 +540,23 @@ def _write_quantities(session: Session, changes: Sequence[QuantityChange]) -> di
     if written.rowcount != len(params):
         ids = sorted(before)
         fresh: dict[int, int] = {}
-        for start in range(0, len(ids), IDS_PER_STATEMENT):
+        for batch in id_batches(ids):
             fresh.update(
                 (int(option_id), int(quantity))
                 for option_id, quantity in session.execute(
                     sql_select(col(Option.id), col(Option.quantity)).where(
-                        col(Option.id).in_(ids[start : start + IDS_PER_STATEMENT])
+                        col(Option.id).in_(batch)
                     )
                 )
             )
+        # The rows this statement did write have their new quantity now: not those.
+        wanted = {int(str(p["option"])): p["new_quantity"] for p in params}
         for option_id, current in before.items():
-            if fresh.get(option_id, current) != current:
-                raise StockChanged(fresh[option_id])
-        raise StockChanged(next(iter(before.values())))  # an option was deleted meanwhile
+            if fresh.get(option_id, current) not in (current, wanted[option_id]):
+                raise StockChanged(fresh[option_id], option_id)
+        # A sale left it at the very quantity asked for, or it was deleted meanwhile.
+        moved = next((i for i in ids if fresh.get(i) != before[i]), ids[0])
+        raise StockChanged(fresh.get(moved, before[moved]), moved)
     for change in changes:
         # As read from the database now, so the session does not write it again.
         set_committed_value(change.option, "quantity", change.quantity)
@@ -792,12 +811,12 @@ def repromise_where_expected(session: Session, option_ids: Iterable[int]) -> Rep
     others' lines are promised no date already (the last delivery's removal said so)."""
     ids = sorted(set(option_ids))
     expected: set[int] = set()
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
+    for batch in id_batches(ids):
         expected.update(
             int(option_id)
             for option_id in session.execute(
                 sql_select(col(ExpectedDelivery.option_id))
-                .where(col(ExpectedDelivery.option_id).in_(ids[start : start + IDS_PER_STATEMENT]))
+                .where(col(ExpectedDelivery.option_id).in_(batch))
                 .distinct()
             ).scalars()
         )
@@ -814,8 +833,7 @@ def repromise(session: Session, option_ids: Iterable[int]) -> Repromised:
         return Repromised()
     found = waiting_lines_of(session, ids, taken_from_stock=True)
     after: dict[int, date | None] = {}
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
-        chunk = ids[start : start + IDS_PER_STATEMENT]
+    for chunk in id_batches(ids):
         deliveries = expected_deliveries(session, list(chunk))
         for option_id in chunk:
             queue = oldest_first([w for w, _line, _number in found.get(option_id, [])])
@@ -829,12 +847,8 @@ def repromise(session: Session, option_ids: Iterable[int]) -> Repromised:
         return Repromised()
     keys = sorted(after)
     rows: dict[int, OrderLineOption] = {}
-    for start in range(0, len(keys), IDS_PER_STATEMENT):
-        for row in session.exec(
-            select(OrderLineOption).where(
-                col(OrderLineOption.id).in_(keys[start : start + IDS_PER_STATEMENT])
-            )
-        ):
+    for batch in id_batches(keys):
+        for row in session.exec(select(OrderLineOption).where(col(OrderLineOption.id).in_(batch))):
             assert row.id is not None
             rows[row.id] = row
     before = {key: row.promised_date for key, row in rows.items()}

@@ -6,7 +6,7 @@ import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,13 @@ BUSY_TIMEOUT_MS = 15_000
 IDS_PER_STATEMENT = 500
 """At most this many ids in one IN list or batch (SQLite limits a statement's parameters):
 what works on thousands of rows (an import) reads and writes them in runs of this size."""
+
+
+def id_batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """`ids` in runs of at most IDS_PER_STATEMENT, in their order (one IN list each)."""
+    size = IDS_PER_STATEMENT
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 FileId = tuple[int, int]

@@ -5,16 +5,19 @@ backorder queue and the dashboard's counts; and every refusal changes nothing.""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from alembic import command
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import select
 
+from configurator.core.fulfilment import Fulfilment
 from configurator.services import stock
-from configurator.store.db import alembic_config, new_session
+from configurator.store import db
+from configurator.store.db import alembic_config, new_session, unit_of_work
 from configurator.store.models import Option
 from tests.integration.conftest import (
     CUSTOMER,
@@ -539,3 +542,43 @@ def test_the_customer_is_mailed_when_a_restock_completes_the_order_and_when_it_s
         "SELECT body FROM outbox_mail WHERE order_number = :n AND kind = 'shipped'", n=older
     )
     assert "1Z999" in str(body)
+
+
+def test_a_restock_of_many_orders_reads_them_a_few_ids_at_a_time(
+    shop: Shop, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large import fills thousands of orders: their ids go to the database in runs of
+    IDS_PER_STATEMENT (SQLite limits a statement's parameters), with the same result."""
+    gravel = set_on_hand(shop, "Gravel Tan", 0)
+    numbers = [order(client, shop, {"Wheels": "Gravel Tan"}) for _ in range(3)]
+    ids = [
+        int(shop.scalar("SELECT id FROM customer_order WHERE number = :n", n=n)) for n in numbers
+    ]
+    with new_session(shop.engine) as session:
+        whole = stock.order_lines_with_options(session, ids)
+        expected = [[x.id for x in whole[0]], [x.id for x in whole[1]]]
+    assert len(expected[0]) == 3 and len(expected[1]) >= 3
+
+    monkeypatch.setattr(db, "IDS_PER_STATEMENT", 2)
+    in_lists: list[int] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        # The reads of orders, lines and their options by id (no join): how many ids each.
+        plain = re.match(r"SELECT (customer_order|order_line|order_line_option)\.", statement)
+        if plain and " JOIN " not in statement and " IN (" in statement:
+            in_lists.append(len(parameters))
+
+    event.listen(shop.engine, "before_cursor_execute", count)
+    try:
+        with new_session(shop.engine) as session:
+            batched = stock.order_lines_with_options(session, ids)
+            assert [[x.id for x in batched[0]], [x.id for x in batched[1]]] == expected
+            with unit_of_work(session, write=True):
+                restock = stock.receive_stock(session, gravel, 3, note="", username="test")
+    finally:
+        event.remove(shop.engine, "before_cursor_execute", count)
+    assert in_lists and max(in_lists) <= 2
+    assert sorted(c.number for c in restock.changes) == sorted(numbers)
+    assert [status(shop, n) for n in numbers] == [Fulfilment.READY_TO_SHIP.value] * 3
+    assert quantity(shop, gravel) == 0
+    assert stock_is_consistent(shop)

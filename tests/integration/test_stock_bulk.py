@@ -7,12 +7,13 @@ import re
 import time
 from datetime import datetime
 from html import unescape
+from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from configurator.cli import main
 from configurator.core.stock_csv import COLUMNS, MAX_CSV_BYTES
@@ -377,6 +378,36 @@ def test_bulk_subtract_below_zero_without_backorders_changes_nothing(
     )
     assert response.status_code == 409
     assert "Nothing was changed." in response.text
+    assert shop.snapshot() == before
+
+
+def test_a_sale_during_a_bulk_edit_refuses_it_in_plain_words(
+    shop: Shop, admin: TestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    option, quantity = honey(shop)
+    before = shop.snapshot()
+    real = stock.set_quantities
+
+    def sale_in_between(session: Session, changes: Any, **kwargs: Any) -> Any:
+        # A checkout commits a sale of the option after the edit read its quantity.
+        session.connection().execute(
+            text("UPDATE option SET quantity = quantity - 1 WHERE id = :i"), {"i": option}
+        )
+        return real(session, changes, **kwargs)
+
+    monkeypatch.setattr(stock, "set_quantities", sale_in_between)
+    response = post_form(
+        admin,
+        "/admin/inventory/bulk",
+        {"ids": str(option), "quantity_change": "3", "backorders": "allow", "confirm": "1"},
+    )
+    assert response.status_code == 409
+    page = unescape(response.text)
+    assert "Nothing was changed." in page
+    assert (
+        "An order changed the quantity on hand of Aero Road Bike · Saddle · Honey Leather "
+        f"meanwhile: it is now {quantity - 1}. Check the options again and apply the edit."
+    ) in page
     assert shop.snapshot() == before
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import text
 from sqlmodel import Session
 
 from configurator.services import accounts, housekeeping, import_jobs, inventory, stock
@@ -213,6 +214,36 @@ def test_a_failed_apply_says_so_and_writes_nothing(
     assert shop.snapshot() == before
 
 
+def test_a_sale_during_the_apply_fails_it_in_plain_words_and_writes_nothing(
+    shop: Shop, admin: TestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sku, quantity = honey(shop)
+    address = start(admin, f"sku,quantity\r\nSD-WHITE,9\r\n{sku},{quantity + 4}\r\n".encode())
+    finished(admin, address)
+    before = shop.snapshot()
+    real = stock.set_quantities
+
+    def sale_in_between(session: Session, changes: Any, **kwargs: Any) -> Any:
+        # A checkout commits a sale of the option after the import read its quantity.
+        honey_id = next(c.option.id for c in changes if c.option.sku == sku)
+        session.connection().execute(
+            text("UPDATE option SET quantity = quantity - 1 WHERE id = :i"), {"i": honey_id}
+        )
+        return real(session, changes, **kwargs)
+
+    monkeypatch.setattr(stock, "set_quantities", sale_in_between)
+    apply(admin, address)
+    status, html = finished(admin, address)
+    assert status == 200
+    assert "stock.csv was not imported." in html
+    assert (
+        "An order changed the quantity on hand of Aero Road Bike · Saddle · Honey Leather "
+        f"meanwhile: it is now {quantity - 1}. Nothing was written. Check the file again."
+    ) in html
+    assert "unexpected error" not in html
+    assert shop.snapshot() == before
+
+
 def test_an_apply_that_finds_new_errors_writes_nothing(
     shop: Shop, admin: TestClient[Litestar]
 ) -> None:
@@ -263,3 +294,57 @@ def test_an_import_whose_worker_stopped_reads_as_failed_and_is_pruned(
     assert shop.scalar(status, i="left-applying") == "failed"
     assert shop.scalar(status, i="still-checking") == "checking"
     assert shop.count("import_job") == 2
+
+
+def test_a_job_waiting_behind_other_imports_is_not_taken_for_stopped(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports run at a time per worker; a third waits, and touches its row meanwhile, so
+    another worker's housekeeping does not mark it stopped however long it waits."""
+    monkeypatch.setattr(import_jobs, "TOUCH_EVERY", 0.05, raising=False)
+    long_ago = utcnow() - timedelta(minutes=10)  # as if it had waited that long already
+    with new_session(shop.engine) as session:
+        for job_id in ("first", "second", "third"):
+            session.add(
+                ImportJob(
+                    id=job_id,
+                    owner="admin",
+                    filename=f"{job_id}.csv",
+                    content=b"sku,quantity\r\n",
+                    status=import_jobs.CHECKING,
+                    total=1,
+                    updated_at=utcnow() if job_id != "third" else long_ago,
+                )
+            )
+        session.commit()
+    release = threading.Event()
+    ran: list[str] = []
+
+    def runner(_engine: Any, job_id: str) -> None:
+        ran.append(job_id)
+        release.wait(20)
+
+    def touched() -> bool:
+        with new_session(shop.engine) as session:
+            job = session.get(ImportJob, "third")
+            assert job is not None
+            return job.updated_at.replace(tzinfo=None) > long_ago.replace(tzinfo=None)
+
+    try:
+        for job_id in ("first", "second", "third"):
+            import_jobs.submit(shop.engine, job_id, runner=runner)
+        deadline = time.monotonic() + 10
+        while not touched() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ran == ["first", "second"]  # the third waits for a thread
+        # Another worker's housekeeping: it knows nothing of this worker's waiting job.
+        monkeypatch.setattr(import_jobs, "_live", lambda _job_id: None)
+        import_jobs.prune(shop.engine)
+        assert shop.scalar("SELECT status FROM import_job WHERE id = 'third'") == "checking"
+        assert shop.scalar("SELECT error FROM import_job WHERE id = 'third'") == ""
+    finally:
+        release.set()
+        deadline = time.monotonic() + 10
+        while len(ran) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert sorted(ran) == ["first", "second", "third"]
