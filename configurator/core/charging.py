@@ -109,7 +109,9 @@ def charge_split(policy: ChargePolicy, split: LineSplit) -> ChargeSplit:
     Charge on restock the line's backordered items go to the Pending order and its in-stock
     items stay: the charged part is all in stock (every option ships now), and the pending
     part keeps each option's backordered units (an option with more stock than the
-    bottleneck has the rest of those items in stock; they still wait for the bottleneck).
+    bottleneck has the rest of those items in stock; they still wait for the bottleneck) and
+    the units of it backordered on the cart's earlier lines, which queue first (`ahead`), so
+    the Pending order keeps the date the cart promised.
     """
     if policy is ChargePolicy.CHARGE_NOW or not split.backordered:
         return ChargeSplit(split, None)
@@ -119,7 +121,10 @@ def charge_split(policy: ChargePolicy, split: LineSplit) -> ChargeSplit:
     pending = LineSplit(
         0,
         later,
-        tuple(Split(later - option.backordered, option.backordered) for option in split.options),
+        tuple(
+            Split(later - option.backordered, option.backordered, option.ahead)
+            for option in split.options
+        ),
     )
     return ChargeSplit(charged, pending)
 

@@ -14,7 +14,16 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from configurator.store.models import utcnow
-from tests.integration.conftest import HX, Shop, add_to_cart, field_errors, post_form, sign_in
+from tests.integration.conftest import (
+    CUSTOMER,
+    HX,
+    Shop,
+    add_to_cart,
+    field_errors,
+    post_form,
+    sign_in,
+)
+from tests.integration.test_charge_policy import set_policy
 from tests.integration.test_fulfilment import (
     BIKE,
     option_page,
@@ -360,3 +369,36 @@ def test_receiving_stock_counts_against_the_earliest_delivery(shop: Shop, client
     assert stock_is_consistent(shop)
     assert new_ship_date_mails(shop) == []
     assert {status(shop, older), status(shop, newer)} == {"ready"}
+
+
+def test_the_pending_order_keeps_each_lines_date_as_the_cart_said_it(
+    shop: Shop, client: Client
+) -> None:
+    """Charge on restock: two bikes each with 2 backordered wheels, deliveries of 2 then 5. The
+    second line queues behind the first one's wheels, on the Pending order as in the cart."""
+    set_policy(shop, client, "charge_on_restock")
+    gravel = set_on_hand(shop, "Gravel Tan", 0)
+    first, second = today() + timedelta(days=10), today() + timedelta(days=30)
+    add_delivery(client, shop, gravel, first, 2)
+    add_delivery(client, shop, gravel, second, 5)
+    ids = shop.ids(BIKE)
+    for frame in ("Racing Red", "Midnight Blue"):
+        chosen = {ids["Wheels"]: ids["Gravel Tan"], ids["Frame"]: ids[frame]}
+        assert add_to_cart(client, BIKE, chosen, 2).status_code == 303
+    cart = text_of(client.get("/cart").text)
+    assert f"ships around {words(first)}" in cart and f"ships around {words(second)}" in cart
+
+    placed = post_form(client, "/checkout", CUSTOMER)
+
+    assert placed.status_code == 303, placed.text
+    with shop.engine.connect() as connection:
+        dates = connection.execute(
+            text(
+                "SELECT o.promised_date FROM order_line_option o"
+                " JOIN order_line l ON l.id = o.order_line_id"
+                " JOIN customer_order c ON c.id = l.order_id"
+                " WHERE c.pending AND o.option_id = :g ORDER BY l.id"
+            ),
+            {"g": gravel},
+        ).all()
+    assert [str(row[0])[:10] for row in dates] == [first.isoformat(), second.isoformat()]
