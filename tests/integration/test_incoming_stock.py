@@ -402,3 +402,26 @@ def test_the_pending_order_keeps_each_lines_date_as_the_cart_said_it(
             {"g": gravel},
         ).all()
     assert [str(row[0])[:10] for row in dates] == [first.isoformat(), second.isoformat()]
+
+
+def test_a_line_partly_in_stock_is_promised_the_delivery_for_the_rest(
+    shop: Shop, client: Client
+) -> None:
+    """3 on hand, 5 wanted: the 2 backordered units ship around the delivery that covers them,
+    on the product page, in the cart and on the order."""
+    gravel = set_on_hand(shop, "Gravel Tan", 3)
+    sign_in(shop, client)
+    day = today() + timedelta(days=12)
+    add_delivery(client, shop, gravel, day, 4)
+    ids = shop.ids(BIKE)
+
+    page = client.get(f"/products/{BIKE}?layer-{ids['Wheels']}={ids['Gravel Tan']}&quantity=5")
+    assert (
+        f"Of 5: 3 ship now, 2 once restocked. Wheels · Gravel Tan - ships around {words(day)}."
+        in text_of(page.text)
+    )
+    number = order(client, shop, {"Wheels": "Gravel Tan"}, quantity=5)
+
+    assert promised(shop, number) == day.isoformat()
+    admin = text_of(client.get(f"/admin/orders/{number}").text)
+    assert f"(Available Backorder) - ships around {words(day)}" in admin
