@@ -141,3 +141,18 @@ def test_the_pending_part_keeps_the_units_ahead_of_it_on_earlier_lines() -> None
         [option] = pending.options
         dates.append(wheels.promised_date(option.backordered, ahead=option.ahead))
     assert dates == [jan_14, feb_2]
+
+
+def test_a_silent_backorder_is_charged_now_and_never_moves_to_the_pending_order() -> None:
+    """ "Allow backorders" without notifying the customer: a Pending order would tell them."""
+    silent = LineSplit(0, 2, (Split(0, 2), Split(2, 0)))
+    charge = charge_split(ON_RESTOCK, silent, [False, True])
+    assert charge.now == silent and charge.later is None
+    assert line_reason(charge, 2) == ""
+    # A line waiting for a told option (1 of 3 on hand) and a silent one (none on hand): the 2
+    # items waiting for the told option move, their silent units queue behind the one kept.
+    charge = charge_split(ON_RESTOCK, LineSplit(0, 3, (Split(1, 2), Split(0, 3))), [True, False])
+    assert units(charge.now) == (0, 1, ((1, 0), (0, 1)))
+    assert units(charge.later) == (0, 2, ((0, 2), (0, 2)))
+    assert charge.later is not None and [o.ahead for o in charge.later.options] == [0, 1]
+    assert line_reason(charge, 3).startswith("2 of 3 are backordered")
