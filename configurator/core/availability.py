@@ -310,8 +310,12 @@ class Availability:
         """The date a new shopper's `units` backordered units would ship around: the expected
         delivery that covers the last of them, after the `queued` units and `ahead` more
         (earlier lines of the same cart). None when no delivery covers them all, or when that
-        delivery is overdue (a date that has passed is not promised)."""
-        if not self.incoming or self.code is not AvailabilityCode.BACKORDER:
+        delivery is overdue (a date that has passed is not promised).
+
+        The caller passes the units its line backorders (its `Split`), whatever the option's
+        status: an In Stock option with 3 on hand backorders 2 of a line of 5, and those 2
+        wait for a delivery like any other backordered unit."""
+        if not self.incoming or not self.is_purchasable:
             return None
         day = next_units_date(self.queued + max(0, ahead), units, self.incoming)
         if day is None or (self.today is not None and day < self.today):

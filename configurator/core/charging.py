@@ -15,6 +15,7 @@ Pure: plain values in, plain values out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,7 +45,9 @@ _EXPLANATIONS = {
     "and charged with the order; they ship once restocked.",
     ChargePolicy.CHARGE_ON_RESTOCK: "Backordered items stay in the cart but are left out of the "
     "subtotal: the customer is only charged for what is in stock now. At checkout they move to "
-    "a separate Pending order (no shipping, no discounts) that you charge when they ship.",
+    "a separate Pending order (no shipping, no discounts) that you charge when they ship. "
+    'Options on a silent backorder ("Allow backorders", not notifying the customer) are '
+    "charged now, with the order, so nothing tells the customer they are backordered.",
 }
 
 DEFAULT_CHARGE_POLICY = ChargePolicy.CHARGE_NOW
@@ -101,25 +104,45 @@ class ChargeSplit:
         return self.later.in_stock + self.later.backordered if self.later else 0
 
 
-def charge_split(policy: ChargePolicy, split: LineSplit) -> ChargeSplit:
+def charge_split(
+    policy: ChargePolicy, split: LineSplit, told: Sequence[bool] | None = None
+) -> ChargeSplit:
     """Divide a line whose quantity splits as `split` (whole items in stock, whole items
-    backordered; per option, `split.options`).
+    backordered; per option, `split.options`); `told[i]`: the shopper is told that option i
+    is backordered (None: told of every option).
 
-    Under Charge now, or when nothing is backordered, the whole line is charged now. Under
-    Charge on restock the line's backordered items go to the Pending order and its in-stock
-    items stay: the charged part is all in stock (every option ships now), and the pending
-    part keeps each option's backordered units (an option with more stock than the
-    bottleneck has the rest of those items in stock; they still wait for the bottleneck).
+    Under Charge now, or when nothing the shopper is told of is backordered, the whole line is
+    charged now. Under Charge on restock the items that wait for an option the shopper is told
+    of go to the Pending order and the rest stay: an option on a silent backorder ("Allow
+    backorders" without notifying the customer) is charged now, as under Charge now, since
+    a Pending order would tell what the merchant chose not to. The pending part keeps each
+    option's remaining backordered units (an option with more stock than the bottleneck has
+    the rest of those items in stock; they still wait for the bottleneck) and the units of it
+    backordered before them, on the cart's earlier lines and on the charged part (`ahead`),
+    which queue first, so each order keeps the date the cart promised.
     """
-    if policy is ChargePolicy.CHARGE_NOW or not split.backordered:
+    told = tuple(told) if told is not None else (True,) * len(split.options)
+    quantity = split.in_stock + split.backordered
+    later = max((o.backordered for o, t in zip(split.options, told, strict=True) if t), default=0)
+    if policy is ChargePolicy.CHARGE_NOW or not later:
         return ChargeSplit(split, None)
-    now = split.in_stock
-    later = split.backordered
-    charged = LineSplit(now, 0, tuple(Split(now, 0) for _ in split.options)) if now else None
+    now = quantity - later
+    kept = tuple(
+        Split(min(now, o.in_stock), now - min(now, o.in_stock), o.ahead) for o in split.options
+    )
+    now_in_stock = min((s.in_stock for s in kept), default=now)
+    charged = LineSplit(now_in_stock, now - now_in_stock, kept) if now else None
     pending = LineSplit(
         0,
         later,
-        tuple(Split(later - option.backordered, option.backordered) for option in split.options),
+        tuple(
+            Split(
+                later - (o.backordered - k.backordered),
+                o.backordered - k.backordered,
+                o.ahead + k.backordered,
+            )
+            for o, k in zip(split.options, kept, strict=True)
+        ),
     )
     return ChargeSplit(charged, pending)
 

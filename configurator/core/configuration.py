@@ -352,7 +352,7 @@ def availability_notices(
             for choice, split in zip(configuration.chosen, decision.split.options, strict=True)
             if split.backordered
             and choice.availability
-            and (told := choice.availability.told_for(split.backordered))
+            and (told := choice.availability.told_for(split.backordered, ahead=split.ahead))
         ]
         then = f" {', '.join(promised)}." if promised else ""
         return (Notice("backorder", f"Of {quantity}: {split_summary(decision.split)}{then}"),)

@@ -335,7 +335,14 @@ def view_cart(
                     CartOption(c, s)
                     for c, s in zip(configuration.chosen, plan.split.options, strict=True)
                 ),
-                charge=charge_split(policy, plan.split),
+                charge=charge_split(
+                    policy,
+                    plan.split,
+                    [
+                        bool(c.availability and c.availability.tells_customer)
+                        for c in configuration.chosen
+                    ],
+                ),
             )
         )
     return CartView(items=tuple(items), charge_policy=policy)

@@ -94,7 +94,6 @@ class _OrderRows:
     order: CustomerOrder
     lines: Sequence[OrderLine]
     options: Sequence[OrderLineOption]
-    timeframes: dict[int | None, str | None]
 
     def facts(self, public_url: str, *, merchant: bool) -> OrderFacts:
         """The order as the customer (or the merchant) may be told it (`snapshot_line`)."""
@@ -109,9 +108,7 @@ class _OrderRows:
                         mails.backordered_option(
                             o.layer_name,
                             o.option_name,
-                            promise_words(
-                                o.promised_date, self.timeframes.get(o.option_id), shop_today()
-                            ),
+                            promise_words(o.promised_date, o.restock_timeframe, shop_today()),
                         ),
                         o.customer_told,
                     )
@@ -135,19 +132,17 @@ class _OrderRows:
 
 
 def _order_rows(session: Session, order: CustomerOrder) -> _OrderRows:
-    """The order's lines and options as recorded, and the restock timeframe each backordered
-    option has now (None when the option is gone or promises nothing)."""
+    """The order's lines and options as recorded at checkout (each backordered option with
+    the date and the timeframe it was promised then, as the pages and documents say them)."""
     lines = session.exec(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.position))
     ).all()
-    rows = session.exec(
-        select(OrderLineOption, Option.restock_timeframe)
-        .join(Option, col(Option.id) == col(OrderLineOption.option_id), isouter=True)
+    options = session.exec(
+        select(OrderLineOption)
         .where(col(OrderLineOption.order_line_id).in_([line.id for line in lines]))
         .order_by(col(OrderLineOption.position))
     ).all()
-    timeframes = {o.option_id: timeframe for o, timeframe in rows}
-    return _OrderRows(order, lines, [o for o, _ in rows], timeframes)
+    return _OrderRows(order, lines, options)
 
 
 def _pictures(session: Session, rows: _OrderRows, public_url: str) -> tuple[tuple[str, str], ...]:

@@ -328,3 +328,38 @@ def test_the_same_checkout_form_sent_twice_returns_the_same_pair(
     assert len(orders(shop)) == 2
     assert shop.count("outbox_mail WHERE kind = 'order_confirmation'") == 1
     assert "Pending order" in client.get(second.headers["location"], headers=HX).text
+
+
+def test_a_silent_backorder_is_charged_now_and_nothing_tells_the_shopper(
+    shop: Shop, client: TestClient[Litestar]
+) -> None:
+    """Backorders allowed without notifying the customer: under Charge on restock the Carbon
+    Deep bike is charged with the order, as under Charge now; no Pending order gives it away."""
+    sign_in(shop, client)
+    saved = post_form(
+        client,
+        f"/admin/products/{shop.product_id(BIKE)}/settings",
+        {"stock_management": "on", "backorders": "allow", "charge_policy": "charge_on_restock"},
+    )
+    assert saved.status_code == 303, saved.text
+    settings = client.get(f"/admin/products/{shop.product_id(BIKE)}?panel=settings").text
+    assert "charged now, with the order, so nothing tells the customer" in settings
+    add_to_cart(client, BIKE, carbon(shop), 1)
+    carbon_bike = BIKE_PRICE + CARBON_DELTA
+
+    cart = client.get("/cart").text
+    assert subtotal(cart) == carbon_bike
+    assert "Not charged now" not in cart and "Pending order" not in cart
+    assert "ackorder" not in re.sub(r"<[^>]+>", " ", cart.split("<main", 1)[1])
+    assert subtotal(client.get("/checkout").text) == carbon_bike
+
+    response = post_form(client, "/checkout", CUSTOMER)
+
+    assert response.status_code == 303
+    [(_number, is_pending, main_of, total, _status)] = orders(shop)
+    assert (is_pending, main_of, total) == (False, None, carbon_bike)
+    # The order still records what waits for stock, for the merchant.
+    assert shop.scalar("SELECT quantity_backordered FROM order_line") == 1
+    body = shop.scalar("SELECT body FROM outbox_mail WHERE kind = 'order_confirmation'")
+    assert "Pending order" not in body and "ackorder" not in body
+    assert "Pending order" not in client.get(response.headers["location"]).text

@@ -595,3 +595,24 @@ def test_the_confirmation_links_each_lines_build_picture(
     # The merchant's "new order" mail is unchanged.
     [new_order] = [row for row in outbox(shop) if row.kind == "new_order"]
     assert "build.png" not in new_order.body
+
+
+def test_a_later_mail_says_the_timeframe_recorded_at_checkout(shop: Shop, client: Client) -> None:
+    """The merchant changes Carbon Deep's timeframe after the order: a confirmation written
+    again later (both the customer's and the merchant's) still says the one promised at
+    checkout, as the order's pages and documents do."""
+    backordered_bike(shop, client)
+    place_order(client)
+    shop.execute(
+        "UPDATE option SET restock_timeframe = 'ships in 6 weeks' WHERE id = :i",
+        i=shop.ids(BIKE)["Carbon Deep"],
+    )
+    with new_session(shop.engine) as session, unit_of_work(session, write=True):
+        order = session.exec(select(CustomerOrder)).one()
+        mail.enqueue_order_placed(session, order)
+
+    customer, merchant = outbox(shop)[-2:]
+    assert (customer.kind, merchant.kind) == ("order_confirmation", "new_order")
+    for row in (customer, merchant):
+        assert "waiting for Wheels: Carbon Deep (ships in 2-3 weeks)" in row.body
+        assert "6 weeks" not in row.body

@@ -17,7 +17,16 @@ from sqlmodel import select
 from configurator.services import stock
 from configurator.store.db import new_session
 from configurator.store.models import Option, utcnow
-from tests.integration.conftest import HX, Shop, add_to_cart, field_errors, post_form, sign_in
+from tests.integration.conftest import (
+    CUSTOMER,
+    HX,
+    Shop,
+    add_to_cart,
+    field_errors,
+    post_form,
+    sign_in,
+)
+from tests.integration.test_charge_policy import set_policy
 from tests.integration.test_fulfilment import (
     BIKE,
     option_page,
@@ -469,3 +478,59 @@ def test_promising_again_after_a_change_of_thousands_of_options_costs_a_few_quer
     assert new_ship_date_mails(shop) == []
     # Which options have a delivery: one query per 500 options; then the one that has.
     assert len(statements) <= len(touched) // 500 + 1 + 6, statements
+
+
+def test_the_pending_order_keeps_each_lines_date_as_the_cart_said_it(
+    shop: Shop, client: Client
+) -> None:
+    """Charge on restock: two bikes each with 2 backordered wheels, deliveries of 2 then 5. The
+    second line queues behind the first one's wheels, on the Pending order as in the cart."""
+    set_policy(shop, client, "charge_on_restock")
+    gravel = set_on_hand(shop, "Gravel Tan", 0)
+    first, second = today() + timedelta(days=10), today() + timedelta(days=30)
+    add_delivery(client, shop, gravel, first, 2)
+    add_delivery(client, shop, gravel, second, 5)
+    ids = shop.ids(BIKE)
+    for frame in ("Racing Red", "Midnight Blue"):
+        chosen = {ids["Wheels"]: ids["Gravel Tan"], ids["Frame"]: ids[frame]}
+        assert add_to_cart(client, BIKE, chosen, 2).status_code == 303
+    cart = text_of(client.get("/cart").text)
+    assert f"ships around {words(first)}" in cart and f"ships around {words(second)}" in cart
+
+    placed = post_form(client, "/checkout", CUSTOMER)
+
+    assert placed.status_code == 303, placed.text
+    with shop.engine.connect() as connection:
+        dates = connection.execute(
+            text(
+                "SELECT o.promised_date FROM order_line_option o"
+                " JOIN order_line l ON l.id = o.order_line_id"
+                " JOIN customer_order c ON c.id = l.order_id"
+                " WHERE c.pending AND o.option_id = :g ORDER BY l.id"
+            ),
+            {"g": gravel},
+        ).all()
+    assert [str(row[0])[:10] for row in dates] == [first.isoformat(), second.isoformat()]
+
+
+def test_a_line_partly_in_stock_is_promised_the_delivery_for_the_rest(
+    shop: Shop, client: Client
+) -> None:
+    """3 on hand, 5 wanted: the 2 backordered units ship around the delivery that covers them,
+    on the product page, in the cart and on the order."""
+    gravel = set_on_hand(shop, "Gravel Tan", 3)
+    sign_in(shop, client)
+    day = today() + timedelta(days=12)
+    add_delivery(client, shop, gravel, day, 4)
+    ids = shop.ids(BIKE)
+
+    page = client.get(f"/products/{BIKE}?layer-{ids['Wheels']}={ids['Gravel Tan']}&quantity=5")
+    assert (
+        f"Of 5: 3 ship now, 2 once restocked. Wheels · Gravel Tan - ships around {words(day)}."
+        in text_of(page.text)
+    )
+    number = order(client, shop, {"Wheels": "Gravel Tan"}, quantity=5)
+
+    assert promised(shop, number) == day.isoformat()
+    admin = text_of(client.get(f"/admin/orders/{number}").text)
+    assert f"(Available Backorder) - ships around {words(day)}" in admin

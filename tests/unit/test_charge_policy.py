@@ -1,11 +1,20 @@
 """The charge policy's rule: which units of a cart line are charged now and which move to the
 Pending order (seed 001), from the cart's own split."""
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from configurator.core.availability import Backorders, LineSplit, Split
+from configurator.core.availability import (
+    Backorders,
+    LineSplit,
+    OptionStock,
+    Split,
+    StockSettings,
+    option_availability,
+)
 from configurator.core.charging import (
     DEFAULT_CHARGE_POLICY,
     ChargePolicy,
@@ -17,6 +26,7 @@ from configurator.core.charging import (
 )
 from configurator.core.checkout import CartLineIn, plan_cart
 from configurator.core.configuration import resolve
+from configurator.core.promises import Delivery
 from tests.unit.specs import tracked_bike
 
 NOW = ChargePolicy.CHARGE_NOW
@@ -104,3 +114,45 @@ def test_the_setting_accepts_only_the_offered_policies() -> None:
     assert stored_charge_policy(None) is NOW
     assert stored_charge_policy("nonsense") is NOW
     assert stored_charge_policy("charge_on_restock") is ON_RESTOCK
+
+
+def test_the_pending_part_keeps_the_units_ahead_of_it_on_earlier_lines() -> None:
+    """Two lines of 2 items share wheels that are all backordered: the second line's wheels
+    queue behind the first line's 2, on the Pending order as in the cart, so a delivery of 2
+    then one of 5 promises the second line the later date."""
+    jan_14, feb_2 = date(2027, 1, 14), date(2027, 2, 2)
+    settings = StockSettings(stock_management=True, backorders=Backorders.ALLOW_AND_NOTIFY)
+    wheels = option_availability(
+        settings,
+        OptionStock(
+            enabled=True,
+            track_inventory=True,
+            quantity=0,
+            incoming=(Delivery(jan_14, 2), Delivery(feb_2, 5)),
+            today=date(2026, 12, 1),
+        ),
+    )
+    first = LineSplit(0, 2, (wheels.split(2),))
+    second = LineSplit(0, 2, (wheels.split(2, already_taken=2),))
+    dates = []
+    for line in (first, second):
+        pending = charge_split(ON_RESTOCK, line).later
+        assert pending is not None and pending.options == line.options
+        [option] = pending.options
+        dates.append(wheels.promised_date(option.backordered, ahead=option.ahead))
+    assert dates == [jan_14, feb_2]
+
+
+def test_a_silent_backorder_is_charged_now_and_never_moves_to_the_pending_order() -> None:
+    """ "Allow backorders" without notifying the customer: a Pending order would tell them."""
+    silent = LineSplit(0, 2, (Split(0, 2), Split(2, 0)))
+    charge = charge_split(ON_RESTOCK, silent, [False, True])
+    assert charge.now == silent and charge.later is None
+    assert line_reason(charge, 2) == ""
+    # A line waiting for a told option (1 of 3 on hand) and a silent one (none on hand): the 2
+    # items waiting for the told option move, their silent units queue behind the one kept.
+    charge = charge_split(ON_RESTOCK, LineSplit(0, 3, (Split(1, 2), Split(0, 3))), [True, False])
+    assert units(charge.now) == (0, 1, ((1, 0), (0, 1)))
+    assert units(charge.later) == (0, 2, ((0, 2), (0, 2)))
+    assert charge.later is not None and [o.ahead for o in charge.later.options] == [0, 1]
+    assert line_reason(charge, 3).startswith("2 of 3 are backordered")

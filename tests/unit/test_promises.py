@@ -154,6 +154,29 @@ def test_a_backordered_option_promises_the_delivery_that_covers_the_next_unit() 
     assert option_availability(silent, stock(0, Delivery(JAN_14, 3))).notice == ""
 
 
+def test_the_backordered_units_of_a_line_partly_in_stock_are_promised_a_delivery() -> None:
+    """3 on hand, 5 wanted: the option is In Stock, yet the 2 units beyond it wait for the
+    delivery that covers them, and the line says so."""
+    settings = StockSettings(stock_management=True, backorders=Backorders.ALLOW_AND_NOTIFY)
+    stock = OptionStock(
+        enabled=True,
+        track_inventory=True,
+        quantity=3,
+        restock_timeframe="ships in 2-3 weeks",
+        incoming=(Delivery(JAN_14, 2), Delivery(FEB_1, 5)),
+        today=TODAY,
+    )
+    wheels = option_availability(settings, stock)
+    split = wheels.split(5)
+    assert (split.in_stock, split.backordered) == (3, 2)
+    assert wheels.promised_date(split.backordered, ahead=split.ahead) == JAN_14
+    assert wheels.cart_label_for(2) == "(Available Backorder) - ships around 14 January 2027"
+    # A later line of the same option queues behind those 2: the next delivery.
+    later = wheels.split(1, already_taken=5)
+    assert wheels.promised_date(later.backordered, ahead=later.ahead) == FEB_1
+    assert wheels.notice == ""  # nothing is said about deliveries while it is in stock
+
+
 # Properties ---------------------------------------------------------------------------------
 
 
