@@ -17,22 +17,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from configurator.core.availability import SHIPS_ONCE_RESTOCKED
+from configurator.core.promises import MONTHS
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +153,7 @@ def shipping_summary(lines: Sequence[LineSnapshot], *, merchant: bool = False) -
 def in_words(moment: datetime) -> str:
     """ "Tuesday 1 December 2026 at 14:32 UTC" (a time stored without a zone is UTC)."""
     utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return (
-        f"{_DAYS[utc.weekday()]} {utc.day} {_MONTHS[utc.month - 1]} {utc.year} at {utc:%H:%M} UTC"
-    )
+    return f"{_DAYS[utc.weekday()]} {utc.day} {MONTHS[utc.month - 1]} {utc.year} at {utc:%H:%M} UTC"
 
 
 def cancellation(

@@ -23,7 +23,7 @@ SHIPS_AROUND = "ships around"
 MAX_DAYS_AHEAD = 3 * 366
 """How far ahead a delivery may be expected (a typo such as 2062 is refused)."""
 MAX_DELIVERY_UNITS = 1_000_000
-_MONTHS = (
+MONTHS = (
     "January",
     "February",
     "March",
@@ -141,7 +141,7 @@ def moved_later(
 
 def day_in_words(day: date, today: date) -> str:
     """ "14 January", with the year only when it is not this year ("14 January 2028")."""
-    words = f"{day.day} {_MONTHS[day.month - 1]}"
+    words = f"{day.day} {MONTHS[day.month - 1]}"
     return words if day.year == today.year else f"{words} {day.year}"
 
 
