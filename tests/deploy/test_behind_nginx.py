@@ -186,7 +186,11 @@ def test_a_shopper_and_the_merchant_in_a_browser_through_nginx(stack: Stack) -> 
             option_radio(page, "Carbon Deep").check()
             expect(purchase_status(page)).to_contain_text("Ships once restocked.")
             page.get_by_role("button", name="Add to cart").click()
-            expect(page).to_have_url(re.compile(r"/cart\?added=1$"))
+            # With htmx the shopper stays on the product and is shown the way to the cart.
+            expect(page.get_by_text("Added to your cart.")).to_be_visible()
+            expect(page.get_by_role("link", name="Cart 1 item")).to_be_visible()
+            page.get_by_role("link", name="View cart").click()
+            expect(page).to_have_url(re.compile(r"/cart$"))
             page.get_by_role("link", name="Proceed to checkout").click()
             fill_checkout(page, email="grace@example.com")
             page.get_by_role("button", name=re.compile(r"^Place order")).click()
