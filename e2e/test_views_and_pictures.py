@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.helpers import screenshot
 from e2e.pages import Admin, Cart, Configurator
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def choices(url: str) -> dict[str, str]:
@@ -109,6 +112,21 @@ def test_adding_keeps_the_shopper_on_the_product_and_the_cart_link_counts(page: 
     cart = shop.open_cart_after_adding("Added to your cart.")
     expect(cart.lines).to_have_count(2)
     expect(cart_link).to_have_accessible_name("Cart 3 items")
+
+
+def test_on_a_phone_what_an_add_says_shows_above_the_buy_bar(
+    new_context: CreateContextCallback,
+) -> None:
+    """Among the options on a phone, the confirmation is in view (not under the form, off
+    screen) and the sticky buy bar does not cover it."""
+    page = new_context(viewport=PHONE).new_page()
+    shop = Configurator.open(page, "aero-road-bike")
+    shop.layer("Saddle").scroll_into_view_if_needed()
+    shop.add_to_cart()
+    expect(shop.added).to_be_in_viewport()
+    added, button = shop.added.bounding_box(), shop.add_button.bounding_box()
+    assert added and button and added["y"] + added["height"] <= button["y"]
+    screenshot(page, "configurator-added-phone.png", full_page=False)
 
 
 def test_adding_without_javascript_opens_the_cart_with_its_count(plain_page: Page) -> None:
