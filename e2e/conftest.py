@@ -181,7 +181,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 
 @contextmanager
-def _server_of_its_own(request: pytest.FixtureRequest, scenario: str | None) -> Iterator[Server]:
+def _shop_of_its_own(request: pytest.FixtureRequest, scenario: str | None) -> Iterator[Server]:
     """The worker's server as on first start, for a flow that needs a whole shop to itself:
     the template restored into its database while it serves (`configurator restore --force`,
     which moves the catalog version on, so the server drops what it cached), then put in
@@ -189,7 +189,7 @@ def _server_of_its_own(request: pytest.FixtureRequest, scenario: str | None) -> 
     worker run one after the other, so the shop is the flow's alone, and a restore costs a
     fraction of starting a server."""
     if EXTERNAL_URL:
-        pytest.skip("needs a server of its own, and E2E_BASE_URL names one to share")
+        pytest.skip("needs a shop of its own, and E2E_BASE_URL names one to share")
     running: Server = request.getfixturevalue("server")
     template: Path = request.getfixturevalue("shop_template")
     _restore(running, template)
@@ -218,7 +218,7 @@ def _sqlite_path(server: Server) -> Path:
 def fresh_server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """A whole shop to itself, as on first start (the worker's server, restored before and
     after the flow). Prefer `own_products`: it runs against any server."""
-    with _server_of_its_own(request, None) as running:
+    with _shop_of_its_own(request, None) as running:
         yield running
 
 
@@ -527,34 +527,34 @@ def shopper_contexts(new_context: CreateContextCallback) -> Callable[[int], list
 
 @pytest.fixture
 def backorder_demo(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server of its own with the demo catalog as `make run` loads it."""
-    with _server_of_its_own(request, "backorder-demo") as running:
+    """A shop of its own: the demo catalog as `make run` loads it."""
+    with _shop_of_its_own(request, "backorder-demo") as running:
         yield running
 
 
 @pytest.fixture
 def sold_out_saddle(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server of its own: the Honey Leather saddle at 0 on hand, no backorders."""
-    with _server_of_its_own(request, "sold-out-saddle") as running:
+    """A shop of its own: the Honey Leather saddle at 0 on hand, no backorders."""
+    with _shop_of_its_own(request, "sold-out-saddle") as running:
         yield running
 
 
 @pytest.fixture
 def threshold_minus_5(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server of its own: the bike's Out-of-Stock Threshold at -5 (Honey Leather: 8 salable)."""
-    with _server_of_its_own(request, "threshold-minus-5") as running:
+    """A shop of its own: the bike's Out-of-Stock Threshold at -5 (Honey Leather: 8 salable)."""
+    with _shop_of_its_own(request, "threshold-minus-5") as running:
         yield running
 
 
 @pytest.fixture
 def custom_backordering(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server of its own: Allow custom backordering, Gravel Tan wheels at 5 on hand."""
-    with _server_of_its_own(request, "custom-backordering") as running:
+    """A shop of its own: Allow custom backordering, Gravel Tan wheels at 5 on hand."""
+    with _shop_of_its_own(request, "custom-backordering") as running:
         yield running
 
 
 @pytest.fixture
 def empty_shop(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server of its own with no products."""
-    with _server_of_its_own(request, "empty-shop") as running:
+    """A shop of its own with no products."""
+    with _shop_of_its_own(request, "empty-shop") as running:
         yield running

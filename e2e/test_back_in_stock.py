@@ -1,6 +1,6 @@
 """A shopper asks to be emailed when the sold-out Neon Yellow laces are back, confirms through
 the link of the confirmation mail (read on the admin's Emails page: no SMTP_URL, so mails wait
-there), the merchant restocks, and the back-in-stock mail is listed. A server of its own."""
+there), the merchant restocks, and the back-in-stock mail is listed. A shop of its own."""
 
 from __future__ import annotations
 

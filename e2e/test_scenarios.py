@@ -1,6 +1,6 @@
 """The named shop states QA asks for (`configurator scenario NAME`), as a shopper meets them.
-Each runs on a server of its own (skipped with E2E_BASE_URL: run the scenario on that server's
-host instead)."""
+Each runs on a shop of its own: the worker's server, restored (skipped with E2E_BASE_URL: run
+the scenario on that server's host instead)."""
 
 from __future__ import annotations
 
