@@ -42,8 +42,9 @@ from slugify import slugify
 
 from e2e.helpers import VIEWPORT
 from e2e.pages import Admin, Editor
-from e2e.pages.admin import SHOPS, forget_sessions, session_cookies
+from e2e.pages.admin import SHOPS, forget_sessions, keep_session, session_cookies
 from e2e.pages.audit import Audit
+from e2e.pages.forms import ProductForms
 from e2e.target import EXTERNAL_URL, LOCAL_ADMIN_PASSWORD, scratch_name
 from tests import live_server
 from tests.live_server import Server
@@ -138,32 +139,55 @@ def _settings(database: Path) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class ShopTemplate:
+    """A shop as `configurator serve` leaves it on first start, and a session of its merchant:
+    every copy of it, and every shop restored from it, has that session too."""
+
+    database: Path
+    merchant_session: str
+
+
 @pytest.fixture(scope="session")
-def shop_template() -> Iterator[Path]:
+def shop_template() -> Iterator[ShopTemplate]:
     """A shop as `configurator serve` leaves it on first start (migrated, the merchant
     `admin`, the demo catalog), made once per worker: each server of the worker starts on a
-    copy and has nothing to migrate or load."""
+    copy and has nothing to migrate or load. The merchant is signed in to it once, through the
+    service the sign-in form calls, so flows on its copies are signed in without a password
+    hash each (the form itself is proven by the accessibility flow)."""
     from configurator.cli import prepare
+    from configurator.services import accounts
+    from configurator.store.db import make_engine, new_session
 
     with tempfile.TemporaryDirectory(prefix="configurator-e2e-template-") as tmp:
         database = Path(tmp) / "shop.sqlite3"
-        prepare(_settings(database))
-        yield database
+        settings = _settings(database)
+        prepare(settings)
+        engine = make_engine(settings.database_url)
+        try:
+            with new_session(engine) as session:
+                user = accounts.authenticate(session, "admin", LOCAL_ADMIN_PASSWORD)
+                assert user is not None, "the template's merchant cannot sign in"
+                token = accounts.start_session(session, user)
+        finally:
+            engine.dispose()
+        yield ShopTemplate(database, token)
 
 
 @contextmanager
-def run_server(template: Path) -> Iterator[Server]:
-    """The real server on a copy of the template."""
+def run_server(template: ShopTemplate) -> Iterator[Server]:
+    """The real server on a copy of the template, its merchant signed in."""
     with tempfile.TemporaryDirectory(prefix="configurator-e2e-") as tmp:
         tmp_dir = Path(tmp)
         database = tmp_dir / "shop.sqlite3"
-        _copy_database(template, database)
+        _copy_database(template.database, database)
         with live_server.run_server(
             f"sqlite:///{database}",
             tmp_dir / "server.log",
             admin_password=LOCAL_ADMIN_PASSWORD,
         ) as running:
             _SERVER_LOGS.append(running.log)
+            keep_session(running.url, template.merchant_session)
             try:
                 yield running
             finally:
@@ -191,7 +215,7 @@ def _shop_of_its_own(request: pytest.FixtureRequest, scenario: str | None) -> It
     if EXTERNAL_URL:
         pytest.skip("needs a shop of its own, and E2E_BASE_URL names one to share")
     running: Server = request.getfixturevalue("server")
-    template: Path = request.getfixturevalue("shop_template")
+    template: ShopTemplate = request.getfixturevalue("shop_template")
     _restore(running, template)
     try:
         if scenario:
@@ -203,11 +227,13 @@ def _shop_of_its_own(request: pytest.FixtureRequest, scenario: str | None) -> It
         _restore(running, template)
 
 
-def _restore(server: Server, template: Path) -> None:
+def _restore(server: Server, template: ShopTemplate) -> None:
+    """Back to the template: signed out of every session but the template's."""
     from configurator.services.backup import restore
 
-    restore(server.database_url, template, force=True)
-    forget_sessions(server.url)  # the restore signed everyone out
+    restore(server.database_url, template.database, force=True)
+    forget_sessions(server.url)
+    keep_session(server.url, template.merchant_session)
 
 
 def _sqlite_path(server: Server) -> Path:
@@ -369,6 +395,16 @@ class OwnProducts:
         editor = admin.new_product(name, slug, base_price)
         self.editors.append(urlsplit(editor.page.url).path)
         return editor
+
+    def build(self, admin: Admin, what: str, base_price: str = "1000.00") -> ProductForms:
+        """Like `new`, through the editor's forms without pages (the merchant's session of
+        `admin`): for a flow about something else than building it. `admin.editor(built)`
+        opens its editor."""
+        name, slug = scratch_name(what)
+        self.names.append(name)
+        built = ProductForms.create(admin.page, name, slug, base_price)
+        self.editors.append(built.path)
+        return built
 
 
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')

@@ -20,6 +20,8 @@ from e2e.target import ADMIN_SESSION_COOKIE, Merchant, merchant
 if TYPE_CHECKING:
     from playwright._impl._api_structures import Cookie, SetCookieParam
 
+    from e2e.pages.forms import ProductForms
+
 SHOPS: weakref.WeakKeyDictionary[BrowserContext, str] = weakref.WeakKeyDictionary()
 """The shop (base URL) of each browser the suite opened (`new_context` in e2e/conftest.py)."""
 SESSIONS: dict[tuple[str, str], list[Cookie]] = {}
@@ -32,6 +34,23 @@ def forget_sessions(shop: str) -> None:
         del SESSIONS[key]
 
 
+def keep_session(shop: str, token: str, username: str | None = None) -> None:
+    """The merchant is signed in to `shop` with the session `token` (made without the form)."""
+    host = urlsplit(shop).hostname or ""
+    SESSIONS[shop, username or merchant().username] = [
+        {
+            "name": ADMIN_SESSION_COOKIE,
+            "value": token,
+            "domain": host,
+            "path": "/",
+            "expires": -1,
+            "httpOnly": True,
+            "secure": shop.startswith("https:"),
+            "sameSite": "Lax",
+        }
+    ]
+
+
 def session_cookies(shop: str, username: str | None = None) -> list[Cookie]:
     """The merchant's session cookie on `shop` once signed in there, else []."""
     return SESSIONS.get((shop, username or merchant().username), [])
@@ -42,19 +61,23 @@ class Admin:
     page: Page
 
     @classmethod
-    def sign_in(cls, page: Page, account: Merchant | None = None) -> Admin:
-        """Sign in through the form; on a shop where this merchant already did so in this
-        run, the browser is handed that session's cookie instead (one form per shop and
-        worker proves the form; each more costs a page, a password hash and a redirect)."""
+    def sign_in(
+        cls, page: Page, account: Merchant | None = None, *, through_form: bool = False
+    ) -> Admin:
+        """Sign in through the form; on a shop where this merchant already has a session in
+        this run (signed in through the form once, or the session a shop the suite started
+        was made with), the browser is handed that session's cookie instead: each form costs
+        a page, a password hash and a redirect. `through_form=True` always uses the form."""
         account = account or merchant()
         shop = SHOPS.get(page.context)
-        kept = session_cookies(shop, account.username) if shop else []
+        kept = session_cookies(shop, account.username) if shop and not through_form else []
         if kept:
             page.context.add_cookies(cast("list[SetCookieParam]", kept))
             page.goto("/admin")
             if urlsplit(page.url).path.rstrip("/") == "/admin":
                 return cls._on_dashboard(page)
         page.goto("/admin/login")
+        audit(page, "admin sign-in")
         page.get_by_label("Username").fill(account.username)
         page.get_by_label("Password").fill(account.password)
         page.get_by_role("button", name="Sign in").click()
@@ -93,6 +116,11 @@ class Admin:
         self.dashboard()
         self.page.get_by_role("link", name=name, exact=True).click()
         return Editor.expect_open(self.page, name)
+
+    def editor(self, built: ProductForms) -> Editor:
+        """Open the editor of a product built through the forms (e2e/pages/forms.py)."""
+        self.page.goto(built.path)
+        return Editor.expect_open(self.page, built.name, built.slug)
 
     def order(self, number: str) -> Locator:
         """Open an order's page from the Orders list (its row says whether it is a Pending
