@@ -18,19 +18,19 @@ PLACED = "Thank you, your order is placed"
 def test_the_last_unit_is_sold_once(
     admin: Admin, own_products: OwnProducts, new_context: CreateContextCallback
 ) -> None:
-    editor = own_products.new(admin, "Bike")
-    editor.add_layer("Saddle")
-    editor.add_option("Saddle", "Classic Black")
-    editor.add_option("Saddle", "Honey Leather", "35.00")
-    editor.option("Honey Leather", "Saddle").stock_management(
-        track_inventory=True, quantity=1, backorders="No backorders"
+    built = own_products.build(admin, "Bike")
+    built.add_layer("Saddle")
+    built.add_option("Saddle", "Classic Black")
+    built.add_option("Saddle", "Honey Leather", "35.00")
+    built.stock_management(
+        "Honey Leather", track_inventory=True, quantity=1, backorders="No backorders"
     )
-    editor.publish()
+    built.publish()
 
     shoppers: list[Page] = [new_context().new_page() for _ in range(2)]
     checkouts: list[Checkout] = []
     for number, page in enumerate(shoppers):
-        shop = Configurator.open(page, editor.slug)
+        shop = Configurator.open(page, built.slug)
         shop.choose("Saddle", "Honey Leather")
         checkout = shop.add_to_cart_and_open_cart().checkout()
         checkout.fill(email=f"shopper{number}@example.com")
@@ -52,9 +52,9 @@ def test_the_last_unit_is_sold_once(
     expect(other.get_by_role("link", name="Proceed to checkout")).to_have_count(0)
 
     # The shop: sold out, and the merchant's count says 0 on hand.
-    shop = Configurator.open(shoppers[0], editor.slug)
+    shop = Configurator.open(shoppers[0], built.slug)
     expect(shop.option("Honey Leather", "Saddle")).to_have_accessible_description("Out of Stock")
-    panel = editor.option("Honey Leather", "Saddle").panel
+    panel = admin.editor(built).option("Honey Leather", "Saddle").panel
     expect(panel.get_by_label("Quantity on hand")).to_have_value("0")
 
 

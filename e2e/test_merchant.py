@@ -17,15 +17,16 @@ BACKORDER_NOTICE = "Available on Backorder"
 
 
 def bike_with_carbon_deep_out_of_stock(admin: Admin, own_products: OwnProducts) -> Editor:
-    """Backorders allowed; Wheels: Road Classic (in stock), Carbon Deep (Out of Stock)."""
-    editor = own_products.new(admin, "Bike")
-    editor.global_settings(backorders=NOTIFY)
-    editor.add_layer("Wheels")
-    editor.add_option("Wheels", "Road Classic")
-    editor.add_option("Wheels", "Carbon Deep", "450.00")
-    editor.option("Carbon Deep", "Wheels").stock_management(status="Out of Stock")
-    editor.publish()
-    return editor
+    """Backorders allowed; Wheels: Road Classic (in stock), Carbon Deep (Out of Stock). Built
+    through the editor's forms; its editor open."""
+    built = own_products.build(admin, "Bike")
+    built.global_settings(backorders=NOTIFY)
+    built.add_layer("Wheels")
+    built.add_option("Wheels", "Road Classic")
+    built.add_option("Wheels", "Carbon Deep", "450.00")
+    built.stock_management("Carbon Deep", status="Out of Stock")
+    built.publish()
+    return admin.editor(built)
 
 
 def test_the_notice_follows_the_global_switch_and_the_stock(

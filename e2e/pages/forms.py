@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import APIRequestContext, APIResponse, Page
+from playwright.sync_api import APIRequestContext, APIResponse, BrowserContext, Page
 
 from configurator.core.availability import Backorders, StockStatus
 
@@ -321,15 +321,16 @@ class _Choices(HTMLParser):
 
 
 def place_order(
-    page: Page,
+    shopper: Page | BrowserContext,
     slug: str,
     choices: dict[str, str],
     quantity: int = 1,
     email: str = "ada@example.com",
 ) -> str:
-    """Add the build to the cart of `page`'s browser and check out, by the forms a browser
-    without JavaScript posts; the address of the order page (open it with `page.goto`)."""
-    request = page.request
+    """Add the build to the cart of the shopper's browser (a page of it, or the browser) and
+    check out, by the forms a browser without JavaScript posts; the address of the order
+    page (open it with `page.goto`)."""
+    request = shopper.request
     product_page = f"/products/{slug}"
     shown = request.get(product_page)
     assert shown.ok, f"GET {product_page}: {shown.status}"
