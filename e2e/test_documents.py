@@ -11,23 +11,14 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from e2e.helpers import screenshot
-from e2e.pages import Admin, Configurator
-
-
-def order_two_backordered_bikes(page: Page) -> str:
-    configurator = Configurator.open(page, "aero-road-bike")
-    configurator.choose("Wheels", "Carbon Deep")
-    page.get_by_label("Quantity").fill("2")
-    checkout = configurator.add_to_cart_and_open_cart().checkout()
-    checkout.fill(email="ada@example.com")
-    confirmation = checkout.place_order_and_confirm()
-    expect(page).to_have_url(re.compile(r"/orders/[\w-]+$"))
-    return confirmation.number
+from e2e.pages import Admin
+from e2e.pages.forms import place_order
 
 
 def test_the_pick_list_message_is_checked_saved_and_printed(fresh_page: Page) -> None:
     page = fresh_page
-    number = order_two_backordered_bikes(page)
+    # Two bikes with the backordered Carbon Deep wheels, ordered by the shop's forms.
+    number = place_order(page, "aero-road-bike", {"Wheels": "Carbon Deep"}, 2).number
     admin = Admin.sign_in(page)
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Documents").click()
     expect(page.get_by_role("heading", name="Documents", level=1)).to_be_visible()

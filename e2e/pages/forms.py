@@ -15,6 +15,7 @@ test_shopper and test_shopper_pages shop through the pages).
     built.stock_management("Gravel Tan", track_inventory=True, quantity=5)
     built.publish()
     order = place_order(shopper_page, "qa-e2e-bike-3fa9c1", {"Wheels": "Gravel Tan"})
+    shopper_page.goto(order.address)
 
 A form is found by where it posts (its `action`); fields keep the values the page gave them
 unless a change names them, like a person who changes only what they came to change."""
@@ -25,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from playwright.sync_api import APIRequestContext, APIResponse, BrowserContext, Page
 
@@ -320,29 +321,54 @@ class _Choices(HTMLParser):
             self._name.append(data)
 
 
-def place_order(
-    shopper: Page | BrowserContext,
-    slug: str,
-    choices: dict[str, str],
-    quantity: int = 1,
-    email: str = "ada@example.com",
-) -> str:
-    """Add the build to the cart of the shopper's browser (a page of it, or the browser) and
-    check out, by the forms a browser without JavaScript posts; the address of the order
-    page (open it with `page.goto`)."""
+@dataclass(frozen=True)
+class PlacedOrder:
+    address: str
+    """The order page, /orders/<key>: open it with `page.goto`."""
+    number: str
+
+
+def add_to_cart(
+    shopper: Page | BrowserContext, slug: str, choices: dict[str, str], quantity: int = 1
+) -> None:
+    """Add a build to the cart of the shopper's browser (a page of it, or the browser) by the
+    configurator's form, as a browser without JavaScript posts it: the page opened with the
+    choices in its address (as "Update preview and price" opens it, the rules applied), then
+    its form sent with the quantity."""
     request = shopper.request
     product_page = f"/products/{slug}"
     shown = request.get(product_page)
     assert shown.ok, f"GET {product_page}: {shown.status}"
     parser = _Choices()
     parser.feed(shown.text())
-    changes: dict[str, Any] = {"quantity": quantity}
+    chosen: dict[str, str] = {}
     for layer, option in choices.items():
         assert (layer, option) in parser.found, f"{product_page}: no {option} in {layer}"
         name, value = parser.found[layer, option]
-        changes[name] = value
-    submit(request, product_page, "/cart/items", changes)
+        chosen[name] = value
+    built = f"{product_page}?{urlencode(chosen)}" if chosen else product_page
+    submit(request, built, "/cart/items", {"quantity": quantity})
+
+
+def check_out(shopper: Page | BrowserContext, email: str = "ada@example.com") -> PlacedOrder:
+    """Check out the shopper's cart by the checkout form."""
+    request = shopper.request
     answer = submit(request, "/checkout", "/checkout", {**CUSTOMER, "email": email})
-    location = _location(answer)
-    assert "/orders/" in location, f"checkout answered {answer.status}, to {location}"
-    return urlsplit(location).path
+    address = urlsplit(_location(answer)).path
+    assert "/orders/" in address, f"checkout answered {answer.status}, to {address}"
+    order_page = request.get(address)
+    found = re.search(r"Order <strong>([^<]+)</strong> for ", order_page.text())
+    assert order_page.ok and found, f"GET {address}: {order_page.status}"
+    return PlacedOrder(address, found.group(1))
+
+
+def place_order(
+    shopper: Page | BrowserContext,
+    slug: str,
+    choices: dict[str, str],
+    quantity: int = 1,
+    email: str = "ada@example.com",
+) -> PlacedOrder:
+    """`add_to_cart`, then `check_out`."""
+    add_to_cart(shopper, slug, choices, quantity)
+    return check_out(shopper, email)
