@@ -45,14 +45,13 @@ from e2e.pages import Admin, Editor
 from e2e.pages.admin import SHOPS, forget_sessions, keep_session, session_cookies
 from e2e.pages.audit import Audit
 from e2e.pages.forms import ProductForms
-from e2e.target import EXTERNAL_URL, LOCAL_ADMIN_PASSWORD, scratch_name
+from e2e.target import EXTERNAL_URL, LOCAL_ADMIN_PASSWORD, chromium, scratch_name
 from tests import live_server
 from tests.live_server import Server
 
 if TYPE_CHECKING:
     from playwright._impl._api_structures import StorageState
 
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-quic",
@@ -278,13 +277,14 @@ def browser_type_launch_args(
 ) -> dict[str, Any]:
     if pytestconfig.getoption("--browser-channel"):
         return {**browser_type_launch_args, "args": CHROMIUM_ARGS}
-    if not Path(CHROMIUM).exists():
+    executable = chromium(headless=browser_type_launch_args.get("headless", True))
+    if not Path(executable).exists():
         pytest.exit(
-            f"No Chromium at {CHROMIUM}: run `make chromium` (apt-get install chromium), "
-            "set E2E_CHROMIUM, or pass --browser-channel.",
+            f"No Chromium at {executable}: run `make chromium` (apt-get install chromium "
+            "chromium-headless-shell), set E2E_CHROMIUM, or pass --browser-channel.",
             returncode=1,
         )
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")

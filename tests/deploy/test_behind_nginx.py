@@ -3,7 +3,6 @@ PostgreSQL: what an operator relies on, checked with the real parts."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -23,10 +22,11 @@ from e2e.helpers import (
     purchase_status,
     sign_in,
 )
+from e2e.target import chromium
 from tests.deploy.conftest import ADMIN_PASSWORD, METRICS_TOKEN, NGINX_SITE, Stack
 
 BIKE = "aero-road-bike"
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = chromium()
 CHROMIUM_ARGS = ["--disable-gpu", "--no-first-run", "--no-sandbox", "--disable-quic"]
 CUSTOMER = {
     "customer_name": "Ada Lovelace",
