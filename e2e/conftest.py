@@ -407,6 +407,20 @@ class OwnProducts:
         return built
 
 
+def bike_with_honey_leather(admin: Admin, own_products: OwnProducts, on_hand: int) -> ProductForms:
+    """A published bike of the flow's own, built through the forms: one Saddle layer with
+    Classic Black (untracked) and Honey Leather (+$35.00, `on_hand` tracked, no backorders)."""
+    built = own_products.build(admin, "Bike")
+    built.add_layer("Saddle")
+    built.add_option("Saddle", "Classic Black")
+    built.add_option("Saddle", "Honey Leather", "35.00")
+    built.stock_management(
+        "Honey Leather", track_inventory=True, quantity=on_hand, backorders="No backorders"
+    )
+    built.publish()
+    return built
+
+
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 

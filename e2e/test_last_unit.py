@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.conftest import OwnProducts
+from e2e.conftest import OwnProducts, bike_with_honey_leather
 from e2e.pages import Admin, Checkout, Configurator
 
 PLACED = "Thank you, your order is placed"
@@ -18,14 +18,7 @@ PLACED = "Thank you, your order is placed"
 def test_the_last_unit_is_sold_once(
     admin: Admin, own_products: OwnProducts, new_context: CreateContextCallback
 ) -> None:
-    built = own_products.build(admin, "Bike")
-    built.add_layer("Saddle")
-    built.add_option("Saddle", "Classic Black")
-    built.add_option("Saddle", "Honey Leather", "35.00")
-    built.stock_management(
-        "Honey Leather", track_inventory=True, quantity=1, backorders="No backorders"
-    )
-    built.publish()
+    built = bike_with_honey_leather(admin, own_products, on_hand=1)
 
     shoppers: list[Page] = [new_context().new_page() for _ in range(2)]
     checkouts: list[Checkout] = []

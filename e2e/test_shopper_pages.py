@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.conftest import OwnProducts
+from e2e.conftest import OwnProducts, bike_with_honey_leather
 from e2e.pages import Admin, Cart, Checkout, Configurator, fmt, money
 from e2e.pages.forms import place_order
 
@@ -96,14 +96,7 @@ def test_checkout_that_cannot_go_ahead_goes_back_to_the_cart_with_the_reason(
 ) -> None:
     """Found failing: checkout opened with a disabled "Place order · $0.00" and "Subtotal
     $0.00" beside a line that could not be ordered. Honey Leather: 3 on hand, no backorders."""
-    built = own_products.build(admin, "Bike")
-    built.add_layer("Saddle")
-    built.add_option("Saddle", "Classic Black")
-    built.add_option("Saddle", "Honey Leather", "35.00")
-    built.stock_management(
-        "Honey Leather", track_inventory=True, quantity=3, backorders="No backorders"
-    )
-    built.publish()
+    built = bike_with_honey_leather(admin, own_products, on_hand=3)
 
     shopper = new_context().new_page()
     plain = new_context(java_script_enabled=False).new_page()
