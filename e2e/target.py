@@ -50,10 +50,9 @@ FULL_CHROMIUM = "/usr/bin/chromium"
 
 def chromium(*, headless: bool = True) -> str:
     """The Chromium the flows drive: `E2E_CHROMIUM`, else Debian's. Headless, its headless
-    shell (package chromium-headless-shell: Chromium without the browser's own windows and
-    menus, what Playwright itself runs for headless tests), which took half the CPU of the
-    full browser per page here and the whole suite from 2 min 25 s to 1 min 22 s; headed
-    (`--headed`), the full browser (package chromium), which has windows to show."""
+    shell (package chromium-headless-shell: Chromium without the browser's own windows, what
+    Playwright itself runs for headless tests), which needs about half the CPU per page (see
+    README, Browser flows); headed (`--headed`), the full browser, which has windows to show."""
     given = os.environ.get("E2E_CHROMIUM", "").strip()
     if given:
         return given

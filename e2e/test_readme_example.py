@@ -5,7 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import OwnProducts
-from e2e.pages import Admin, Configurator
+from e2e.pages import Admin, Configurator, Confirmation
+from e2e.pages.forms import place_order
 
 
 def test_a_backordered_saddle_is_labelled_in_the_cart(
@@ -29,3 +30,25 @@ def test_a_backordered_saddle_is_labelled_in_the_cart(
     cart = configurator.add_to_cart_and_open_cart()
     assert cart.line(editor.name).label == "(Available Backorder)"
     cart.assert_subtotal_is_sum_of_lines()
+
+
+def test_arranged_through_the_forms(admin: Admin, own_products: OwnProducts, page: Page) -> None:
+    """The README's second example: the product and the order arranged by the shop's forms,
+    then checked in the pages."""
+    built = own_products.build(admin, "Bike")  # ProductForms, deleted at the end like `new`
+    built.global_settings(backorders="Allow backorders and notify customer")
+    built.add_layer("Saddle")
+    built.add_option("Saddle", "Classic Black")
+    built.add_option("Saddle", "Honey Leather", "35.00")
+    built.stock_management("Honey Leather", track_inventory=True, quantity=1)
+    built.publish()
+    editor = admin.editor(built)  # its editor, for what the merchant sees
+
+    order = place_order(page, built.slug, {"Saddle": "Honey Leather"})  # by the shop's forms
+    page.goto(order.address)  # the shopper's order page; order.number for the admin's
+
+    confirmation = Confirmation(page)
+    assert confirmation.number == order.number
+    expect(confirmation.option("Saddle")).to_contain_text("Honey Leather")
+    panel = editor.option("Honey Leather", "Saddle").panel
+    expect(panel.get_by_label("Quantity on hand")).to_have_value("0")

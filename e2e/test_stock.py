@@ -31,10 +31,22 @@ def product_with(
     options: tuple[str, str],
     settings: dict[str, Any],
     stock: dict[str, Any],
+    *,
+    through_editor: bool = False,
 ) -> Editor:
     """A published product with one layer of two options: the first always in stock, the
     second with the given Stock Management block; Global Settings as given. Built through the
-    editor's forms, then its editor opened."""
+    editor's forms, then its editor opened; `through_editor`: built in the editor's pages, as
+    the merchant does (the flows that set the fields no other flow sets there)."""
+    if through_editor:
+        editor = own_products.new(admin, "Stock")
+        editor.global_settings(**settings)
+        editor.add_layer(layer)
+        for option in options:
+            editor.add_option(layer, option, "120.00" if option == options[1] else "0.00")
+        editor.option(options[1], layer).stock_management(**stock)
+        editor.publish()
+        return editor
     built = own_products.build(admin, "Stock")
     built.global_settings(**settings)
     built.add_layer(layer)
@@ -45,7 +57,9 @@ def product_with(
     return admin.editor(built)
 
 
-def gravel_tan_5_with_custom_backordering(admin: Admin, own_products: OwnProducts) -> Editor:
+def gravel_tan_5_with_custom_backordering(
+    admin: Admin, own_products: OwnProducts, *, through_editor: bool = False
+) -> Editor:
     return product_with(
         admin,
         own_products,
@@ -53,6 +67,7 @@ def gravel_tan_5_with_custom_backordering(admin: Admin, own_products: OwnProduct
         ("Road Classic", "Gravel Tan"),
         {"backorders": NOTIFY, "allow_custom_backordering": True},
         {"track_inventory": True, "quantity": 5},
+        through_editor=through_editor,
     )
 
 
@@ -79,7 +94,9 @@ def choose(
 def test_backorder_question_yes_and_no(
     admin: Admin, own_products: OwnProducts, page: Page, new_context: CreateContextCallback
 ) -> None:
-    editor = gravel_tan_5_with_custom_backordering(admin, own_products)
+    # Built in the editor's pages: Allow custom backordering, Track inventory and a quantity
+    # set there, as a merchant does.
+    editor = gravel_tan_5_with_custom_backordering(admin, own_products, through_editor=True)
     name = editor.name
 
     # No: only the 5 in stock are added, on an ordinary line.
@@ -208,6 +225,7 @@ def test_negative_threshold_accepts_exactly_that_many_backorders(
             "backorders": NOTIFY,
             "out_of_stock_threshold": -3,
         },
+        through_editor=True,  # an option's own Backorders and threshold, set in its panel
     )
     panel = editor.option("Midnight Blue", "Frame").panel
     expect(panel.get_by_label("Track inventory")).to_be_checked()

@@ -6,19 +6,22 @@ that browser's).
 For what a flow needs done but does not test: a product of its own with a layer or two and a
 Stock Management block, an order placed to fulfil. Each costs a few requests instead of a few
 dozen steps in Chromium. What the pages themselves do is proven by the flows about them
-(test_backorders_follow_global and test_publication build products through the editor;
-test_shopper and test_shopper_pages shop through the pages).
+(test_backorders_follow_global, test_publication, test_readme_example and two of test_stock
+build products through the editor; test_shopper and test_shopper_pages shop through the
+pages).
 
-    built = ProductForms.create(admin.page, "QA e2e Bike 3fa9c1", "qa-e2e-bike-3fa9c1")
+    built = own_products.build(admin, "Bike")  # ProductForms.create, deleted at the end
     built.add_layer("Wheels")
     built.add_option("Wheels", "Gravel Tan", "120.00")
     built.stock_management("Gravel Tan", track_inventory=True, quantity=5)
     built.publish()
-    order = place_order(shopper_page, "qa-e2e-bike-3fa9c1", {"Wheels": "Gravel Tan"})
+    order = place_order(shopper_page, built.slug, {"Wheels": "Gravel Tan"})
     shopper_page.goto(order.address)
 
 A form is found by where it posts (its `action`); fields keep the values the page gave them
-unless a change names them, like a person who changes only what they came to change."""
+unless a change names them, like a person who changes only what they came to change. A change
+must name a field the form has, and a value it offers (a radio button's, a select's option):
+a renamed field fails here, not silently on the server."""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ CUSTOMER = {
     "country": "United Kingdom",
 }
 _BACKORDERS = {choice.label: choice.value for choice in Backorders}
-_STATUS = {"In Stock": StockStatus.IN_STOCK.value, "Out of Stock": StockStatus.OUT_OF_STOCK.value}
+_STATUS = {status.label: status.value for status in StockStatus}
 
 
 @dataclass
@@ -50,88 +53,122 @@ class Form:
     multipart: bool = False
     fields: dict[str, str] = field(default_factory=dict)
     """What it sends as it is: a ticked checkbox's value, nothing for a clear one."""
+    offered: dict[str, set[str] | None] = field(default_factory=dict)
+    """Every field it has, with the values a person can pick (radio buttons, a select's
+    options, a checkbox's value) or None where they type."""
+
+
+@dataclass
+class _Control:
+    owner: Form | str | None
+    """Its form, or the id its `form=` attribute names (resolved once the page is read)."""
+    tag: str
+    name: str
+    kind: str
+    value: str | None
+    checked: bool
+    options: list[tuple[str, bool]] = field(default_factory=list)
+    """A select's (value, selected); a textarea's text as its one entry."""
 
 
 class _Forms(HTMLParser):
-    """Every form of a page: its action and the values its fields would send as they are."""
+    """Every form of a page: its action and the values its fields would send as they are.
+    Disabled fields send nothing; a field may sit outside its form (`form="id"`)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.forms: list[Form] = []
         self.by_id: dict[str, Form] = {}
+        self.controls: list[_Control] = []
         self._current: Form | None = None
-        self._select: str | None = None
-        self._select_first: str | None = None
-        self._textarea: str | None = None
-        self._select_form: Form | None = None
-
-    def _owner(self, attrs: dict[str, str | None]) -> Form | None:
-        owner = attrs.get("form")
-        return self.by_id.get(owner) if owner else self._current
+        self._open: _Control | None = None
+        """The select or textarea being read."""
+        self._option: list[str] | None = None
+        self._option_attrs: dict[str, str | None] = {}
 
     def handle_starttag(self, tag: str, pairs: list[tuple[str, str | None]]) -> None:
         attrs = dict(pairs)
         if tag == "form":
-            self._start_form(attrs)
-            return
-        form = self._owner(attrs)
-        name = attrs.get("name")
-        if form is not None and name:
-            self._start_field(form, tag, name, attrs)
-        elif tag == "option" and self._select is not None:
-            self._option(attrs)
+            form = Form(
+                action=attrs.get("action") or "",
+                multipart=attrs.get("enctype") == "multipart/form-data",
+            )
+            self.forms.append(form)
+            if attrs.get("id"):
+                self.by_id[str(attrs["id"])] = form
+            self._current = form
+        elif tag == "option" and self._open is not None:
+            self._option, self._option_attrs = [], attrs
+        elif tag in {"input", "select", "textarea"} and attrs.get("name"):
+            self._control(tag, attrs)
 
-    def _start_form(self, attrs: dict[str, str | None]) -> None:
-        form = Form(
-            action=attrs.get("action") or "",
-            multipart=attrs.get("enctype") == "multipart/form-data",
+    def _control(self, tag: str, attrs: dict[str, str | None]) -> None:
+        kind = (attrs.get("type") or "text").lower() if tag == "input" else tag
+        if kind in {"submit", "button", "file", "reset", "image"} or "disabled" in attrs:
+            return
+        control = _Control(
+            owner=attrs.get("form") or self._current,
+            tag=tag,
+            name=str(attrs["name"]),
+            kind=kind,
+            value=attrs.get("value"),
+            checked="checked" in attrs,
         )
-        self.forms.append(form)
-        if attrs.get("id"):
-            self.by_id[str(attrs["id"])] = form
-        self._current = form
-
-    def _start_field(self, form: Form, tag: str, name: str, attrs: dict[str, str | None]) -> None:
-        kind = (attrs.get("type") or "text").lower()
-        if tag == "input" and kind in {"submit", "button", "file", "reset", "image"}:
-            return
-        if tag == "input" and kind in {"checkbox", "radio"}:
-            if "checked" in attrs:
-                form.fields[name] = attrs.get("value") or "on"
-        elif tag == "input":
-            form.fields[name] = attrs.get("value") or ""
-        elif tag == "select":
-            self._select, self._select_first, self._select_form = name, None, form
-        elif tag == "textarea":
-            self._textarea = name
-            form.fields[name] = ""
-
-    def _option(self, attrs: dict[str, str | None]) -> None:
-        value = attrs.get("value") or ""
-        form = self._select_form
-        assert self._select is not None and form is not None
-        if self._select_first is None:
-            self._select_first = value
-            form.fields.setdefault(self._select, value)
-        if "selected" in attrs:
-            form.fields[self._select] = value
+        self.controls.append(control)
+        if tag in {"select", "textarea"}:
+            self._open = control
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._current = None
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
+        elif tag == "option" and self._open is not None and self._option is not None:
+            value = self._option_attrs.get("value")
+            text = " ".join("".join(self._option).split())
+            self._open.options.append(
+                (text if value is None else value, "selected" in self._option_attrs)
+            )
+            self._option = None
+        elif tag in {"select", "textarea"}:
+            self._open = None
 
     def handle_data(self, data: str) -> None:
-        if self._textarea and self._current is not None:
-            self._current.fields[self._textarea] += data
+        if self._option is not None:
+            self._option.append(data)
+        elif self._open is not None and self._open.kind == "textarea":
+            self._open.value = (self._open.value or "") + data
+
+    def close(self) -> None:
+        super().close()
+        for control in self.controls:
+            owner = control.owner
+            form = self.by_id.get(owner) if isinstance(owner, str) else owner
+            if form is not None:
+                _add(form, control)
+
+
+def _add(form: Form, control: _Control) -> None:
+    """What the control offers and sends, into its form."""
+    name, offered = control.name, form.offered
+    if control.kind in {"checkbox", "radio"}:
+        value = "on" if control.value is None else control.value
+        choices = offered.get(name) or set()
+        offered[name] = choices | {value}
+        if control.checked:
+            form.fields[name] = value
+    elif control.kind == "select":
+        offered[name] = {value for value, _ in control.options}
+        chosen = [value for value, selected in control.options if selected]
+        if chosen or control.options:
+            form.fields[name] = (chosen or [control.options[0][0]])[0]
+    else:
+        offered[name] = None
+        form.fields[name] = control.value or ""
 
 
 def forms_of(html: str) -> list[Form]:
     parser = _Forms()
     parser.feed(html)
+    parser.close()
     return parser.forms
 
 
@@ -148,12 +185,20 @@ def submit(
     form = found[0]
     values: dict[str, str | float | bool] = dict(form.fields)
     for name, value in (changes or {}).items():
+        assert name in form.offered, f"{page_path}: the form to {action} has no field {name}"
+        choices = form.offered[name]
         if value is None or value is False:
             values.pop(name, None)
-        elif value is True:
-            values[name] = "on"
-        else:
-            values[name] = str(value)
+            continue
+        if value is True:  # tick a checkbox: it sends its own value
+            assert choices and len(choices) == 1, f"{page_path}: {name} is not a checkbox"
+            values[name] = next(iter(choices))
+            continue
+        wanted = str(value)
+        assert choices is None or wanted in choices, (
+            f"{page_path}: {name} offers {sorted(choices)}, not {wanted}"
+        )
+        values[name] = wanted
     if form.multipart:
         answer = request.post(action, multipart=dict(values), max_redirects=0)
     else:
@@ -184,7 +229,17 @@ class ProductForms:
     name: str
     slug: str
     layers: dict[str, int] = field(default_factory=dict)
-    options: dict[str, int] = field(default_factory=dict)
+    options: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(layer, option) -> the option's id."""
+
+    def _option_id(self, name: str, layer: str | None) -> int:
+        found = [
+            option_id
+            for (in_layer, option), option_id in self.options.items()
+            if option == name and layer in (None, in_layer)
+        ]
+        assert len(found) == 1, f"{len(found)} options {name!r} in {layer or 'its layers'}"
+        return found[0]
 
     @classmethod
     def create(cls, page: Page, name: str, slug: str, base_price: str = "1000.00") -> ProductForms:
@@ -210,7 +265,8 @@ class ProductForms:
         notify_below: int | None = None,
         allow_custom_backordering: bool | None = None,
     ) -> None:
-        """Editor.global_settings's fields, by the same labels and values."""
+        """Editor.global_settings's stock fields, by the same labels and values; the rest of
+        the form (new options' backorders, the shop's charge policy) is sent as it is."""
         changes: dict[str, Any] = {
             "backorders": _BACKORDERS[backorders] if backorders else None,
             "out_of_stock_threshold": out_of_stock_threshold,
@@ -241,11 +297,12 @@ class ProductForms:
             f"{self.path}/layers/{layer_id}/options",
             {"name": name, "price_delta": price},
         )
-        self.options[name] = _item(_location(answer))
+        self.options[layer, name] = _item(_location(answer))
 
     def stock_management(
         self,
         option: str,
+        layer: str | None = None,
         *,
         enabled: bool | None = True,
         status: str | None = None,
@@ -256,8 +313,9 @@ class ProductForms:
         only_x_left_threshold: int | str | None = None,
         notify_below: int | str | None = None,
     ) -> None:
-        """OptionPanel.stock_management's fields, by the same labels and values."""
-        option_id = self.options[option]
+        """OptionPanel.stock_management's fields, by the same labels and values (`layer` when
+        two layers have an option of that name)."""
+        option_id = self._option_id(option, layer)
         changes: dict[str, Any] = {}
         if enabled is not None:
             changes["stock_management"] = enabled
@@ -347,7 +405,12 @@ def add_to_cart(
         name, value = parser.found[layer, option]
         chosen[name] = value
     built = f"{product_page}?{urlencode(chosen)}" if chosen else product_page
-    submit(request, built, "/cart/items", {"quantity": quantity})
+    answer = submit(request, built, "/cart/items", {"quantity": quantity})
+    # A question (200) or "nothing added" (back to the product) would leave the cart short.
+    assert _location(answer).startswith("/cart?added="), (
+        f"{built}: adding {quantity} did not go to the cart ({answer.status}, "
+        f"{answer.headers.get('location', 'no redirect')})"
+    )
 
 
 def check_out(shopper: Page | BrowserContext, email: str = "ada@example.com") -> PlacedOrder:
