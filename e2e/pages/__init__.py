@@ -9,7 +9,9 @@
     editor.option("Honey Leather").stock_management(status="Out of Stock")
     editor.global_settings(backorders="Allow backorders and notify customer")
 
-Only roles, labels and visible text: no CSS selectors, so a restyled page keeps its flows."""
+Only roles, labels and visible text: no CSS selectors, so a restyled page keeps its flows.
+What a flow only needs done (a product of its own, an order to fulfil) it can arrange through
+the shop's forms without pages: e2e/pages/forms.py."""
 
 from e2e.pages.admin import Admin, Editor, Inventory, OptionPanel
 from e2e.pages.money import fmt, money
