@@ -210,12 +210,7 @@ class _Reporter:
         if not self.to_row or (now - self.written < WRITE_EVERY and done < total):
             return
         self.written = now
-        with new_session(self.engine) as session, unit_of_work(session, write=True):
-            session.execute(
-                update(ImportJob)
-                .where(col(ImportJob.id) == self.job_id, col(ImportJob.status) == self.status)
-                .values(done=done, total=total, updated_at=utcnow())
-            )
+        _finish(self.engine, self.job_id, self.status, done=done, total=total)
 
 
 # Use cases -----------------------------------------------------------------------------
@@ -240,12 +235,15 @@ def start_check(session: Session, *, owner: str, filename: str, content: bytes) 
     return job_id
 
 
+_FILE: Any = ImportJob.content
+"""The job's stored file, as a column to leave unread (`defer`)."""
+
+
 def _owned(session: Session, job_id: str, owner: str) -> ImportJob:
     if len(job_id) > 32 or not owner:
         raise JobNotFound(job_id)
     # The file (up to 4 MB) is not read to look at the job: the page polls twice a second.
-    file: Any = ImportJob.content
-    job = session.get(ImportJob, job_id, options=[defer(file)])
+    job = session.get(ImportJob, job_id, options=[defer(_FILE)])
     if job is None or job.owner != owner:
         raise JobNotFound(job_id)
     return job
@@ -419,7 +417,11 @@ def prune(engine: Engine, *, now: datetime | None = None) -> int:
     Returns how many were deleted."""
     now = now or utcnow()
     with new_session(engine) as session, unit_of_work(session, write=True):
-        running = session.exec(select(ImportJob).where(col(ImportJob.status).in_(RUNNING))).all()
+        running = session.exec(
+            select(ImportJob)
+            .where(col(ImportJob.status).in_(RUNNING))
+            .options(defer(_FILE))  # the stored files (up to 4 MB each) are not needed here
+        ).all()
         for job in running:
             if _stale(job, now):
                 session.execute(
