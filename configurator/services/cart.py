@@ -26,7 +26,6 @@ from configurator.core.availability import (
 )
 from configurator.core.charging import (
     DEFAULT_CHARGE_POLICY,
-    ChargePolicy,
     ChargeSplit,
     charge_split,
     line_reason,
@@ -188,7 +187,6 @@ class CartItem:
 @dataclass(frozen=True)
 class CartView:
     items: tuple[CartItem, ...]
-    charge_policy: ChargePolicy = DEFAULT_CHARGE_POLICY
 
     @property
     def subtotal(self) -> int:
@@ -345,7 +343,7 @@ def view_cart(
                 ),
             )
         )
-    return CartView(items=tuple(items), charge_policy=policy)
+    return CartView(items=tuple(items))
 
 
 ADDED = "Added to your cart."

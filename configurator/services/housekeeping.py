@@ -25,6 +25,7 @@ from sqlmodel import col, delete, select
 
 from configurator.services import import_jobs
 from configurator.services.accounts import ATTEMPTS_KEPT
+from configurator.services.mail import SENT
 from configurator.store.db import new_session, unit_of_work
 from configurator.store.models import (
     AdminSession,
@@ -39,8 +40,6 @@ BATCH = 500
 """Rows deleted per transaction."""
 MAIL_RETENTION = timedelta(days=30)
 """Sent mails are kept this long by default (`MAIL_RETENTION_DAYS`)."""
-SENT = "sent"
-"""The outbox status of a delivered mail (`services.mail.SENT`)."""
 
 log = logging.getLogger(__name__)
 
