@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -207,13 +207,7 @@ def _place_order(
     order = CustomerOrder(
         number=_order_number(),
         token=secrets.token_urlsafe(24),
-        customer_name=customer.customer_name,
-        email=customer.email,
-        address_line1=customer.address_line1,
-        address_line2=customer.address_line2,
-        city=customer.city,
-        postal_code=customer.postal_code,
-        country=customer.country,
+        **asdict(customer),
         subtotal_cents=cart.subtotal,
         checkout_key=key,
     )
@@ -285,13 +279,7 @@ def _pending_order(session: Session, main: CustomerOrder) -> CustomerOrder:
         number=_order_number(),
         token=secrets.token_urlsafe(24),
         created_at=main.created_at,
-        customer_name=main.customer_name,
-        email=main.email,
-        address_line1=main.address_line1,
-        address_line2=main.address_line2,
-        city=main.city,
-        postal_code=main.postal_code,
-        country=main.country,
+        **{name: getattr(main, name) for name in CUSTOMER_FIELDS},
         subtotal_cents=0,
         pending=True,
         main_order_id=main.id,
