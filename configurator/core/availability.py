@@ -26,7 +26,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from configurator.core.promises import Delivery, next_units_date, ships_around
+from configurator.core.promises import Delivery, is_overdue, next_units_date, ships_around
 
 BACKORDER_NOTICE = "Available on Backorder"
 BACKORDER_CART_LABEL = "(Available Backorder)"
@@ -318,7 +318,7 @@ class Availability:
         if not self.incoming or not self.is_purchasable:
             return None
         day = next_units_date(self.queued + max(0, ahead), units, self.incoming)
-        if day is None or (self.today is not None and day < self.today):
+        if day is None or is_overdue(day, self.today):
             return None
         return day
 

@@ -145,6 +145,12 @@ def day_in_words(day: date, today: date) -> str:
     return words if day.year == today.year else f"{words} {day.year}"
 
 
+def is_overdue(expected_on: date, today: date | None) -> bool:
+    """A delivery whose day has passed: it promises nothing (until its date is changed or its
+    stock received). Without a `today`, nothing is overdue."""
+    return today is not None and expected_on < today
+
+
 def ships_around(day: date, today: date) -> str:
     """ "ships around 14 January": said after "Available on Backorder -" and in the cart."""
     return f"{SHIPS_AROUND} {day_in_words(day, today)}"

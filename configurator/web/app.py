@@ -27,7 +27,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from configurator.core import availability, charging, composition
 from configurator.core.fulfilment import Fulfilment
 from configurator.core.money import cents_to_input, format_cents, format_delta
-from configurator.core.promises import day_in_words, promise_words
+from configurator.core.promises import day_in_words, is_overdue, promise_words
 from configurator.logs import configure_logging
 from configurator.services.accounts import shared_secret
 from configurator.services.catalog import shop_today
@@ -123,6 +123,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["backorder_label"] = availability.backorder_label
     env.globals["promised_label"] = promised_label
     env.globals["day_in_words"] = day_in_words
+    env.globals["is_overdue"] = is_overdue
     env.globals["setting_labels"] = availability.SETTING_LABELS
     env.globals["StockStatus"] = availability.StockStatus
     env.globals["Backorders"] = availability.Backorders

@@ -20,6 +20,7 @@ from configurator.core.promises import (
     WaitingUnits,
     consume_received,
     day_in_words,
+    is_overdue,
     moved,
     moved_later,
     next_units_date,
@@ -269,3 +270,11 @@ def test_receiving_what_was_expected_keeps_the_rest_of_the_queue_on_its_dates(
     left = [Delivery(d.expected_on, remaining.get(d.key, d.quantity), d.key) for d in deliveries]
     still_waiting = [WaitingUnits(i, 1) for i in range(len(units) - received)]
     assert [d for _k, d in unit_promises(still_waiting, left)] == [d for _k, d in units[received:]]
+
+
+def test_a_delivery_is_overdue_only_once_its_day_has_passed() -> None:
+    today = date(2026, 12, 1)
+    assert is_overdue(date(2026, 11, 30), today)
+    assert not is_overdue(today, today)  # due today still promises
+    assert not is_overdue(date(2026, 12, 2), today)
+    assert not is_overdue(date(2026, 11, 30), None)
