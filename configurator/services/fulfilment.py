@@ -32,8 +32,9 @@ from configurator.services.stock import (
     refresh_fulfilment,
     release_waiting,
     waiting_lines,
+    waiting_lines_of,
 )
-from configurator.store.db import unit_of_work
+from configurator.store.db import id_batches, unit_of_work
 from configurator.store.models import (
     CustomerOrder,
     Layer,
@@ -241,34 +242,49 @@ def backorder_queue(session: Session, now: datetime | None = None) -> list[Queue
         )
         .distinct()
     ).all()
-    queue: list[QueueOption] = []
-    for option_id in option_ids:
-        assert option_id is not None
-        row = session.execute(
+    ids = [option_id for option_id in option_ids if option_id is not None]
+    waiting = waiting_lines_of(session, ids, taken_from_stock=False)
+    keys = [w.key for found in waiting.values() for w, _line, _number in found]
+    order_ids = sorted({w.order_id for found in waiting.values() for w, _l, _n in found})
+    options: dict[int, tuple[Option, Layer, Product]] = {}
+    names: dict[int, str] = {}
+    promised: dict[int, date | None] = {}
+    for batch in id_batches(ids):
+        for option, layer, product in session.execute(
             sql_select(Option, Layer, Product)
             .join(Layer, col(Layer.id) == col(Option.layer_id))
             .join(Product, col(Product.id) == col(Layer.product_id))
-            .where(col(Option.id) == option_id)
-        ).first()
-        if row is None:
+            .where(col(Option.id).in_(batch))
+        ).all():
+            assert option.id is not None
+            options[option.id] = (option, layer, product)
+    for batch in id_batches(order_ids):
+        names.update(
+            dict(
+                session.execute(
+                    sql_select(col(CustomerOrder.id), col(CustomerOrder.customer_name)).where(
+                        col(CustomerOrder.id).in_(batch)
+                    )
+                ).all()
+            )
+        )
+    for batch in id_batches(keys):
+        promised.update(
+            dict(
+                session.execute(
+                    sql_select(col(OrderLineOption.id), col(OrderLineOption.promised_date)).where(
+                        col(OrderLineOption.id).in_(batch)
+                    )
+                ).all()
+            )
+        )
+    queue: list[QueueOption] = []
+    for option_id in ids:
+        if option_id not in options:
             continue
-        option, layer, product = row
-        found = waiting_lines(session, option_id, taken_from_stock=False)
+        option, layer, product = options[option_id]
+        found = waiting.get(option_id, [])
         numbers = {w.key: number for w, _line, number in found}
-        names = dict(
-            session.execute(
-                sql_select(col(CustomerOrder.id), col(CustomerOrder.customer_name)).where(
-                    col(CustomerOrder.id).in_({w.order_id for w, _l, _n in found})
-                )
-            ).all()
-        )
-        promised = dict(
-            session.execute(
-                sql_select(col(OrderLineOption.id), col(OrderLineOption.promised_date)).where(
-                    col(OrderLineOption.id).in_({w.key for w, _l, _n in found})
-                )
-            ).all()
-        )
         lines = tuple(
             QueueLine(
                 numbers[w.key],
