@@ -140,9 +140,17 @@ class CartItem:
         return self.unit_price * self.charged_later
 
     @property
+    def charged_later_entirely(self) -> bool:
+        """None of the line is charged now: all of it moves to the Pending order."""
+        return 0 < self.charged_later == self.quantity
+
+    @property
     def charge_reason(self) -> str:
-        """Why some of the line is not charged now, in plain words ("" when all of it is)."""
-        return line_reason(self.charge, self.quantity) if self.charge else ""
+        """Why some of the line is not charged now, in plain words ("" when all of it is, and
+        for a line that cannot be ordered: what is wrong with it is said instead)."""
+        if self.charge is None or self.problems:
+            return ""
+        return line_reason(self.charge, self.quantity)
 
     def charged_parts(self) -> tuple[CartItem | None, CartItem | None]:
         """The line as the main order records it and as the Pending order does (None: no units
