@@ -644,6 +644,27 @@ class AdminController(Controller):
             return editor
         return self._after_save(request, db, pid, "option", oid, "reset")
 
+    def _after_option_action(
+        self,
+        request: Request[Any, Any, Any],
+        db: Session,
+        product_id: int,
+        option_id: int,
+        notice: str,
+        query: dict[str, object],
+    ) -> Template | Redirect:
+        """The option's panel after an action on it: with htmx, the editor swapped in with
+        `notice` and the address of the option's panel; without, a redirect there carrying
+        `query` (what the page says then)."""
+        panel = f"/admin/products/{product_id}?panel=option&item={option_id}"
+        if is_htmx(request):
+            editor = self._editor(
+                request, db, product_id, "option", item_id=option_id, notice=notice
+            )
+            editor.headers["HX-Replace-Url"] = panel
+            return editor
+        return see_other(f"{panel}&{urlencode(query)}")
+
     def _after_restock(
         self,
         request: Request[Any, Any, Any],
@@ -659,27 +680,15 @@ class AdminController(Controller):
             len(restock.ready_to_ship),
             len(restock.mailed),
         )
-        if is_htmx(request):
-            notice = _restock_notice(kind, *counts)
-            editor = self._editor(
-                request, db, product_id, "option", item_id=option_id, notice=notice
-            )
-            editor.headers["HX-Replace-Url"] = (
-                f"/admin/products/{product_id}?panel=option&item={option_id}"
-            )
-            return editor
-        query = urlencode(
-            {
-                "panel": "option",
-                "item": option_id,
-                "saved": kind,
-                "allocated": counts[0],
-                "salable": counts[1],
-                "ready": counts[2],
-                "mailed": counts[3],
-            }
+        query = dict(zip(("allocated", "salable", "ready", "mailed"), counts, strict=True))
+        return self._after_option_action(
+            request,
+            db,
+            product_id,
+            option_id,
+            _restock_notice(kind, *counts),
+            {"saved": kind, **query},
         )
-        return see_other(f"/admin/products/{product_id}?{query}")
 
     @post("/products/{product_id:str}/options/{option_id:str}/receive", sync_to_thread=True)
     def receive_stock(
@@ -732,21 +741,14 @@ class AdminController(Controller):
         result: incoming.Repromised,
     ) -> Template | Redirect:
         mailed = len(result.mailed)
-        if is_htmx(request):
-            editor = self._editor(
-                request,
-                db,
-                product_id,
-                "option",
-                item_id=option_id,
-                notice=_delivery_notice(kind, mailed),
-            )
-            editor.headers["HX-Replace-Url"] = (
-                f"/admin/products/{product_id}?panel=option&item={option_id}"
-            )
-            return editor
-        query = urlencode({"panel": "option", "item": option_id, "saved": kind, "mailed": mailed})
-        return see_other(f"/admin/products/{product_id}?{query}")
+        return self._after_option_action(
+            request,
+            db,
+            product_id,
+            option_id,
+            _delivery_notice(kind, mailed),
+            {"saved": kind, "mailed": mailed},
+        )
 
     def _delivery_refused(
         self,
