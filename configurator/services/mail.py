@@ -68,11 +68,6 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def public_url() -> str:
-    """The shop's public address, for links in mails."""
-    return _settings().public_url
-
-
 def enqueue(session: Session, mail: Mail, *, order_number: str = "") -> OutboxMail:
     """Put a mail into the outbox, in the caller's transaction."""
     row = OutboxMail(
@@ -129,6 +124,50 @@ class _OrderRows:
             subtotal=format_cents(order.subtotal_cents),
             is_pending=order.pending,
         )
+
+
+def enqueue_new_ship_dates(session: Session, rows: list[OrderLineOption]) -> tuple[str, ...]:
+    """One "new ship date" mail per order whose lines are in `rows` (their promised dates moved
+    later), in the caller's transaction; the numbers of the orders mailed."""
+    if not rows:
+        return ()
+    line_orders = dict(
+        session.exec(
+            select(OrderLine.id, OrderLine.order_id).where(
+                col(OrderLine.id).in_({row.order_line_id for row in rows})
+            )
+        ).all()
+    )
+    by_order: dict[int, list[OrderLineOption]] = {}
+    for row in rows:
+        by_order.setdefault(line_orders[row.order_line_id], []).append(row)
+    orders = session.exec(
+        select(CustomerOrder)
+        .where(col(CustomerOrder.id).in_(list(by_order)))
+        .order_by(col(CustomerOrder.id))
+    ).all()
+    public_url = _settings().public_url
+    today = shop_today()
+    mailed: list[str] = []
+    for order in orders:
+        assert order.id is not None
+        moved_options = [
+            mails.NewShipDate(
+                f"{row.layer_name}: {row.option_name}",
+                promise_words(row.promised_date, row.restock_timeframe, today),
+            )
+            for row in sorted(by_order[order.id], key=lambda r: (r.order_line_id, r.position))
+        ]
+        message = mails.new_ship_date(
+            order.number,
+            order.customer_name,
+            order.email,
+            f"{public_url}/orders/{order.token}",
+            moved_options,
+        )
+        enqueue(session, message, order_number=order.number)
+        mailed.append(order.number)
+    return tuple(mailed)
 
 
 def _order_rows(session: Session, order: CustomerOrder) -> _OrderRows:

@@ -26,7 +26,6 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from configurator.core import mails
 from configurator.core.availability import effective_stock, is_low_stock
 from configurator.core.configuration import LayerSpec, OptionSpec
 from configurator.core.fulfilment import (
@@ -45,13 +44,11 @@ from configurator.core.promises import (
     moved,
     moved_later,
     promise_dates,
-    promise_words,
 )
 from configurator.services import mail
 from configurator.services.catalog import (
     expected_deliveries,
     list_products,
-    shop_today,
     spec_by_id,
 )
 from configurator.store.db import id_batches
@@ -859,51 +856,10 @@ def repromise(session: Session, option_ids: Iterable[int]) -> Repromised:
         session.add(row)
     session.flush()
     later = moved_later(before, after)
-    mailed = _mail_later(session, [rows[key] for key in later if rows[key].customer_told])
-    return Repromised(len(changed), mailed)
-
-
-def _mail_later(session: Session, rows: list[OrderLineOption]) -> tuple[str, ...]:
-    """One "new ship date" mail per order whose lines are in `rows`."""
-    if not rows:
-        return ()
-    line_orders = dict(
-        session.exec(
-            select(OrderLine.id, OrderLine.order_id).where(
-                col(OrderLine.id).in_({row.order_line_id for row in rows})
-            )
-        ).all()
+    mailed = mail.enqueue_new_ship_dates(
+        session, [rows[key] for key in later if rows[key].customer_told]
     )
-    by_order: dict[int, list[OrderLineOption]] = {}
-    for row in rows:
-        by_order.setdefault(line_orders[row.order_line_id], []).append(row)
-    orders = session.exec(
-        select(CustomerOrder)
-        .where(col(CustomerOrder.id).in_(list(by_order)))
-        .order_by(col(CustomerOrder.id))
-    ).all()
-    public_url = mail.public_url()
-    today = shop_today()
-    mailed: list[str] = []
-    for order in orders:
-        assert order.id is not None
-        moved_options = [
-            mails.NewShipDate(
-                f"{row.layer_name}: {row.option_name}",
-                promise_words(row.promised_date, row.restock_timeframe, today),
-            )
-            for row in sorted(by_order[order.id], key=lambda r: (r.order_line_id, r.position))
-        ]
-        message = mails.new_ship_date(
-            order.number,
-            order.customer_name,
-            order.email,
-            f"{public_url}/orders/{order.token}",
-            moved_options,
-        )
-        mail.enqueue(session, message, order_number=order.number)
-        mailed.append(order.number)
-    return tuple(mailed)
+    return Repromised(len(changed), mailed)
 
 
 def record_repair(session: Session, option: Option, note: str, *, username: str = "") -> None:
