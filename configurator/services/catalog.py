@@ -36,8 +36,10 @@ from configurator.store.models import (
     ProductRule,
     ProductRuleOption,
     ProductView,
-    utcnow,
 )
+
+# Today as the shop counts days: the services and handlers ask the catalog for it.
+from configurator.store.models import shop_today as shop_today
 
 
 def image_url(image_id: int | None, sha256: str | None) -> str | None:
@@ -98,11 +100,6 @@ def option_stock(
         incoming=incoming if option.track_inventory else (),
         today=today,
     )
-
-
-def shop_today() -> date:
-    """Today as the shop counts days (UTC), for promised dates."""
-    return utcnow().date()
 
 
 def expected_deliveries(

@@ -46,7 +46,7 @@ from configurator.store.models import (
     OptionViewImage,
     Product,
     ProductView,
-    utcnow,
+    shop_today,
 )
 
 CATALOG_TABLES = (Product, Layer, Option, Image, ProductView, OptionViewImage)
@@ -203,7 +203,7 @@ def _versions(database: str, rows: Sequence[Any]) -> tuple[Version, ProductVersi
     first = rows[0] if rows else (0, None, 0)
     stamp = tuple((int(r[3]), int(r[4])) for r in rows if r[3] is not None)
     product = int(first[1]) if first[1] is not None else None
-    today = f"{database}@{utcnow().date().isoformat()}"
+    today = f"{database}@{shop_today().isoformat()}"
     return (today, int(first[0] or 0)), ProductVersion(product, int(first[2] or 0), stamp)
 
 

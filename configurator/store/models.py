@@ -17,6 +17,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def shop_today() -> date:
+    """Today as the shop counts days (UTC): promised dates, and the caches that hold them."""
+    return utcnow().date()
+
+
 class AppSetting(SQLModel, table=True):
     """Machine-wide values every worker must share (for example the signing secret)."""
 
